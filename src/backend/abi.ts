@@ -1,0 +1,69 @@
+/**
+ * The typed host view of the kernel module's exports (assembly/index.ts). One interface per kernel
+ * family, in the order of assembly/index.ts; KernelExports is their union. Pointers are byte offsets
+ * into the module's memory; sizes and strides are element counts; see each assembly file's header.
+ */
+
+export type Ptr = number;
+
+export interface MemoryExports {
+  memory: WebAssembly.Memory;
+  heapBase(): Ptr;
+}
+
+export interface GemmExports {
+  gemm_f32(transA: number, transB: number, m: number, n: number, k: number, alpha: number, a: Ptr, lda: number, b: Ptr, ldb: number, beta: number, c: Ptr, ldc: number): void;
+  gemv_f32(transA: number, m: number, n: number, alpha: number, a: Ptr, lda: number, x: Ptr, beta: number, y: Ptr): void;
+}
+
+export interface ElementwiseExports {
+  sigmoid_f32(x: Ptr, y: Ptr, n: number): void;
+  tanh_f32(x: Ptr, y: Ptr, n: number): void;
+  relu_f32(x: Ptr, y: Ptr, n: number): void;
+  sigmoid_backward_f32(y: Ptr, dy: Ptr, dx: Ptr, n: number): void;
+  tanh_backward_f32(y: Ptr, dy: Ptr, dx: Ptr, n: number): void;
+  relu_backward_f32(x: Ptr, dy: Ptr, dx: Ptr, n: number): void;
+  add_f32(a: Ptr, b: Ptr, out: Ptr, n: number): void;
+  mul_f32(a: Ptr, b: Ptr, out: Ptr, n: number): void;
+  scale_f32(x: Ptr, alpha: number, out: Ptr, n: number): void;
+  axpy_f32(alpha: number, x: Ptr, y: Ptr, n: number): void;
+  fill_f32(x: Ptr, value: number, n: number): void;
+  add_row_f32(a: Ptr, rows: number, cols: number, row: Ptr, out: Ptr): void;
+  mul_row_f32(a: Ptr, rows: number, cols: number, row: Ptr, out: Ptr): void;
+  sum_rows_f32(a: Ptr, rows: number, cols: number, beta: number, out: Ptr): void;
+  sum_f32(x: Ptr, n: number): number;
+  sum_sq_f32(x: Ptr, n: number): number;
+  dot_f32(a: Ptr, b: Ptr, n: number): number;
+  count_nonfinite_f32(x: Ptr, n: number): number;
+}
+
+export interface LossExports {
+  softmax_xent_f32(logits: Ptr, rows: number, cols: number, labels: Ptr, probs: Ptr): number;
+  softmax_xent_backward_f32(probs: Ptr, rows: number, cols: number, labels: Ptr, scale: number, dlogits: Ptr): void;
+  mse_f32(pred: Ptr, target: Ptr, n: number): number;
+  mse_backward_f32(pred: Ptr, target: Ptr, n: number, scale: number, dpred: Ptr): void;
+}
+
+export interface LstmExports {
+  lstm_cell_forward_f32(batch: number, hidden: number, z: Ptr, cPrev: Ptr, hPrev: Ptr, mask: Ptr, act: Ptr, c: Ptr, h: Ptr): void;
+  lstm_cell_backward_f32(batch: number, hidden: number, act: Ptr, cPrev: Ptr, c: Ptr, mask: Ptr, dh: Ptr, dc: Ptr, dz: Ptr, dcPrev: Ptr, dhPrev: Ptr): void;
+}
+
+export interface OptimExports {
+  sgd_f32(param: Ptr, grad: Ptr, velocity: Ptr, n: number, lr: number, momentum: number, weightDecay: number, nesterov: number): void;
+  adam_f32(param: Ptr, grad: Ptr, m1: Ptr, m2: Ptr, n: number, lr: number, beta1: number, beta2: number, eps: number, weightDecay: number, decoupled: number, bc1: number, bc2: number): void;
+}
+
+export interface KernelExports extends MemoryExports, GemmExports, ElementwiseExports, LossExports, LstmExports, OptimExports {}
+
+/** Names of every function export, checked against the module at load so a stale build fails loudly. */
+export const KERNEL_FUNCTIONS: readonly (keyof Omit<KernelExports, "memory">)[] = [
+  "heapBase",
+  "gemm_f32", "gemv_f32",
+  "sigmoid_f32", "tanh_f32", "relu_f32", "sigmoid_backward_f32", "tanh_backward_f32", "relu_backward_f32",
+  "add_f32", "mul_f32", "scale_f32", "axpy_f32", "fill_f32", "add_row_f32", "mul_row_f32", "sum_rows_f32",
+  "sum_f32", "sum_sq_f32", "dot_f32", "count_nonfinite_f32",
+  "softmax_xent_f32", "softmax_xent_backward_f32", "mse_f32", "mse_backward_f32",
+  "lstm_cell_forward_f32", "lstm_cell_backward_f32",
+  "sgd_f32", "adam_f32",
+];
