@@ -1,27 +1,273 @@
 /**
- * GEMM and GEMV, f32, row-major.
+ * GEMM and GEMV, f32, row-major, f32x4 SIMD.
  *
  *   C[m,n] = alpha * op(A)[m,k] * op(B)[k,n] + beta * C[m,n]
  *
  * op(X) is X or X^T as transA/transB say (0 or 1). A is stored as [m,k] (lda >= k) when not transposed
  * and as [k,m] (lda >= m) when transposed; likewise B is [k,n] (ldb >= n) or [n,k] (ldb >= k).
  * beta = 0 overwrites C without reading it (so C may hold NaN garbage).
+ *
+ * Algorithm: the GotoBLAS/BLIS layering (K. Goto, R. van de Geijn, "Anatomy of high-performance matrix
+ * multiplication", ACM TOMS 34(3), 2008; F. Van Zee, R. van de Geijn, "BLIS: a framework for rapidly
+ * instantiating BLAS functionality", ACM TOMS 41(3), 2015, fig. 1 loop order), without the outermost
+ * n blocking (B is packed one micro-panel at a time, so the scratch stays small):
+ *
+ *   for pc over k by KC:                     k blocks; beta applies on the first, later ones accumulate
+ *     for ic over m by MC:                   op(A) block [mc, kc] packed into PACK_A (times alpha), L2
+ *       for jr over n by NR:                 op(B) micro-panel [kc, NR] packed into PACK_B, L1
+ *         for ir over mc by MR:              micro-kernel: MR x NR tile of C in registers
+ *
+ * Packing makes every operand load of the micro-kernel contiguous with constant offsets, whatever the
+ * transposes and leading dimensions, and pads partial panels with zeros so the micro-kernel always runs
+ * full; a partial tile of C goes through a small tile buffer and is merged element by element.
+ *
+ * Micro-kernel, shaped by what V8's optimizing compiler (TurboFan, x64) does with wasm SIMD:
+ *  - 15 xmm registers are allocatable, and TurboFan issues all loads of a basic block before the
+ *    arithmetic that uses them, so accumulators + every value loaded in one block must fit in 15:
+ *    8 accumulators + 6 loads + 1 product = 15. Larger tiles (6x8, 12 accumulators) spill.
+ *  - v128.load folds its constant offset into the x64 address; v128.load32_splat does not (one extra
+ *    lea per splat). So the broadcast operand is stored pre-broadcast (each value 4 times) in its
+ *    packed panel and read with plain v128 loads.
+ *  - The broadcast operand is op(B), whose packed micro-panel is small (KC x NR x 16 bytes), and the
+ *    vector operand is op(A), 8 rows = two f32x4: the tile is 8 x 4, accumulated as columns of C and
+ *    transposed (4x4 shuffles) once when stored.
+ *  - Two k steps per loop turn with an exit test between them: the test splits the turn into two
+ *    blocks (so each block's loads fit the registers) and halves the per-turn loop and stack-check cost.
+ * Multiply-add is f32x4.mul then f32x4.add (baseline wasm SIMD has no fused multiply-add).
+ *
+ * Scratch: the packing buffers are static data of this module (below heapBase(), never handed out by
+ * the host arena; about 80 KiB), so the ABI needs no scratch argument. The module is single-threaded;
+ * sharing memory between threads would need one scratch area per thread.
+ */
+
+/** Rows of the register tile (two f32x4 of op(A)). */
+const MR: i32 = 8;
+/** Columns of the register tile (four broadcast values of op(B)). */
+const NR: i32 = 4;
+/** Depth of a k block. */
+const KC: i32 = 256;
+/** Rows of a packed A block: MC x KC floats (64 KiB) stay in L2. Multiple of MR. */
+const MC: i32 = 64;
+
+/** op(A) block: ceil(mc / MR) panels of [kc][MR] floats. */
+const PACK_A: usize = memory.data(MC * KC * 4, 64);
+/** op(B) micro-panel: [kc][NR][4] floats, each value broadcast to a whole f32x4 (16 KiB). */
+const PACK_B: usize = memory.data(KC * NR * 16, 64);
+/** A partial tile of C: MR rows of NR floats. */
+const TILE: usize = memory.data(MR * NR * 4, 16);
+
+// @ts-ignore: decorator
+@inline function imin(a: i32, b: i32): i32 { return a < b ? a : b; }
+
+/**
+ * Packs alpha * op(A)[i0 : i0+mb, p0 : p0+kb] into PACK_A as ceil(mb/MR) panels, each [kb][MR]
+ * (row index fastest), zero-padding the last panel's missing rows.
+ */
+function packA(transA: i32, a: usize, lda: i32, i0: i32, p0: i32, mb: i32, kb: i32, alpha: f32): void {
+  let dst = PACK_A;
+  const va = f32x4.splat(alpha);
+  for (let t = 0; t < mb; t += MR) {
+    const rows = imin(MR, mb - t);
+    if (transA) {
+      // op(A)[i, p] = a[p * lda + i]: each p holds `rows` contiguous values.
+      let src = a + ((<usize>p0 * lda + i0 + t) << 2);
+      for (let p = 0; p < kb; p++) {
+        if (rows == MR) {
+          v128.store(dst, f32x4.mul(va, v128.load(src)));
+          v128.store(dst, f32x4.mul(va, v128.load(src, 16)), 16);
+        } else {
+          let r = 0;
+          for (; r < rows; r++) store<f32>(dst + (<usize>r << 2), alpha * load<f32>(src + (<usize>r << 2)));
+          for (; r < MR; r++) store<f32>(dst + (<usize>r << 2), 0);
+        }
+        dst += MR << 2;
+        src += <usize>lda << 2;
+      }
+    } else {
+      // op(A)[i, p] = a[i * lda + p]: read each row contiguously, write with stride MR.
+      for (let r = 0; r < MR; r++) {
+        let d = dst + (<usize>r << 2);
+        if (r < rows) {
+          const src = a + ((<usize>(i0 + t + r) * lda + p0) << 2);
+          for (let p = 0; p < kb; p++) { store<f32>(d, alpha * load<f32>(src + (<usize>p << 2))); d += MR << 2; }
+        } else {
+          for (let p = 0; p < kb; p++) { store<f32>(d, 0); d += MR << 2; }
+        }
+      }
+      dst += <usize>kb * MR << 2;
+    }
+  }
+}
+
+/**
+ * Packs the micro-panel op(B)[p0 : p0+kb, j0 : j0+cols] (cols <= NR) into PACK_B as [kb][NR] f32x4,
+ * each holding one value four times; missing columns are zeros.
+ */
+function packB(transB: i32, b: usize, ldb: i32, p0: i32, j0: i32, kb: i32, cols: i32): void {
+  let dst = PACK_B;
+  if (!transB) {
+    // op(B)[p, j] = b[p * ldb + j]: NR contiguous values per p.
+    let src = b + ((<usize>p0 * ldb + j0) << 2);
+    if (cols == NR) {
+      for (let p = 0; p < kb; p++) {
+        v128.store(dst, v128.load32_splat(src));
+        v128.store(dst, v128.load32_splat(src, 4), 16);
+        v128.store(dst, v128.load32_splat(src, 8), 32);
+        v128.store(dst, v128.load32_splat(src, 12), 48);
+        dst += NR << 4;
+        src += <usize>ldb << 2;
+      }
+    } else {
+      for (let p = 0; p < kb; p++) {
+        let j = 0;
+        for (; j < cols; j++) v128.store(dst + (<usize>j << 4), v128.load32_splat(src + (<usize>j << 2)));
+        for (; j < NR; j++) v128.store(dst + (<usize>j << 4), f32x4.splat(0));
+        dst += NR << 4;
+        src += <usize>ldb << 2;
+      }
+    }
+  } else {
+    // op(B)[p, j] = b[j * ldb + p]: read each stored row contiguously, write with stride NR f32x4.
+    for (let j = 0; j < NR; j++) {
+      let d = dst + (<usize>j << 4);
+      if (j < cols) {
+        const src = b + ((<usize>(j0 + j) * ldb + p0) << 2);
+        for (let p = 0; p < kb; p++) { v128.store(d, v128.load32_splat(src + (<usize>p << 2))); d += NR << 4; }
+      } else {
+        for (let p = 0; p < kb; p++) { v128.store(d, f32x4.splat(0)); d += NR << 4; }
+      }
+    }
+  }
+}
+
+/** Stores one row of 4 into C: beta 0 stores, beta 1 adds, otherwise beta * C + x. */
+// @ts-ignore: decorator
+@inline function storeRow(cp: usize, x: v128, beta: f32): void {
+  if (beta == 0) v128.store(cp, x);
+  else if (beta == 1) v128.store(cp, f32x4.add(v128.load(cp), x));
+  else v128.store(cp, f32x4.add(f32x4.mul(f32x4.splat(beta), v128.load(cp)), x));
+}
+
+/**
+ * Transposes four columns x0..x3 (x_j = C[r0 : r0+4, j]) into rows and stores them at c, c + ldcBytes,
+ * ... with storeRow. Shuffles as in the classic _MM_TRANSPOSE4_PS: unpack pairs, then combine halves.
+ */
+// @ts-ignore: decorator
+@inline function storeColumns4(c: usize, ldcBytes: usize, x0: v128, x1: v128, x2: v128, x3: v128, beta: f32): void {
+  const t0 = v128.shuffle<f32>(x0, x1, 0, 4, 1, 5);
+  const t1 = v128.shuffle<f32>(x0, x1, 2, 6, 3, 7);
+  const t2 = v128.shuffle<f32>(x2, x3, 0, 4, 1, 5);
+  const t3 = v128.shuffle<f32>(x2, x3, 2, 6, 3, 7);
+  storeRow(c, v128.shuffle<f32>(t0, t2, 0, 1, 4, 5), beta);
+  storeRow(c + ldcBytes, v128.shuffle<f32>(t0, t2, 2, 3, 6, 7), beta);
+  storeRow(c + 2 * ldcBytes, v128.shuffle<f32>(t1, t3, 0, 1, 4, 5), beta);
+  storeRow(c + 3 * ldcBytes, v128.shuffle<f32>(t1, t3, 2, 3, 6, 7), beta);
+}
+
+/**
+ * The 8x4 micro-kernel: C[0:8, 0:4] (row stride ldcBytes) = beta * C + sum_p pa[p][0:8] x pb[p][0:4],
+ * with pa a packed A panel ([kb][8] floats) and pb the packed, pre-broadcast B micro-panel. kb >= 1.
+ * Accumulator cJH holds C[4H : 4H+4, J].
+ */
+function kernel8x4(kb: i32, pa: usize, pb: usize, c: usize, ldcBytes: usize, beta: f32): void {
+  let c00 = f32x4.splat(0), c01 = f32x4.splat(0);
+  let c10 = f32x4.splat(0), c11 = f32x4.splat(0);
+  let c20 = f32x4.splat(0), c21 = f32x4.splat(0);
+  let c30 = f32x4.splat(0), c31 = f32x4.splat(0);
+  const end = pa + (<usize>kb * MR << 2);
+  while (true) {
+    let a0 = v128.load(pa);
+    let a1 = v128.load(pa, 16);
+    let bj = v128.load(pb);
+    c00 = f32x4.add(c00, f32x4.mul(a0, bj)); c01 = f32x4.add(c01, f32x4.mul(a1, bj));
+    bj = v128.load(pb, 16);
+    c10 = f32x4.add(c10, f32x4.mul(a0, bj)); c11 = f32x4.add(c11, f32x4.mul(a1, bj));
+    bj = v128.load(pb, 32);
+    c20 = f32x4.add(c20, f32x4.mul(a0, bj)); c21 = f32x4.add(c21, f32x4.mul(a1, bj));
+    bj = v128.load(pb, 48);
+    c30 = f32x4.add(c30, f32x4.mul(a0, bj)); c31 = f32x4.add(c31, f32x4.mul(a1, bj));
+    if (pa + (MR << 2) >= end) break;
+    a0 = v128.load(pa, 32);
+    a1 = v128.load(pa, 48);
+    bj = v128.load(pb, 64);
+    c00 = f32x4.add(c00, f32x4.mul(a0, bj)); c01 = f32x4.add(c01, f32x4.mul(a1, bj));
+    bj = v128.load(pb, 80);
+    c10 = f32x4.add(c10, f32x4.mul(a0, bj)); c11 = f32x4.add(c11, f32x4.mul(a1, bj));
+    bj = v128.load(pb, 96);
+    c20 = f32x4.add(c20, f32x4.mul(a0, bj)); c21 = f32x4.add(c21, f32x4.mul(a1, bj));
+    bj = v128.load(pb, 112);
+    c30 = f32x4.add(c30, f32x4.mul(a0, bj)); c31 = f32x4.add(c31, f32x4.mul(a1, bj));
+    pa += MR << 3;
+    pb += NR << 5;
+    if (pa >= end) break;
+  }
+  storeColumns4(c, ldcBytes, c00, c10, c20, c30, beta);
+  storeColumns4(c + 4 * ldcBytes, ldcBytes, c01, c11, c21, c31, beta);
+}
+
+/** Merges the first rows x cols of TILE (row stride NR) into C with beta as in storeRow. */
+function mergeTile(c: usize, ldc: i32, rows: i32, cols: i32, beta: f32): void {
+  for (let r = 0; r < rows; r++) {
+    const cp = c + ((<usize>r * ldc) << 2);
+    const tp = TILE + (<usize>(r * NR) << 2);
+    for (let j = 0; j < cols; j++) {
+      const q = cp + (<usize>j << 2);
+      const v = load<f32>(tp + (<usize>j << 2));
+      store<f32>(q, beta == 0 ? v : v + beta * load<f32>(q));
+    }
+  }
+}
+
+/** C = beta * C over m x n (beta 0 writes zeros without reading C). */
+function scaleC(m: i32, n: i32, beta: f32, c: usize, ldc: i32): void {
+  if (beta == 1) return;
+  for (let i = 0; i < m; i++) {
+    const cp = c + ((<usize>i * ldc) << 2);
+    for (let j = 0; j < n; j++) {
+      const q = cp + (<usize>j << 2);
+      store<f32>(q, beta == 0 ? 0 : beta * load<f32>(q));
+    }
+  }
+}
+
+/**
+ * C[m,n] = alpha op(A) op(B) + beta C. Pointers need 4-byte alignment only (packing copies operands
+ * into aligned static buffers; C is accessed with unaligned v128 loads/stores). Any m, n, k >= 0 and any
+ * leading dimensions that fit the stored shapes; tails of m, n (tiles) and k (blocks) are handled.
+ * alpha = 0 or k = 0 reads neither A nor B and only scales C.
  */
 export function gemm_f32(
   transA: i32, transB: i32, m: i32, n: i32, k: i32,
   alpha: f32, a: usize, lda: i32, b: usize, ldb: i32,
   beta: f32, c: usize, ldc: i32,
 ): void {
-  for (let i = 0; i < m; i++) {
-    for (let j = 0; j < n; j++) {
-      let acc: f32 = 0;
-      for (let p = 0; p < k; p++) {
-        const av = transA ? load<f32>(a + ((<usize>p * lda + i) << 2)) : load<f32>(a + ((<usize>i * lda + p) << 2));
-        const bv = transB ? load<f32>(b + ((<usize>j * ldb + p) << 2)) : load<f32>(b + ((<usize>p * ldb + j) << 2));
-        acc += av * bv;
+  if (m <= 0 || n <= 0) return;
+  if (k <= 0 || alpha == 0) { scaleC(m, n, beta, c, ldc); return; }
+  // Even k blocks (at most KC deep): a last block of a few rows would cost a full pass over C.
+  const kBlocks = (k + KC - 1) / KC;
+  const kStep = (k + kBlocks - 1) / kBlocks;
+  const ldcBytes = <usize>ldc << 2;
+  for (let pc = 0; pc < k; pc += kStep) {
+    const kb = imin(kStep, k - pc);
+    const betaBlock: f32 = pc == 0 ? beta : 1;
+    for (let ic = 0; ic < m; ic += MC) {
+      const mb = imin(MC, m - ic);
+      packA(transA, a, lda, ic, pc, mb, kb, alpha);
+      for (let jr = 0; jr < n; jr += NR) {
+        const cols = imin(NR, n - jr);
+        packB(transB, b, ldb, pc, jr, kb, cols);
+        for (let ir = 0; ir < mb; ir += MR) {
+          const rows = imin(MR, mb - ir);
+          const pa = PACK_A + (<usize>ir * kb << 2);
+          const cp = c + ((<usize>(ic + ir) * ldc + jr) << 2);
+          if (rows == MR && cols == NR) {
+            kernel8x4(kb, pa, PACK_B, cp, ldcBytes, betaBlock);
+          } else {
+            kernel8x4(kb, pa, PACK_B, TILE, NR << 2, 0);
+            mergeTile(cp, ldc, rows, cols, betaBlock);
+          }
+        }
       }
-      const cp = c + ((<usize>i * ldc + j) << 2);
-      store<f32>(cp, beta == 0 ? alpha * acc : alpha * acc + beta * load<f32>(cp));
     }
   }
 }
