@@ -243,6 +243,19 @@ export function gemm_f32(
 ): void {
   if (m <= 0 || n <= 0) return;
   if (k <= 0 || alpha == 0) { scaleC(m, n, beta, c, ldc); return; }
+  // One row or one column of C is a GEMV: packing would cost as much as the product and the 8 x 4
+  // tile would run mostly empty. Taken when the vector operand is contiguous (the usual dense case).
+  if (m == 1 && !transA) {
+    // C[0, :] = alpha * a[0, :] op(B) + beta C[0, :]: op(B)^T times the row of A.
+    if (transB) gemvRows(n, k, alpha, b, ldb, a, beta, c, 1);
+    else gemvCols(n, k, alpha, b, ldb, a, beta, c);
+    return;
+  }
+  if (n == 1 && (transB || ldb == 1)) {
+    // C[:, 0] = alpha * op(A) b + beta C[:, 0], b contiguous either way.
+    if (!transA) { gemvRows(m, k, alpha, a, lda, b, beta, c, ldc); return; }
+    if (ldc == 1) { gemvCols(m, k, alpha, a, lda, b, beta, c); return; }
+  }
   // Even k blocks (at most KC deep): a last block of a few rows would cost a full pass over C.
   const kBlocks = (k + KC - 1) / KC;
   const kStep = (k + kBlocks - 1) / kBlocks;
@@ -272,12 +285,164 @@ export function gemm_f32(
   }
 }
 
+// ---------------------------------------------------------------------------------------------------
+// GEMV. Both forms keep two accumulator sets, one per k step of a loop turn, so that each add chain
+// advances every other step (add latency), and split the turn with an exit test (see the header).
+
+/** Sum of the four lanes. */
+// @ts-ignore: decorator
+@inline function hsum(v: v128): f32 {
+  return (f32x4.extract_lane(v, 0) + f32x4.extract_lane(v, 1)) + (f32x4.extract_lane(v, 2) + f32x4.extract_lane(v, 3));
+}
+
+/** y = alpha * s + beta * y for one element (beta 0 does not read y). */
+// @ts-ignore: decorator
+@inline function finishOne(yp: usize, s: f32, alpha: f32, beta: f32): void {
+  store<f32>(yp, beta == 0 ? alpha * s : alpha * s + beta * load<f32>(yp));
+}
+
+/**
+ * y[i * incy] = alpha * sum_j A[i, j] x[j] + beta * y[i * incy] for i < m, j < n; A row-major [m, n]
+ * with row stride lda, x contiguous. Four rows at a time (dot products along the rows, f32x4 over j),
+ * then one; the last n % 4 columns are scalar.
+ */
+function gemvRows(m: i32, n: i32, alpha: f32, a: usize, lda: i32, x: usize, beta: f32, y: usize, incy: i32): void {
+  const n4 = n & ~3;
+  const rowBytes = <usize>lda << 2;
+  let i = 0;
+  for (; i + 4 <= m; i += 4) {
+    const r0 = a + <usize>i * rowBytes;
+    let s0 = f32x4.splat(0), s1 = f32x4.splat(0), s2 = f32x4.splat(0), s3 = f32x4.splat(0);
+    let t0 = f32x4.splat(0), t1 = f32x4.splat(0), t2 = f32x4.splat(0), t3 = f32x4.splat(0);
+    if (n4 > 0) {
+      let p0 = r0, p1 = r0 + rowBytes, p2 = r0 + 2 * rowBytes, p3 = r0 + 3 * rowBytes;
+      let xp = x;
+      const xEnd = x + (<usize>n4 << 2);
+      while (true) {
+        let xv = v128.load(xp);
+        s0 = f32x4.add(s0, f32x4.mul(v128.load(p0), xv));
+        s1 = f32x4.add(s1, f32x4.mul(v128.load(p1), xv));
+        s2 = f32x4.add(s2, f32x4.mul(v128.load(p2), xv));
+        s3 = f32x4.add(s3, f32x4.mul(v128.load(p3), xv));
+        if (xp + 16 >= xEnd) break;
+        xv = v128.load(xp, 16);
+        t0 = f32x4.add(t0, f32x4.mul(v128.load(p0, 16), xv));
+        t1 = f32x4.add(t1, f32x4.mul(v128.load(p1, 16), xv));
+        t2 = f32x4.add(t2, f32x4.mul(v128.load(p2, 16), xv));
+        t3 = f32x4.add(t3, f32x4.mul(v128.load(p3, 16), xv));
+        xp += 32; p0 += 32; p1 += 32; p2 += 32; p3 += 32;
+        if (xp >= xEnd) break;
+      }
+    }
+    let d0 = hsum(f32x4.add(s0, t0)), d1 = hsum(f32x4.add(s1, t1));
+    let d2 = hsum(f32x4.add(s2, t2)), d3 = hsum(f32x4.add(s3, t3));
+    for (let j = n4; j < n; j++) {
+      const xj = load<f32>(x + (<usize>j << 2));
+      const q = r0 + (<usize>j << 2);
+      d0 += load<f32>(q) * xj;
+      d1 += load<f32>(q + rowBytes) * xj;
+      d2 += load<f32>(q + 2 * rowBytes) * xj;
+      d3 += load<f32>(q + 3 * rowBytes) * xj;
+    }
+    const yp = y + ((<usize>i * incy) << 2);
+    const yStep = <usize>incy << 2;
+    finishOne(yp, d0, alpha, beta);
+    finishOne(yp + yStep, d1, alpha, beta);
+    finishOne(yp + 2 * yStep, d2, alpha, beta);
+    finishOne(yp + 3 * yStep, d3, alpha, beta);
+  }
+  for (; i < m; i++) {
+    const r0 = a + <usize>i * rowBytes;
+    let s0 = f32x4.splat(0), t0 = f32x4.splat(0);
+    let j = 0;
+    for (; j + 8 <= n; j += 8) {
+      const q = r0 + (<usize>j << 2);
+      const xq = x + (<usize>j << 2);
+      s0 = f32x4.add(s0, f32x4.mul(v128.load(q), v128.load(xq)));
+      t0 = f32x4.add(t0, f32x4.mul(v128.load(q, 16), v128.load(xq, 16)));
+    }
+    let d = hsum(f32x4.add(s0, t0));
+    for (; j < n; j++) d += load<f32>(r0 + (<usize>j << 2)) * load<f32>(x + (<usize>j << 2));
+    finishOne(y + ((<usize>i * incy) << 2), d, alpha, beta);
+  }
+}
+
+/** y[0:4] (v128 at yp) = alpha * s + beta * y, beta 0 not reading y. */
+// @ts-ignore: decorator
+@inline function finishFour(yp: usize, s: v128, alpha: f32, beta: f32): void {
+  const r = f32x4.mul(f32x4.splat(alpha), s);
+  v128.store(yp, beta == 0 ? r : f32x4.add(r, f32x4.mul(f32x4.splat(beta), v128.load(yp))));
+}
+
+/**
+ * y[i] = alpha * sum_j A[j, i] x[j] + beta * y[i] for i < m, j < n; A row-major [n, m] with row stride
+ * lda, x and y contiguous. Strips of 16 columns (four f32x4 accumulators per set) walk down the rows
+ * of A; then strips of 4; the last m % 4 columns are scalar.
+ */
+function gemvCols(m: i32, n: i32, alpha: f32, a: usize, lda: i32, x: usize, beta: f32, y: usize): void {
+  const rowBytes = <usize>lda << 2;
+  const xEnd = x + (<usize>n << 2);
+  let i = 0;
+  for (; i + 16 <= m; i += 16) {
+    let s0 = f32x4.splat(0), s1 = f32x4.splat(0), s2 = f32x4.splat(0), s3 = f32x4.splat(0);
+    let t0 = f32x4.splat(0), t1 = f32x4.splat(0), t2 = f32x4.splat(0), t3 = f32x4.splat(0);
+    let p = a + (<usize>i << 2);
+    let xp = x;
+    while (true) {
+      let xv = v128.load32_splat(xp);
+      s0 = f32x4.add(s0, f32x4.mul(v128.load(p), xv));
+      s1 = f32x4.add(s1, f32x4.mul(v128.load(p, 16), xv));
+      s2 = f32x4.add(s2, f32x4.mul(v128.load(p, 32), xv));
+      s3 = f32x4.add(s3, f32x4.mul(v128.load(p, 48), xv));
+      p += rowBytes;
+      if (xp + 4 >= xEnd) break;
+      xv = v128.load32_splat(xp, 4);
+      t0 = f32x4.add(t0, f32x4.mul(v128.load(p), xv));
+      t1 = f32x4.add(t1, f32x4.mul(v128.load(p, 16), xv));
+      t2 = f32x4.add(t2, f32x4.mul(v128.load(p, 32), xv));
+      t3 = f32x4.add(t3, f32x4.mul(v128.load(p, 48), xv));
+      p += rowBytes;
+      xp += 8;
+      if (xp >= xEnd) break;
+    }
+    const yp = y + (<usize>i << 2);
+    finishFour(yp, f32x4.add(s0, t0), alpha, beta);
+    finishFour(yp + 16, f32x4.add(s1, t1), alpha, beta);
+    finishFour(yp + 32, f32x4.add(s2, t2), alpha, beta);
+    finishFour(yp + 48, f32x4.add(s3, t3), alpha, beta);
+  }
+  for (; i + 4 <= m; i += 4) {
+    let s0 = f32x4.splat(0);
+    let p = a + (<usize>i << 2);
+    for (let xp = x; xp < xEnd; xp += 4) {
+      s0 = f32x4.add(s0, f32x4.mul(v128.load(p), v128.load32_splat(xp)));
+      p += rowBytes;
+    }
+    finishFour(y + (<usize>i << 2), s0, alpha, beta);
+  }
+  for (; i < m; i++) {
+    let d: f32 = 0;
+    let p = a + (<usize>i << 2);
+    for (let xp = x; xp < xEnd; xp += 4) {
+      d += load<f32>(p) * load<f32>(xp);
+      p += rowBytes;
+    }
+    finishOne(y + (<usize>i << 2), d, alpha, beta);
+  }
+}
+
 /**
  * GEMV: y[m] = alpha * op(A) * x + beta * y, A stored [m,n] (lda >= n) when transA = 0, so op(A) is
  * [m,n]; when transA = 1, A is stored [n,m] (lda >= m) and op(A) = A^T is [m,n]. x has n entries.
+ * beta = 0 does not read y. Pointers need 4-byte alignment only (unaligned v128 access); any m, n >= 0.
+ * transA = 0 (y = W x, W row-major, as in an LSTM step at batch 1) takes dot products of four rows at
+ * a time; transA = 1 accumulates 16-column strips of A down its rows.
  */
 export function gemv_f32(
   transA: i32, m: i32, n: i32, alpha: f32, a: usize, lda: i32, x: usize, beta: f32, y: usize,
 ): void {
-  gemm_f32(transA, 0, m, 1, n, alpha, a, lda, x, 1, beta, y, 1);
+  if (m <= 0) return;
+  if (n <= 0 || alpha == 0) { scaleC(m, 1, beta, y, 1); return; }
+  if (transA) gemvCols(m, n, alpha, a, lda, x, beta, y);
+  else gemvRows(m, n, alpha, a, lda, x, beta, y, 1);
 }
