@@ -51,8 +51,10 @@ const MC: i32 = 64;
 
 /** op(A) block: ceil(mc / MR) panels of [kc][MR] floats. */
 const PACK_A: usize = memory.data(MC * KC * 4, 64);
-/** op(B) micro-panel: [kc][NR][4] floats, each value broadcast to a whole f32x4 (16 KiB). */
-const PACK_B: usize = memory.data(KC * NR * 16, 64);
+/** Columns of op(B) packed at once (NB / NR micro-panels). */
+const NB: i32 = 16;
+/** op(B) block: NB / NR micro-panels of [kc][NR] floats (16 KiB). */
+const PACK_B: usize = memory.data(KC * NB * 4, 64);
 /** A partial tile of C: MR rows of NR floats. */
 const TILE: usize = memory.data(MR * NR * 4, 16);
 
@@ -100,41 +102,44 @@ function packA(transA: i32, a: usize, lda: i32, i0: i32, p0: i32, mb: i32, kb: i
 }
 
 /**
- * Packs the micro-panel op(B)[p0 : p0+kb, j0 : j0+cols] (cols <= NR) into PACK_B as [kb][NR] f32x4,
- * each holding one value four times; missing columns are zeros.
+ * Packs op(B)[p0 : p0+kb, j0 : j0+nb] (nb <= NB) into PACK_B as ceil(nb/NR) micro-panels, each
+ * [kb][NR] floats, zero-padding the last panel's missing columns. Packing NB columns at once reads
+ * whole cache lines of a row-major B (a single 4-column panel would use 16 bytes of every line, and
+ * with a power-of-two row stride all those lines fall in one L1 set).
  */
-function packB(transB: i32, b: usize, ldb: i32, p0: i32, j0: i32, kb: i32, cols: i32): void {
-  let dst = PACK_B;
+function packB(transB: i32, b: usize, ldb: i32, p0: i32, j0: i32, kb: i32, nb: i32): void {
+  const panelBytes = <usize>kb * NR << 2;
   if (!transB) {
-    // op(B)[p, j] = b[p * ldb + j]: NR contiguous values per p.
+    // op(B)[p, j] = b[p * ldb + j]: row p of the block is contiguous.
+    const step = <usize>ldb << 2;
+    const full = nb & ~(NR - 1);
     let src = b + ((<usize>p0 * ldb + j0) << 2);
-    if (cols == NR) {
-      for (let p = 0; p < kb; p++) {
-        v128.store(dst, v128.load32_splat(src));
-        v128.store(dst, v128.load32_splat(src, 4), 16);
-        v128.store(dst, v128.load32_splat(src, 8), 32);
-        v128.store(dst, v128.load32_splat(src, 12), 48);
-        dst += NR << 4;
-        src += <usize>ldb << 2;
+    let dst = PACK_B;
+    for (let p = 0; p < kb; p++) {
+      let d = dst;
+      let j = 0;
+      for (; j < full; j += NR) {
+        v128.store(d, v128.load(src + (<usize>j << 2)));
+        d += panelBytes;
       }
-    } else {
-      for (let p = 0; p < kb; p++) {
-        let j = 0;
-        for (; j < cols; j++) v128.store(dst + (<usize>j << 4), v128.load32_splat(src + (<usize>j << 2)));
-        for (; j < NR; j++) v128.store(dst + (<usize>j << 4), f32x4.splat(0));
-        dst += NR << 4;
-        src += <usize>ldb << 2;
+      if (j < nb) {
+        let t = 0;
+        for (; j + t < nb; t++) store<f32>(d + (<usize>t << 2), load<f32>(src + (<usize>(j + t) << 2)));
+        for (; t < NR; t++) store<f32>(d + (<usize>t << 2), 0);
       }
+      dst += NR << 2;
+      src += step;
     }
   } else {
-    // op(B)[p, j] = b[j * ldb + p]: read each stored row contiguously, write with stride NR f32x4.
-    for (let j = 0; j < NR; j++) {
-      let d = dst + (<usize>j << 4);
-      if (j < cols) {
+    // op(B)[p, j] = b[j * ldb + p]: read each stored row contiguously, write with stride NR.
+    const padded = (nb + NR - 1) & ~(NR - 1);
+    for (let j = 0; j < padded; j++) {
+      let d = PACK_B + <usize>(j >> 2) * panelBytes + (<usize>(j & (NR - 1)) << 2);
+      if (j < nb) {
         const src = b + ((<usize>(j0 + j) * ldb + p0) << 2);
-        for (let p = 0; p < kb; p++) { v128.store(d, v128.load32_splat(src + (<usize>p << 2))); d += NR << 4; }
+        for (let p = 0; p < kb; p++) { store<f32>(d, load<f32>(src + (<usize>p << 2))); d += NR << 2; }
       } else {
-        for (let p = 0; p < kb; p++) { v128.store(d, f32x4.splat(0)); d += NR << 4; }
+        for (let p = 0; p < kb; p++) { store<f32>(d, 0); d += NR << 2; }
       }
     }
   }
@@ -164,41 +169,36 @@ function packB(transB: i32, b: usize, ldb: i32, p0: i32, j0: i32, kb: i32, cols:
   storeRow(c + 3 * ldcBytes, v128.shuffle<f32>(t1, t3, 2, 3, 6, 7), beta);
 }
 
-/**
- * The 8x4 micro-kernel: C[0:8, 0:4] (row stride ldcBytes) = beta * C + sum_p pa[p][0:8] x pb[p][0:4],
- * with pa a packed A panel ([kb][8] floats) and pb the packed, pre-broadcast B micro-panel. kb >= 1.
- * Accumulator cJH holds C[4H : 4H+4, J].
- */
 function kernel8x4(kb: i32, pa: usize, pb: usize, c: usize, ldcBytes: usize, beta: f32): void {
   let c00 = f32x4.splat(0), c01 = f32x4.splat(0);
   let c10 = f32x4.splat(0), c11 = f32x4.splat(0);
   let c20 = f32x4.splat(0), c21 = f32x4.splat(0);
   let c30 = f32x4.splat(0), c31 = f32x4.splat(0);
   const end = pa + (<usize>kb * MR << 2);
+
   while (true) {
-    let a0 = v128.load(pa);
-    let a1 = v128.load(pa, 16);
-    let bj = v128.load(pb);
-    c00 = f32x4.add(c00, f32x4.mul(a0, bj)); c01 = f32x4.add(c01, f32x4.mul(a1, bj));
-    bj = v128.load(pb, 16);
-    c10 = f32x4.add(c10, f32x4.mul(a0, bj)); c11 = f32x4.add(c11, f32x4.mul(a1, bj));
-    bj = v128.load(pb, 32);
-    c20 = f32x4.add(c20, f32x4.mul(a0, bj)); c21 = f32x4.add(c21, f32x4.mul(a1, bj));
-    bj = v128.load(pb, 48);
-    c30 = f32x4.add(c30, f32x4.mul(a0, bj)); c31 = f32x4.add(c31, f32x4.mul(a1, bj));
-    if (pa + (MR << 2) >= end) break;
-    a0 = v128.load(pa, 32);
-    a1 = v128.load(pa, 48);
-    bj = v128.load(pb, 64);
-    c00 = f32x4.add(c00, f32x4.mul(a0, bj)); c01 = f32x4.add(c01, f32x4.mul(a1, bj));
-    bj = v128.load(pb, 80);
-    c10 = f32x4.add(c10, f32x4.mul(a0, bj)); c11 = f32x4.add(c11, f32x4.mul(a1, bj));
-    bj = v128.load(pb, 96);
-    c20 = f32x4.add(c20, f32x4.mul(a0, bj)); c21 = f32x4.add(c21, f32x4.mul(a1, bj));
-    bj = v128.load(pb, 112);
-    c30 = f32x4.add(c30, f32x4.mul(a0, bj)); c31 = f32x4.add(c31, f32x4.mul(a1, bj));
-    pa += MR << 3;
-    pb += NR << 5;
+    { const a0 = v128.load(pa, 0); const a1 = v128.load(pa, 16);
+    const b0 = v128.load32_splat(pb, 0);
+    c00 = f32x4.add(c00, f32x4.mul(a0, b0)); c01 = f32x4.add(c01, f32x4.mul(a1, b0));
+    const b1 = v128.load32_splat(pb, 4);
+    c10 = f32x4.add(c10, f32x4.mul(a0, b1)); c11 = f32x4.add(c11, f32x4.mul(a1, b1));
+    const b2 = v128.load32_splat(pb, 8);
+    c20 = f32x4.add(c20, f32x4.mul(a0, b2)); c21 = f32x4.add(c21, f32x4.mul(a1, b2));
+    const b3 = v128.load32_splat(pb, 12);
+    c30 = f32x4.add(c30, f32x4.mul(a0, b3)); c31 = f32x4.add(c31, f32x4.mul(a1, b3));
+    }
+    if (pa + 32 >= end) break;
+    { const a0 = v128.load(pa, 32); const a1 = v128.load(pa, 48);
+    const b0 = v128.load32_splat(pb, 16);
+    c00 = f32x4.add(c00, f32x4.mul(a0, b0)); c01 = f32x4.add(c01, f32x4.mul(a1, b0));
+    const b1 = v128.load32_splat(pb, 20);
+    c10 = f32x4.add(c10, f32x4.mul(a0, b1)); c11 = f32x4.add(c11, f32x4.mul(a1, b1));
+    const b2 = v128.load32_splat(pb, 24);
+    c20 = f32x4.add(c20, f32x4.mul(a0, b2)); c21 = f32x4.add(c21, f32x4.mul(a1, b2));
+    const b3 = v128.load32_splat(pb, 28);
+    c30 = f32x4.add(c30, f32x4.mul(a0, b3)); c31 = f32x4.add(c31, f32x4.mul(a1, b3));
+    }
+    pa += 64; pb += 32;
     if (pa >= end) break;
   }
   storeColumns4(c, ldcBytes, c00, c10, c20, c30, beta);
@@ -266,18 +266,23 @@ export function gemm_f32(
     for (let ic = 0; ic < m; ic += MC) {
       const mb = imin(MC, m - ic);
       packA(transA, a, lda, ic, pc, mb, kb, alpha);
-      for (let jr = 0; jr < n; jr += NR) {
-        const cols = imin(NR, n - jr);
-        packB(transB, b, ldb, pc, jr, kb, cols);
+      for (let jb = 0; jb < n; jb += NB) {
+        const nb = imin(NB, n - jb);
+        packB(transB, b, ldb, pc, jb, kb, nb);
+        // Each A panel (L1) meets the NB / NR B panels (L1) of this block in turn.
         for (let ir = 0; ir < mb; ir += MR) {
           const rows = imin(MR, mb - ir);
           const pa = PACK_A + (<usize>ir * kb << 2);
-          const cp = c + ((<usize>(ic + ir) * ldc + jr) << 2);
-          if (rows == MR && cols == NR) {
-            kernel8x4(kb, pa, PACK_B, cp, ldcBytes, betaBlock);
-          } else {
-            kernel8x4(kb, pa, PACK_B, TILE, NR << 2, 0);
-            mergeTile(cp, ldc, rows, cols, betaBlock);
+          for (let jr = 0; jr < nb; jr += NR) {
+            const cols = imin(NR, nb - jr);
+            const pb = PACK_B + (<usize>jr * kb << 2);
+            const cp = c + ((<usize>(ic + ir) * ldc + jb + jr) << 2);
+            if (rows == MR && cols == NR) {
+              kernel8x4(kb, pa, pb, cp, ldcBytes, betaBlock);
+            } else {
+              kernel8x4(kb, pa, pb, TILE, NR << 2, 0);
+              mergeTile(cp, ldc, rows, cols, betaBlock);
+            }
           }
         }
       }
