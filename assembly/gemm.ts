@@ -85,8 +85,37 @@ function packA(transA: i32, a: usize, lda: i32, i0: i32, p0: i32, mb: i32, kb: i
         dst += MR << 2;
         src += <usize>lda << 2;
       }
+    } else if (rows == MR) {
+      // op(A)[i, p] = a[i * lda + p]: 4 x 4 blocks (4 rows, 4 values of p each) are transposed in
+      // registers, so that every load and store is a whole f32x4.
+      const rowBytes = <usize>lda << 2;
+      for (let h = 0; h < MR; h += 4) {
+        const src = a + ((<usize>(i0 + t + h) * lda + p0) << 2);
+        let d = dst + (<usize>h << 2);
+        let p = 0;
+        for (; p + 4 <= kb; p += 4) {
+          const q = src + (<usize>p << 2);
+          const x0 = v128.load(q), x1 = v128.load(q + rowBytes);
+          const x2 = v128.load(q + 2 * rowBytes), x3 = v128.load(q + 3 * rowBytes);
+          const t0 = v128.shuffle<f32>(x0, x1, 0, 4, 1, 5);
+          const t1 = v128.shuffle<f32>(x0, x1, 2, 6, 3, 7);
+          const t2 = v128.shuffle<f32>(x2, x3, 0, 4, 1, 5);
+          const t3 = v128.shuffle<f32>(x2, x3, 2, 6, 3, 7);
+          v128.store(d, f32x4.mul(va, v128.shuffle<f32>(t0, t2, 0, 1, 4, 5)));
+          v128.store(d, f32x4.mul(va, v128.shuffle<f32>(t0, t2, 2, 3, 6, 7)), MR << 2);
+          v128.store(d, f32x4.mul(va, v128.shuffle<f32>(t1, t3, 0, 1, 4, 5)), MR << 3);
+          v128.store(d, f32x4.mul(va, v128.shuffle<f32>(t1, t3, 2, 3, 6, 7)), 3 * (MR << 2));
+          d += MR << 4;
+        }
+        for (; p < kb; p++) {
+          const q = src + (<usize>p << 2);
+          for (let r = 0; r < 4; r++) store<f32>(d + (<usize>r << 2), alpha * load<f32>(q + <usize>r * rowBytes));
+          d += MR << 2;
+        }
+      }
+      dst += <usize>kb * MR << 2;
     } else {
-      // op(A)[i, p] = a[i * lda + p]: read each row contiguously, write with stride MR.
+      // A partial panel: read each row contiguously, write with stride MR, zeros for missing rows.
       for (let r = 0; r < MR; r++) {
         let d = dst + (<usize>r << 2);
         if (r < rows) {
