@@ -160,15 +160,44 @@ function packB(transB: i32, b: usize, ldb: i32, p0: i32, j0: i32, kb: i32, nb: i
       src += step;
     }
   } else {
-    // op(B)[p, j] = b[j * ldb + p]: read each stored row contiguously, write with stride NR.
-    const padded = (nb + NR - 1) & ~(NR - 1);
-    for (let j = 0; j < padded; j++) {
-      let d = PACK_B + <usize>(j >> 2) * panelBytes + (<usize>(j & (NR - 1)) << 2);
-      if (j < nb) {
-        const src = b + ((<usize>(j0 + j) * ldb + p0) << 2);
-        for (let p = 0; p < kb; p++) { store<f32>(d, load<f32>(src + (<usize>p << 2))); d += NR << 2; }
-      } else {
-        for (let p = 0; p < kb; p++) { store<f32>(d, 0); d += NR << 2; }
+    // op(B)[p, j] = b[j * ldb + p]: stored rows j..j+3 are the panel's columns. Full panels transpose
+    // 4 x 4 blocks in registers (4 values of p from each of 4 rows); the rest goes element by element.
+    const rowBytes = <usize>ldb << 2;
+    const full = nb & ~(NR - 1);
+    let j = 0;
+    for (; j < full; j += NR) {
+      const src = b + ((<usize>(j0 + j) * ldb + p0) << 2);
+      let d = PACK_B + <usize>(j >> 2) * panelBytes;
+      let p = 0;
+      for (; p + 4 <= kb; p += 4) {
+        const q = src + (<usize>p << 2);
+        const x0 = v128.load(q), x1 = v128.load(q + rowBytes);
+        const x2 = v128.load(q + 2 * rowBytes), x3 = v128.load(q + 3 * rowBytes);
+        const t0 = v128.shuffle<f32>(x0, x1, 0, 4, 1, 5);
+        const t1 = v128.shuffle<f32>(x0, x1, 2, 6, 3, 7);
+        const t2 = v128.shuffle<f32>(x2, x3, 0, 4, 1, 5);
+        const t3 = v128.shuffle<f32>(x2, x3, 2, 6, 3, 7);
+        v128.store(d, v128.shuffle<f32>(t0, t2, 0, 1, 4, 5));
+        v128.store(d, v128.shuffle<f32>(t0, t2, 2, 3, 6, 7), 16);
+        v128.store(d, v128.shuffle<f32>(t1, t3, 0, 1, 4, 5), 32);
+        v128.store(d, v128.shuffle<f32>(t1, t3, 2, 3, 6, 7), 48);
+        d += 64;
+      }
+      for (; p < kb; p++) {
+        const q = src + (<usize>p << 2);
+        for (let t = 0; t < NR; t++) store<f32>(d + (<usize>t << 2), load<f32>(q + <usize>t * rowBytes));
+        d += NR << 2;
+      }
+    }
+    if (j < nb) {
+      for (let t = 0; t < NR; t++) {
+        let d = PACK_B + <usize>(j >> 2) * panelBytes + (<usize>t << 2);
+        if (j + t < nb) {
+          const src = b + ((<usize>(j0 + j + t) * ldb + p0) << 2);
+          for (let p = 0; p < kb; p++) { store<f32>(d, load<f32>(src + (<usize>p << 2))); d += NR << 2; }
+        } else {
+          for (let p = 0; p < kb; p++) { store<f32>(d, 0); d += NR << 2; }
+        }
       }
     }
   }
@@ -401,67 +430,51 @@ function gemvRows(m: i32, n: i32, alpha: f32, a: usize, lda: i32, x: usize, beta
   }
 }
 
-/** y[0:4] (v128 at yp) = alpha * s + beta * y, beta 0 not reading y. */
-// @ts-ignore: decorator
-@inline function finishFour(yp: usize, s: v128, alpha: f32, beta: f32): void {
-  const r = f32x4.mul(f32x4.splat(alpha), s);
-  v128.store(yp, beta == 0 ? r : f32x4.add(r, f32x4.mul(f32x4.splat(beta), v128.load(yp))));
-}
-
 /**
  * y[i] = alpha * sum_j A[j, i] x[j] + beta * y[i] for i < m, j < n; A row-major [n, m] with row stride
- * lda, x and y contiguous. Strips of 16 columns (four f32x4 accumulators per set) walk down the rows
- * of A; then strips of 4; the last m % 4 columns are scalar.
+ * lda, x and y contiguous. y is first scaled by beta, then takes four rows of A at a time,
+ * y += (alpha x[j]) A[j, :] + ... + (alpha x[j+3]) A[j+3, :] along the rows (four contiguous streams,
+ * which the prefetchers follow, and one load and store of y per four multiply-adds); the last n % 4
+ * rows go one at a time and the last m % 4 columns are scalar.
  */
 function gemvCols(m: i32, n: i32, alpha: f32, a: usize, lda: i32, x: usize, beta: f32, y: usize): void {
+  scaleC(1, m, beta, y, m);
   const rowBytes = <usize>lda << 2;
-  const xEnd = x + (<usize>n << 2);
-  let i = 0;
-  for (; i + 16 <= m; i += 16) {
-    let s0 = f32x4.splat(0), s1 = f32x4.splat(0), s2 = f32x4.splat(0), s3 = f32x4.splat(0);
-    let t0 = f32x4.splat(0), t1 = f32x4.splat(0), t2 = f32x4.splat(0), t3 = f32x4.splat(0);
-    let p = a + (<usize>i << 2);
-    let xp = x;
-    while (true) {
-      let xv = v128.load32_splat(xp);
-      s0 = f32x4.add(s0, f32x4.mul(v128.load(p), xv));
-      s1 = f32x4.add(s1, f32x4.mul(v128.load(p, 16), xv));
-      s2 = f32x4.add(s2, f32x4.mul(v128.load(p, 32), xv));
-      s3 = f32x4.add(s3, f32x4.mul(v128.load(p, 48), xv));
-      p += rowBytes;
-      if (xp + 4 >= xEnd) break;
-      xv = v128.load32_splat(xp, 4);
-      t0 = f32x4.add(t0, f32x4.mul(v128.load(p), xv));
-      t1 = f32x4.add(t1, f32x4.mul(v128.load(p, 16), xv));
-      t2 = f32x4.add(t2, f32x4.mul(v128.load(p, 32), xv));
-      t3 = f32x4.add(t3, f32x4.mul(v128.load(p, 48), xv));
-      p += rowBytes;
-      xp += 8;
-      if (xp >= xEnd) break;
+  const m4 = m & ~3;
+  const yEnd = y + (<usize>m4 << 2);
+  let j = 0;
+  for (; j + 4 <= n; j += 4) {
+    const xp = x + (<usize>j << 2);
+    const x0 = alpha * load<f32>(xp), x1 = alpha * load<f32>(xp, 4);
+    const x2 = alpha * load<f32>(xp, 8), x3 = alpha * load<f32>(xp, 12);
+    const s0 = f32x4.splat(x0), s1 = f32x4.splat(x1), s2 = f32x4.splat(x2), s3 = f32x4.splat(x3);
+    const r0 = a + <usize>j * rowBytes;
+    let p0 = r0, p1 = r0 + rowBytes, p2 = r0 + 2 * rowBytes, p3 = r0 + 3 * rowBytes;
+    for (let yp = y; yp < yEnd; yp += 16) {
+      const u = f32x4.add(f32x4.mul(s0, v128.load(p0)), f32x4.mul(s1, v128.load(p1)));
+      const v = f32x4.add(f32x4.mul(s2, v128.load(p2)), f32x4.mul(s3, v128.load(p3)));
+      v128.store(yp, f32x4.add(v128.load(yp), f32x4.add(u, v)));
+      p0 += 16; p1 += 16; p2 += 16; p3 += 16;
     }
-    const yp = y + (<usize>i << 2);
-    finishFour(yp, f32x4.add(s0, t0), alpha, beta);
-    finishFour(yp + 16, f32x4.add(s1, t1), alpha, beta);
-    finishFour(yp + 32, f32x4.add(s2, t2), alpha, beta);
-    finishFour(yp + 48, f32x4.add(s3, t3), alpha, beta);
+    for (let i = m4; i < m; i++) {
+      const q = r0 + (<usize>i << 2);
+      const yp = y + (<usize>i << 2);
+      store<f32>(yp, load<f32>(yp) + (x0 * load<f32>(q) + x1 * load<f32>(q + rowBytes)) + (x2 * load<f32>(q + 2 * rowBytes) + x3 * load<f32>(q + 3 * rowBytes)));
+    }
   }
-  for (; i + 4 <= m; i += 4) {
-    let s0 = f32x4.splat(0);
-    let p = a + (<usize>i << 2);
-    for (let xp = x; xp < xEnd; xp += 4) {
-      s0 = f32x4.add(s0, f32x4.mul(v128.load(p), v128.load32_splat(xp)));
-      p += rowBytes;
+  for (; j < n; j++) {
+    const xj = alpha * load<f32>(x + (<usize>j << 2));
+    const s0 = f32x4.splat(xj);
+    const r0 = a + <usize>j * rowBytes;
+    let p0 = r0;
+    for (let yp = y; yp < yEnd; yp += 16) {
+      v128.store(yp, f32x4.add(v128.load(yp), f32x4.mul(s0, v128.load(p0))));
+      p0 += 16;
     }
-    finishFour(y + (<usize>i << 2), s0, alpha, beta);
-  }
-  for (; i < m; i++) {
-    let d: f32 = 0;
-    let p = a + (<usize>i << 2);
-    for (let xp = x; xp < xEnd; xp += 4) {
-      d += load<f32>(p) * load<f32>(xp);
-      p += rowBytes;
+    for (let i = m4; i < m; i++) {
+      const yp = y + (<usize>i << 2);
+      store<f32>(yp, load<f32>(yp) + xj * load<f32>(r0 + (<usize>i << 2)));
     }
-    finishOne(y + (<usize>i << 2), d, alpha, beta);
   }
 }
 
@@ -470,7 +483,7 @@ function gemvCols(m: i32, n: i32, alpha: f32, a: usize, lda: i32, x: usize, beta
  * [m,n]; when transA = 1, A is stored [n,m] (lda >= m) and op(A) = A^T is [m,n]. x has n entries.
  * beta = 0 does not read y. Pointers need 4-byte alignment only (unaligned v128 access); any m, n >= 0.
  * transA = 0 (y = W x, W row-major, as in an LSTM step at batch 1) takes dot products of four rows at
- * a time; transA = 1 accumulates 16-column strips of A down its rows.
+ * a time; transA = 1 adds four scaled rows of A at a time into y.
  */
 export function gemv_f32(
   transA: i32, m: i32, n: i32, alpha: f32, a: usize, lda: i32, x: usize, beta: f32, y: usize,
