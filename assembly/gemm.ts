@@ -55,6 +55,13 @@ const PACK_A: usize = memory.data(MC * KC * 4, 64);
 const NB: i32 = 16;
 /** op(B) block: NB / NR micro-panels of [kc][NR] floats (16 KiB). */
 const PACK_B: usize = memory.data(KC * NB * 4, 64);
+/**
+ * With fewer rows of C than this (and A not transposed), GEMM runs as one GEMV per row: the 8-row tile
+ * would run mostly empty. Measured crossover on Zen 4: about 7 rows when B is transposed (row dot
+ * products), 5 when it is not (four-row axpy).
+ */
+const SMALL_M_TRANS_B: i32 = 7;
+const SMALL_M: i32 = 5;
 /** A partial tile of C: MR rows of NR floats. */
 const TILE: usize = memory.data(MR * NR * 4, 16);
 
@@ -303,10 +310,15 @@ export function gemm_f32(
   if (k <= 0 || alpha == 0) { scaleC(m, n, beta, c, ldc); return; }
   // One row or one column of C is a GEMV: packing would cost as much as the product and the 8 x 4
   // tile would run mostly empty. Taken when the vector operand is contiguous (the usual dense case).
-  if (m == 1 && !transA) {
-    // C[0, :] = alpha * a[0, :] op(B) + beta C[0, :]: op(B)^T times the row of A.
-    if (transB) gemvRows(n, k, alpha, b, ldb, a, beta, c, 1);
-    else gemvCols(n, k, alpha, b, ldb, a, beta, c);
+  const smallM = transB ? SMALL_M_TRANS_B : SMALL_M;
+  if (!transA && m < smallM) {
+    // Row i of C = alpha * a[i, :] op(B) + beta C[i, :]: op(B)^T times a row of A, once per row.
+    for (let i = 0; i < m; i++) {
+      const ai = a + ((<usize>i * lda) << 2);
+      const ci = c + ((<usize>i * ldc) << 2);
+      if (transB) gemvRows(n, k, alpha, b, ldb, ai, beta, ci, 1);
+      else gemvCols(n, k, alpha, b, ldb, ai, beta, ci);
+    }
     return;
   }
   if (n == 1 && (transB || ldb == 1)) {
