@@ -9,35 +9,43 @@
  *
  * Algorithm: the GotoBLAS/BLIS layering (K. Goto, R. van de Geijn, "Anatomy of high-performance matrix
  * multiplication", ACM TOMS 34(3), 2008; F. Van Zee, R. van de Geijn, "BLIS: a framework for rapidly
- * instantiating BLAS functionality", ACM TOMS 41(3), 2015, fig. 1 loop order), without the outermost
- * n blocking (B is packed one micro-panel at a time, so the scratch stays small):
+ * instantiating BLAS functionality", ACM TOMS 41(3), 2015, fig. 1), with small packing buffers:
  *
- *   for pc over k by KC:                     k blocks; beta applies on the first, later ones accumulate
- *     for ic over m by MC:                   op(A) block [mc, kc] packed into PACK_A (times alpha), L2
- *       for jr over n by NR:                 op(B) micro-panel [kc, NR] packed into PACK_B, L1
- *         for ir over mc by MR:              micro-kernel: MR x NR tile of C in registers
+ *   for pc over k by KC (even blocks):       beta applies on the first block, later ones accumulate
+ *     for ic over m by MC:                   alpha * op(A)[ic.., pc..] packed into PACK_A   (L2)
+ *       for jb over n by NB:                 op(B)[pc.., jb..] packed into PACK_B (NB / NR panels, L1)
+ *         for ir over mc by MR:              one A panel [kc][MR]                           (L1)
+ *           for jr over nb by NR:            micro-kernel: MR x NR tile of C in registers
  *
  * Packing makes every operand load of the micro-kernel contiguous with constant offsets, whatever the
  * transposes and leading dimensions, and pads partial panels with zeros so the micro-kernel always runs
- * full; a partial tile of C goes through a small tile buffer and is merged element by element.
+ * full; a partial tile of C goes through a small tile buffer and is merged element by element. Full
+ * panels of a row-major A and of a transposed B are packed with 4 x 4 register transposes.
+ * One row or a few rows of C (m = 1, or m < 5 / < 7 with A not transposed) and one column (n = 1, when
+ * the vector operand is contiguous) run as GEMVs instead: the 8-row tile would run mostly empty.
  *
- * Micro-kernel, shaped by what V8's optimizing compiler (TurboFan, x64) does with wasm SIMD:
- *  - 15 xmm registers are allocatable, and TurboFan issues all loads of a basic block before the
- *    arithmetic that uses them, so accumulators + every value loaded in one block must fit in 15:
- *    8 accumulators + 6 loads + 1 product = 15. Larger tiles (6x8, 12 accumulators) spill.
- *  - v128.load folds its constant offset into the x64 address; v128.load32_splat does not (one extra
- *    lea per splat). So the broadcast operand is stored pre-broadcast (each value 4 times) in its
- *    packed panel and read with plain v128 loads.
- *  - The broadcast operand is op(B), whose packed micro-panel is small (KC x NR x 16 bytes), and the
- *    vector operand is op(A), 8 rows = two f32x4: the tile is 8 x 4, accumulated as columns of C and
- *    transposed (4x4 shuffles) once when stored.
- *  - Two k steps per loop turn with an exit test between them: the test splits the turn into two
- *    blocks (so each block's loads fit the registers) and halves the per-turn loop and stack-check cost.
+ * Micro-kernel, shaped by what V8's optimizing compiler (TurboFan, x64) does with wasm SIMD (read off
+ * its generated code with node --print-wasm-code, and timed):
+ *  - 15 xmm registers are allocatable, and TurboFan issues every load of a basic block before the
+ *    arithmetic that uses them, so the accumulators plus every value loaded in a block must fit:
+ *    8 accumulators + 2 A vectors + 4 B broadcasts + 1 product = 15. Tiles with 12 accumulators (6x8,
+ *    4x12, 12x4) spill, and a spilled accumulator puts a store-to-load round trip into its add chain.
+ *  - The tile is 8 x 4: op(A) supplies two f32x4 (8 rows, one panel step is 32 contiguous bytes) and
+ *    op(B) four v128.load32_splat broadcasts; the accumulators hold columns of C and are transposed
+ *    (4 x 4 shuffles) once when stored.
+ *  - Two k steps per loop turn with an exit test between them. The test splits the turn into two
+ *    blocks, which keeps TurboFan from interleaving the steps' loads (register pressure: with one step
+ *    per turn it grouped the multiplies and spilled two accumulators, running at less than half speed)
+ *    and halves the per-turn loop and stack-check cost.
+ *  - Measured on AMD Zen 4 under Node 20: the kernel alone (operands in L1) reaches about 0.8 of
+ *    peak_fma_f32, the whole GEMM 0.72 to 0.8 on the benchmark shapes (bench/kernels.ts). A variant
+ *    with half the loads per multiply-add reaches 0.95, so the 6 loads per 8 multiply-adds that the
+ *    register budget forces are what is left between the kernel and the peak.
  * Multiply-add is f32x4.mul then f32x4.add (baseline wasm SIMD has no fused multiply-add).
  *
- * Scratch: the packing buffers are static data of this module (below heapBase(), never handed out by
- * the host arena; about 80 KiB), so the ABI needs no scratch argument. The module is single-threaded;
- * sharing memory between threads would need one scratch area per thread.
+ * Scratch: the packing buffers (PACK_A 64 KiB, PACK_B 16 KiB) are static data of this module, below
+ * heapBase() and so never handed out by the host arena; the ABI needs no scratch argument. The module
+ * is single-threaded; sharing memory between threads would need one scratch area per thread.
  */
 
 /** Rows of the register tile (two f32x4 of op(A)). */
