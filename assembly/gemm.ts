@@ -242,36 +242,45 @@ function packB(transB: i32, b: usize, ldb: i32, p0: i32, j0: i32, kb: i32, nb: i
   storeRow(c + 3 * ldcBytes, v128.shuffle<f32>(t1, t3, 2, 3, 6, 7), beta);
 }
 
+/**
+ * The 8x4 micro-kernel: C[0:8, 0:4] (row stride ldcBytes) = beta * C + sum_p pa[p][0:8] x pb[p][0:4],
+ * with pa a packed A panel ([kb][8] floats, 16-byte aligned) and pb a packed B panel ([kb][4] floats).
+ * kb >= 1. Accumulator cJH holds C[4H : 4H+4, J]. Two k steps per loop turn, split by the exit test.
+ */
 function kernel8x4(kb: i32, pa: usize, pb: usize, c: usize, ldcBytes: usize, beta: f32): void {
   let c00 = f32x4.splat(0), c01 = f32x4.splat(0);
   let c10 = f32x4.splat(0), c11 = f32x4.splat(0);
   let c20 = f32x4.splat(0), c21 = f32x4.splat(0);
   let c30 = f32x4.splat(0), c31 = f32x4.splat(0);
   const end = pa + (<usize>kb * MR << 2);
-
   while (true) {
-    { const a0 = v128.load(pa, 0); const a1 = v128.load(pa, 16);
-    const b0 = v128.load32_splat(pb, 0);
-    c00 = f32x4.add(c00, f32x4.mul(a0, b0)); c01 = f32x4.add(c01, f32x4.mul(a1, b0));
-    const b1 = v128.load32_splat(pb, 4);
-    c10 = f32x4.add(c10, f32x4.mul(a0, b1)); c11 = f32x4.add(c11, f32x4.mul(a1, b1));
-    const b2 = v128.load32_splat(pb, 8);
-    c20 = f32x4.add(c20, f32x4.mul(a0, b2)); c21 = f32x4.add(c21, f32x4.mul(a1, b2));
-    const b3 = v128.load32_splat(pb, 12);
-    c30 = f32x4.add(c30, f32x4.mul(a0, b3)); c31 = f32x4.add(c31, f32x4.mul(a1, b3));
+    {
+      const a0 = v128.load(pa);
+      const a1 = v128.load(pa, 16);
+      const b0 = v128.load32_splat(pb);
+      c00 = f32x4.add(c00, f32x4.mul(a0, b0)); c01 = f32x4.add(c01, f32x4.mul(a1, b0));
+      const b1 = v128.load32_splat(pb, 4);
+      c10 = f32x4.add(c10, f32x4.mul(a0, b1)); c11 = f32x4.add(c11, f32x4.mul(a1, b1));
+      const b2 = v128.load32_splat(pb, 8);
+      c20 = f32x4.add(c20, f32x4.mul(a0, b2)); c21 = f32x4.add(c21, f32x4.mul(a1, b2));
+      const b3 = v128.load32_splat(pb, 12);
+      c30 = f32x4.add(c30, f32x4.mul(a0, b3)); c31 = f32x4.add(c31, f32x4.mul(a1, b3));
     }
-    if (pa + 32 >= end) break;
-    { const a0 = v128.load(pa, 32); const a1 = v128.load(pa, 48);
-    const b0 = v128.load32_splat(pb, 16);
-    c00 = f32x4.add(c00, f32x4.mul(a0, b0)); c01 = f32x4.add(c01, f32x4.mul(a1, b0));
-    const b1 = v128.load32_splat(pb, 20);
-    c10 = f32x4.add(c10, f32x4.mul(a0, b1)); c11 = f32x4.add(c11, f32x4.mul(a1, b1));
-    const b2 = v128.load32_splat(pb, 24);
-    c20 = f32x4.add(c20, f32x4.mul(a0, b2)); c21 = f32x4.add(c21, f32x4.mul(a1, b2));
-    const b3 = v128.load32_splat(pb, 28);
-    c30 = f32x4.add(c30, f32x4.mul(a0, b3)); c31 = f32x4.add(c31, f32x4.mul(a1, b3));
+    if (pa + (MR << 2) >= end) break;
+    {
+      const a0 = v128.load(pa, 32);
+      const a1 = v128.load(pa, 48);
+      const b0 = v128.load32_splat(pb, 16);
+      c00 = f32x4.add(c00, f32x4.mul(a0, b0)); c01 = f32x4.add(c01, f32x4.mul(a1, b0));
+      const b1 = v128.load32_splat(pb, 20);
+      c10 = f32x4.add(c10, f32x4.mul(a0, b1)); c11 = f32x4.add(c11, f32x4.mul(a1, b1));
+      const b2 = v128.load32_splat(pb, 24);
+      c20 = f32x4.add(c20, f32x4.mul(a0, b2)); c21 = f32x4.add(c21, f32x4.mul(a1, b2));
+      const b3 = v128.load32_splat(pb, 28);
+      c30 = f32x4.add(c30, f32x4.mul(a0, b3)); c31 = f32x4.add(c31, f32x4.mul(a1, b3));
     }
-    pa += 64; pb += 32;
+    pa += MR << 3;
+    pb += NR << 3;
     if (pa >= end) break;
   }
   storeColumns4(c, ldcBytes, c00, c10, c20, c30, beta);
