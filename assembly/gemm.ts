@@ -325,8 +325,8 @@ export function gemm_f32(
 ): void {
   if (m <= 0 || n <= 0) return;
   if (k <= 0 || alpha == 0) { scaleC(m, n, beta, c, ldc); return; }
-  // One row or one column of C is a GEMV: packing would cost as much as the product and the 8 x 4
-  // tile would run mostly empty. Taken when the vector operand is contiguous (the usual dense case).
+  // A few rows or one column of C run as GEMVs: packing would cost about as much as the product and
+  // the 8 x 4 tile would run mostly empty. Taken when the vector operand is contiguous (dense case).
   const smallM = transB ? SMALL_M_TRANS_B : SMALL_M;
   if (!transA && m < smallM) {
     // Row i of C = alpha * a[i, :] op(B) + beta C[i, :]: op(B)^T times a row of A, once per row.
