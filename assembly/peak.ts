@@ -19,18 +19,18 @@
 const CONSTANT: usize = memory.data(16, 16);
 
 /**
- * Runs `iters` rounds of 14 f32x4 multiply-adds (112 flops per round) and returns a value that
+ * Runs `rounds` rounds of 14 f32x4 multiply-adds (112 flops per round) and returns a value that
  * depends on every result, so the work cannot be removed. Time it after a warm-up of many short calls
  * (V8 runs a function in its baseline compiler first and does not switch a running loop to optimized
  * code). The chains converge to m / (1 - m), so no value overflows or becomes subnormal.
  */
-export function peak_fma_f32(iters: i32): f32 {
+export function peak_fma_f32(rounds: i32): f32 {
   v128.store(CONSTANT, f32x4.splat(0.999999));
   let c0 = f32x4.splat(0.1), c1 = f32x4.splat(0.2), c2 = f32x4.splat(0.3), c3 = f32x4.splat(0.4);
   let c4 = f32x4.splat(0.5), c5 = f32x4.splat(0.6), c6 = f32x4.splat(0.7), c7 = f32x4.splat(0.8);
   let c8 = f32x4.splat(0.9), c9 = f32x4.splat(1.0), c10 = f32x4.splat(1.1), c11 = f32x4.splat(1.2);
   let c12 = f32x4.splat(1.3), c13 = f32x4.splat(1.4);
-  if (iters <= 0) return 0;
+  if (rounds <= 0) return 0;
   let i = 0;
   while (true) {
     const m = v128.load(CONSTANT);
@@ -43,7 +43,7 @@ export function peak_fma_f32(iters: i32): f32 {
     c12 = f32x4.add(f32x4.mul(c12, m), m); c13 = f32x4.add(f32x4.mul(c13, m), m);
     // The exit test between the rounds also keeps TurboFan from reordering them chain by chain
     // (both rounds of c0, then of c1...), which serializes each chain and halves the rate.
-    if (++i >= iters) break;
+    if (++i >= rounds) break;
     c0 = f32x4.add(f32x4.mul(c0, m), m); c1 = f32x4.add(f32x4.mul(c1, m), m);
     c2 = f32x4.add(f32x4.mul(c2, m), m); c3 = f32x4.add(f32x4.mul(c3, m), m);
     c4 = f32x4.add(f32x4.mul(c4, m), m); c5 = f32x4.add(f32x4.mul(c5, m), m);
@@ -51,7 +51,7 @@ export function peak_fma_f32(iters: i32): f32 {
     c8 = f32x4.add(f32x4.mul(c8, m), m); c9 = f32x4.add(f32x4.mul(c9, m), m);
     c10 = f32x4.add(f32x4.mul(c10, m), m); c11 = f32x4.add(f32x4.mul(c11, m), m);
     c12 = f32x4.add(f32x4.mul(c12, m), m); c13 = f32x4.add(f32x4.mul(c13, m), m);
-    if (++i >= iters) break;
+    if (++i >= rounds) break;
   }
   const s = f32x4.add(
     f32x4.add(f32x4.add(f32x4.add(c0, c1), f32x4.add(c2, c3)), f32x4.add(f32x4.add(c4, c5), f32x4.add(c6, c7))),
