@@ -6,10 +6,11 @@
  *
  * The machine is shared and noisy, so rates are medians over reps, and the fraction of peak is given
  * two ways: the median of per-rep ratios against a peak sample taken right before each rep (both see
- * the same load), and best rate over best peak seen in the run (closest to an idle machine). They
- * differ when other work shares the core: the peak loop, which saturates the FP pipes, loses more to
- * a busy sibling hardware thread than the GEMM does. V8 compiles wasm in its baseline tier first and does not switch a running loop to optimized
- * code, so every function is warmed up with many short calls before timing.
+ * the same load), and the best rate over the best peak seen in the run (closest to an idle machine).
+ * Under load the first runs higher (the peak loop, which saturates the FP pipes, loses more than the
+ * GEMM does), so best/best is the conservative figure. V8 compiles wasm in its baseline tier first
+ * and does not switch a running loop to optimized code, so every function is warmed up with many
+ * short calls before timing.
  */
 import { getBackend } from "../src/backend/module.js";
 import type { Block } from "../src/backend/arena.js";
