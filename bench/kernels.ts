@@ -69,6 +69,17 @@ function jsGemm(m: number, n: number, k: number, a: Float32Array, b: Float32Arra
   }
 }
 
+/** Plain JavaScript C = A B^T with B stored [n, k] (ijk; the inner loop is contiguous in both). */
+function jsGemmBt(m: number, n: number, k: number, a: Float32Array, b: Float32Array, c: Float32Array): void {
+  for (let i = 0; i < m; i++) {
+    for (let j = 0; j < n; j++) {
+      let s = 0;
+      for (let p = 0; p < k; p++) s += a[i * k + p]! * b[j * k + p]!;
+      c[i * n + j] = s;
+    }
+  }
+}
+
 /** Plain JavaScript y = W x, W [m, n] row-major. */
 function jsGemv(m: number, n: number, w: Float32Array, x: Float32Array, y: Float32Array): void {
   for (let i = 0; i < m; i++) {
@@ -109,7 +120,7 @@ function measure(name: string, flops: number, kernel: () => void, js: () => void
   return { name, gflops: median(rates), best: Math.max(...rates), ofPeak: median(ratios), jsGflops: median(jsRates) };
 }
 
-function gemmRow(m: number, n: number, k: number): Row {
+function gemmRow(m: number, n: number, k: number, transB = false): Row {
   const a = uniform(m * k, 1);
   const b = uniform(k * n, 2);
   const A = blockOf(a);
@@ -118,10 +129,10 @@ function gemmRow(m: number, n: number, k: number): Row {
   const cJs = new Float32Array(m * n);
   const big = m * n * k > 1e7;
   const row = measure(
-    `gemm ${m}x${n}x${k}`,
+    `gemm ${m}x${n}x${k}${transB ? " B^T" : ""}`,
     2 * m * n * k,
-    () => ex.gemm_f32(0, 0, m, n, k, 1, A.ptr, k, B.ptr, n, 0, C.ptr, n),
-    () => jsGemm(m, n, k, a, b, cJs),
+    () => ex.gemm_f32(0, transB ? 1 : 0, m, n, k, 1, A.ptr, k, B.ptr, transB ? k : n, 0, C.ptr, n),
+    () => (transB ? jsGemmBt : jsGemm)(m, n, k, a, b, cJs),
     big ? 3 : 7,
   );
   // The same product, so the speedup compares equal work: check it once.
@@ -163,6 +174,7 @@ const rows: Row[] = [
   gemmRow(256, 1024, 256),
   gemmRow(32, 1024, 1024),
   gemmRow(1, 1024, 1024),
+  gemmRow(256, 1024, 256, true),
   gemvRow(1024, 256, false),
   gemvRow(256, 1024, false),
   gemvRow(1024, 256, true),
@@ -176,4 +188,4 @@ for (const r of rows) {
   const cells = [r.gflops.toFixed(1), r.best.toFixed(1), r.ofPeak.toFixed(2), (r.best / bestPeak).toFixed(2), r.jsGflops.toFixed(2), `${(r.gflops / r.jsGflops).toFixed(1)}x`];
   console.log(r.name.padEnd(26) + cells.map((c) => c.padStart(11)).join(""));
 }
-console.log(`GEMM: C = A B, row-major, no transposes. "of peak": median over ${REPS} reps of rate / peak sampled just before; "best/best": best rate / best peak of the run. Speedup: median rate over a plain JS ijk triple loop (Float32Array). GEMV is memory-bound: its fraction of the FMA peak is not a goal.`);
+console.log(`GEMM: C = A B, row-major (B^T: B stored [n, k], as a Linear layer's weight). "of peak": median over ${REPS} reps of rate / peak sampled just before; "best/best": best rate / best peak of the run. Speedup: median rate over a plain JS ijk triple loop (Float32Array). GEMV does one multiply-add per weight loaded, so its fraction of the FMA peak is not a goal.`);
