@@ -10,3 +10,4 @@ export * from "./elementwise";
 export * from "./loss";
 export * from "./lstm";
 export * from "./optim";
+export * from "./peak";

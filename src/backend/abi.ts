@@ -56,6 +56,14 @@ export interface OptimExports {
 
 export interface KernelExports extends MemoryExports, GemmExports, ElementwiseExports, LossExports, LstmExports, OptimExports {}
 
+/** assembly/peak.ts: the machine's f32x4 multiply-add peak, for benchmarks. */
+export interface PeakExports {
+  /** Runs `rounds` rounds of 14 f32x4 multiply-adds (112 flops each); returns a result of all of them. */
+  peak_fma_f32(rounds: number): number;
+}
+// Declaration merging adds this family to KernelExports without editing the line above.
+export interface KernelExports extends PeakExports {}
+
 /** Names of every function export, checked against the module at load so a stale build fails loudly. */
 export const KERNEL_FUNCTIONS: readonly (keyof Omit<KernelExports, "memory">)[] = [
   "heapBase",
@@ -66,4 +74,5 @@ export const KERNEL_FUNCTIONS: readonly (keyof Omit<KernelExports, "memory">)[] 
   "softmax_xent_f32", "softmax_xent_backward_f32", "mse_f32", "mse_backward_f32",
   "lstm_cell_forward_f32", "lstm_cell_backward_f32",
   "sgd_f32", "adam_f32",
+  "peak_fma_f32",
 ];

@@ -68,6 +68,9 @@ export function gemv(args: { transA?: boolean; m: number; n: number; alpha?: num
   const tA = args.transA ?? false;
   const lda = args.lda ?? (tA ? m : n);
   dims("gemv", { m, n, lda });
+  if (lda < (tA ? m : n)) {
+    throw new MpoLstmError("shape", `gemv: lda ${lda} is smaller than a row of the stored A (${tA ? m : n} elements) for m ${m}, n ${n}, transA ${tA}; pass lda >= ${tA ? "m" : "n"}`);
+  }
   const pa = need("gemv", "a", args.a, tA ? extent(n, m, lda) : extent(m, n, lda));
   const px = need("gemv", "x", args.x, n);
   const py = need("gemv", "y", args.y, m);
