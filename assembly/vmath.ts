@@ -2,7 +2,7 @@
  * Vector transcendental functions on f32x4 (not exported from the module; the kernels call them).
  *
  * exp: Cephes `expf.c` (S. L. Moshier, Cephes Math Library 2.2, 1992; the same scheme as J. Pommier's
- * sse_mathfun.h `exp_ps`). Range reduction x = n ln2 + r with n = floor(x log2e + 1/2), so |r| <= ln2/2,
+ * sse_mathfun.h `exp_ps`). Range reduction x = n ln2 + r with n = round(x log2e) (Cephes: floor(x log2e + 1/2)), so |r| <= ln2/2,
  * with ln2 split in two (C1 + C2, C1 exact in few bits) so that n*C1 is exact; then
  *   e^r ~ 1 + r + r^2 P(r),  P a degree-5 minimax polynomial (Moshier's coefficients),
  * and the result is scaled by 2^n built directly in the exponent bits. Cephes reports a peak relative
@@ -21,6 +21,8 @@
  */
 
 const LOG2E: f32 = 1.44269504088896341;
+const ROUND_MAGIC: f32 = 12582912.0; // 1.5 * 2^23
+const ROUND_MAGIC_BITS: i32 = 0x4b400000;
 const EXP_HI: f32 = 88.3762626647949;
 const EXP_LO: f32 = -87.3365447505531; // ln(FLT_MIN): below it 2^n would need a subnormal exponent
 // ln2 = C1 + C2; C1 = 0.693359375 has 9 significant bits, so n * C1 is exact for |n| <= 2^15.
@@ -43,10 +45,14 @@ const T4: f32 = -3.33332819422e-1;
 // @ts-ignore: decorator
 @inline export function vexp(x: v128): v128 {
   const below = f32x4.lt(x, f32x4.splat(EXP_LO));
-  // min/max propagate NaN, so NaN stays NaN through the whole computation.
-  const xc = f32x4.max(f32x4.min(x, f32x4.splat(EXP_HI)), f32x4.splat(EXP_LO));
-  // n = floor(x log2e + 1/2), capped at 127 so that 2^n stays finite at the clamp edge.
-  const fx = f32x4.min(f32x4.floor(f32x4.add(f32x4.mul(xc, f32x4.splat(LOG2E)), f32x4.splat(0.5))), f32x4.splat(127));
+  // pmin(a, b) = b < a ? b : a and pmax(a, b) = a < b ? b : a are one instruction each on x86/ARM (wasm's
+  // min/max are several), and with the constant second they keep a NaN x as NaN through the whole computation.
+  const xc = f32x4.pmax(f32x4.pmin(x, f32x4.splat(EXP_HI)), f32x4.splat(EXP_LO));
+  // n = round(x log2e) by the 1.5 * 2^23 trick: adding it leaves n in the low mantissa bits of t (exact
+  // for |n| < 2^22), which is cheaper in wasm SIMD than floor + trunc_sat. Capped at 127 so that 2^n stays
+  // finite at the clamp edge (x log2e may round up to 127.5 there).
+  const t = f32x4.pmin(f32x4.add(f32x4.mul(xc, f32x4.splat(LOG2E)), f32x4.splat(ROUND_MAGIC)), f32x4.splat(ROUND_MAGIC + 127));
+  const fx = f32x4.sub(t, f32x4.splat(ROUND_MAGIC));
   let r = f32x4.sub(xc, f32x4.mul(fx, f32x4.splat(C1)));
   r = f32x4.sub(r, f32x4.mul(fx, f32x4.splat(C2)));
   const z = f32x4.mul(r, r);
@@ -57,8 +63,9 @@ const T4: f32 = -3.33332819422e-1;
   p = f32x4.add(f32x4.mul(p, r), f32x4.splat(P4));
   p = f32x4.add(f32x4.mul(p, r), f32x4.splat(P5));
   p = f32x4.add(f32x4.add(f32x4.mul(p, z), r), f32x4.splat(1));
-  // 2^n from its exponent bits: n in [-126, 127] gives a normal number.
-  const pow2n = i32x4.shl(i32x4.add(i32x4.trunc_sat_f32x4_s(fx), i32x4.splat(127)), 23);
+  // 2^n from its exponent bits, (n + 127) << 23, with n = bits(t) - bits(ROUND_MAGIC); n in [-126, 127]
+  // gives a normal number.
+  const pow2n = i32x4.shl(i32x4.sub(t, i32x4.splat(ROUND_MAGIC_BITS - 127)), 23);
   return v128.andnot(f32x4.mul(p, pow2n), below);
 }
 
