@@ -32,7 +32,7 @@ export function softmax_xent_f32(logits: usize, rows: i32, cols: i32, labels: us
     let mx = load<f32>(z);
     if (cols >= 4) {
       let vm = v128.load(z);
-      for (c = 4; c + 4 <= cols; c += 4) vm = f32x4.max(vm, v128.load(at(z, c)));
+      for (c = 4; c + 4 <= cols; c += 4) vm = f32x4.pmax(vm, v128.load(at(z, c))); // one instruction; a NaN logit still makes the loss NaN via its exp
       mx = max<f32>(max<f32>(f32x4.extract_lane(vm, 0), f32x4.extract_lane(vm, 1)), max<f32>(f32x4.extract_lane(vm, 2), f32x4.extract_lane(vm, 3)));
     } else {
       c = 1;
