@@ -62,6 +62,7 @@ test("the built package runs a GEMM and an LSTM cell step in headless chromium",
   const server = await serve();
   const browser = await chromium.launch({
     executablePath: CHROMIUM,
+    timeout: 60_000,
     args: ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync"],
   });
   try {
