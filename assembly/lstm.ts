@@ -1,32 +1,56 @@
 /**
- * The fused LSTM cell, f32. Gate order along the 4H axis is PyTorch's: [i, f, g, o].
+ * The fused LSTM cell, f32, f32x4 SIMD along the hidden axis. Gate order along the 4H axis is PyTorch's:
+ * [i, f, g, o].
  *
  *   i = s(z_i)  f = s(z_f)  g = tanh(z_g)  o = s(z_o)      (s = logistic sigmoid)
  *   c = f * cPrev + i * g,   h = o * tanh(c)
  *
  * With a row mask m (f32[batch], 1 = this sequence is still running, 0 = past its length; mask = 0
- * pointer means all ones), the state carries over for finished rows:
+ * pointer means all ones; any nonzero value counts as 1), the state carries over for finished rows:
  *   c' = m c + (1 - m) cPrev,  h' = m h + (1 - m) hPrev.
  *
  * Backward, with tc = tanh(c) and dcT = dc_in + dh * o * (1 - tc^2) (dc_in: gradient from step t+1):
  *   dz_o = dh tc o (1-o)   dz_i = dcT g i (1-i)   dz_f = dcT cPrev f (1-f)   dz_g = dcT i (1-g^2)
  *   dcPrev = dcT f
  * For masked rows the gradient passes straight through: dcPrev = dc_in, dhPrev += dh, dz = 0.
+ *
+ * Vectorization: four hidden units at a time per batch row; the last H % 4 units of a row use partial
+ * vector loads/stores (assembly/lanes.ts), so every unit gets the same arithmetic. No alignment needed.
+ * sigmoid / tanh: assembly/vmath.ts (Cephes, cited there), relatively accurate and saturating.
  */
+import { load4, store4 } from "./lanes";
+import { vsigmoid, vtanh } from "./vmath";
 
 // @ts-ignore: decorator
 @inline function at(p: usize, i: i32): usize { return p + (<usize>i << 2); }
 
+/** Forward for four (or rem < 4) hidden units j.. of one row; z/act point at the row's gate i. */
 // @ts-ignore: decorator
-@inline function sigm(v: f32): f32 {
-  if (v >= 0) return 1 / (1 + Mathf.exp(-v));
-  const e = Mathf.exp(v);
-  return e / (1 + e);
+@inline function forward4(H: i32, j: i32, rem: i32, live: bool, z: usize, act: usize, cPrev: usize, hPrev: usize, c: usize, h: usize): void {
+  const ig = vsigmoid(load4(at(z, j), rem));
+  const fg = vsigmoid(load4(at(z, H + j), rem));
+  const gg = vtanh(load4(at(z, 2 * H + j), rem));
+  const og = vsigmoid(load4(at(z, 3 * H + j), rem));
+  // act may alias z: every z of these units is read above, before the first store.
+  store4(at(act, j), ig, rem);
+  store4(at(act, H + j), fg, rem);
+  store4(at(act, 2 * H + j), gg, rem);
+  store4(at(act, 3 * H + j), og, rem);
+  const cp = load4(at(cPrev, j), rem);
+  if (live) {
+    const cn = f32x4.add(f32x4.mul(fg, cp), f32x4.mul(ig, gg));
+    store4(at(c, j), cn, rem);
+    store4(at(h, j), f32x4.mul(og, vtanh(cn)), rem);
+  } else {
+    store4(at(c, j), cp, rem);
+    store4(at(h, j), load4(at(hPrev, j), rem), rem);
+  }
 }
 
 /**
  * Forward step. z: pre-activations [batch, 4H] (row stride 4H); act: activated gates [batch, 4H]
- * (may alias z); cPrev, hPrev, c, h: [batch, H]. hPrev is read only when mask != 0.
+ * (may alias z); cPrev, hPrev, c, h: [batch, H] (c may alias cPrev, h may alias hPrev). hPrev is read only
+ * when mask != 0. Masked rows still get their activated gates written.
  */
 export function lstm_cell_forward_f32(
   batch: i32, hidden: i32, z: usize, cPrev: usize, hPrev: usize, mask: usize, act: usize, c: usize, h: usize,
@@ -34,28 +58,44 @@ export function lstm_cell_forward_f32(
   const H = hidden;
   for (let b = 0; b < batch; b++) {
     const zo = b * 4 * H, so = b * H;
-    const m: f32 = mask ? load<f32>(at(mask, b)) : 1;
-    for (let j = 0; j < H; j++) {
-      const ig = sigm(load<f32>(at(z, zo + j)));
-      const fg = sigm(load<f32>(at(z, zo + H + j)));
-      const gg = Mathf.tanh(load<f32>(at(z, zo + 2 * H + j)));
-      const og = sigm(load<f32>(at(z, zo + 3 * H + j)));
-      store<f32>(at(act, zo + j), ig);
-      store<f32>(at(act, zo + H + j), fg);
-      store<f32>(at(act, zo + 2 * H + j), gg);
-      store<f32>(at(act, zo + 3 * H + j), og);
-      const cp = load<f32>(at(cPrev, so + j));
-      const cn = fg * cp + ig * gg;
-      const hn = og * Mathf.tanh(cn);
-      if (m != 0) {
-        store<f32>(at(c, so + j), cn);
-        store<f32>(at(h, so + j), hn);
-      } else {
-        store<f32>(at(c, so + j), cp);
-        store<f32>(at(h, so + j), load<f32>(at(hPrev, so + j)));
-      }
-    }
+    const live = mask ? load<f32>(at(mask, b)) != 0 : true;
+    const zr = at(z, zo), ar = at(act, zo), cpr = at(cPrev, so), hpr = at(hPrev, so), cr = at(c, so), hr = at(h, so);
+    let j = 0;
+    for (; j + 4 <= H; j += 4) forward4(H, j, 4, live, zr, ar, cpr, hpr, cr, hr);
+    if (j < H) forward4(H, j, H - j, live, zr, ar, cpr, hpr, cr, hr);
   }
+}
+
+/** Backward for four (or rem < 4) hidden units of a live row. */
+// @ts-ignore: decorator
+@inline function backward4(H: i32, j: i32, rem: i32, act: usize, cPrev: usize, c: usize, dh: usize, dc: usize, dz: usize, dcPrev: usize): void {
+  const one = f32x4.splat(1);
+  const dhv = load4(at(dh, j), rem);
+  const dcIn = dc ? load4(at(dc, j), rem) : f32x4.splat(0);
+  const ig = load4(at(act, j), rem);
+  const fg = load4(at(act, H + j), rem);
+  const gg = load4(at(act, 2 * H + j), rem);
+  const og = load4(at(act, 3 * H + j), rem);
+  const tc = vtanh(load4(at(c, j), rem));
+  const dcT = f32x4.add(dcIn, f32x4.mul(f32x4.mul(dhv, og), f32x4.sub(one, f32x4.mul(tc, tc))));
+  store4(at(dz, j), f32x4.mul(f32x4.mul(f32x4.mul(dcT, gg), ig), f32x4.sub(one, ig)), rem);
+  store4(at(dz, H + j), f32x4.mul(f32x4.mul(f32x4.mul(dcT, load4(at(cPrev, j), rem)), fg), f32x4.sub(one, fg)), rem);
+  store4(at(dz, 2 * H + j), f32x4.mul(f32x4.mul(dcT, ig), f32x4.sub(one, f32x4.mul(gg, gg))), rem);
+  store4(at(dz, 3 * H + j), f32x4.mul(f32x4.mul(f32x4.mul(dhv, tc), og), f32x4.sub(one, og)), rem);
+  store4(at(dcPrev, j), f32x4.mul(dcT, fg), rem);
+}
+
+/** Pass-through for four (or rem < 4) hidden units of a masked row. */
+// @ts-ignore: decorator
+@inline function passThrough4(H: i32, j: i32, rem: i32, dh: usize, dc: usize, dz: usize, dcPrev: usize, dhPrev: usize): void {
+  const zero = f32x4.splat(0);
+  const dcIn = dc ? load4(at(dc, j), rem) : zero;
+  store4(at(dz, j), zero, rem);
+  store4(at(dz, H + j), zero, rem);
+  store4(at(dz, 2 * H + j), zero, rem);
+  store4(at(dz, 3 * H + j), zero, rem);
+  store4(at(dcPrev, j), dcIn, rem);
+  store4(at(dhPrev, j), f32x4.add(load4(at(dhPrev, j), rem), load4(at(dh, j), rem)), rem);
 }
 
 /**
@@ -71,30 +111,18 @@ export function lstm_cell_backward_f32(
   const H = hidden;
   for (let b = 0; b < batch; b++) {
     const zo = b * 4 * H, so = b * H;
-    const m: f32 = mask ? load<f32>(at(mask, b)) : 1;
-    for (let j = 0; j < H; j++) {
-      const dhv = load<f32>(at(dh, so + j));
-      const dcIn: f32 = dc ? load<f32>(at(dc, so + j)) : 0;
-      if (m == 0) {
-        store<f32>(at(dz, zo + j), 0);
-        store<f32>(at(dz, zo + H + j), 0);
-        store<f32>(at(dz, zo + 2 * H + j), 0);
-        store<f32>(at(dz, zo + 3 * H + j), 0);
-        store<f32>(at(dcPrev, so + j), dcIn);
-        store<f32>(at(dhPrev, so + j), load<f32>(at(dhPrev, so + j)) + dhv);
-        continue;
-      }
-      const ig = load<f32>(at(act, zo + j));
-      const fg = load<f32>(at(act, zo + H + j));
-      const gg = load<f32>(at(act, zo + 2 * H + j));
-      const og = load<f32>(at(act, zo + 3 * H + j));
-      const tc = Mathf.tanh(load<f32>(at(c, so + j)));
-      const dcT = dcIn + dhv * og * (1 - tc * tc);
-      store<f32>(at(dz, zo + j), dcT * gg * ig * (1 - ig));
-      store<f32>(at(dz, zo + H + j), dcT * load<f32>(at(cPrev, so + j)) * fg * (1 - fg));
-      store<f32>(at(dz, zo + 2 * H + j), dcT * ig * (1 - gg * gg));
-      store<f32>(at(dz, zo + 3 * H + j), dhv * tc * og * (1 - og));
-      store<f32>(at(dcPrev, so + j), dcT * fg);
+    const live = mask ? load<f32>(at(mask, b)) != 0 : true;
+    const dcr: usize = dc ? at(dc, so) : 0;
+    const dhr = at(dh, so), dzr = at(dz, zo), dcpr = at(dcPrev, so);
+    let j = 0;
+    if (live) {
+      const ar = at(act, zo), cpr = at(cPrev, so), cr = at(c, so);
+      for (; j + 4 <= H; j += 4) backward4(H, j, 4, ar, cpr, cr, dhr, dcr, dzr, dcpr);
+      if (j < H) backward4(H, j, H - j, ar, cpr, cr, dhr, dcr, dzr, dcpr);
+    } else {
+      const dhpr = at(dhPrev, so);
+      for (; j + 4 <= H; j += 4) passThrough4(H, j, 4, dhr, dcr, dzr, dcpr, dhpr);
+      if (j < H) passThrough4(H, j, H - j, dhr, dcr, dzr, dcpr, dhpr);
     }
   }
 }

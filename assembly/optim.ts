@@ -1,41 +1,83 @@
 /**
- * Optimizer updates in place, f32.
+ * Optimizer updates in place, f32, f32x4 SIMD.
  *
  * SGD with momentum (PyTorch's convention): g' = g + wd * p; v = mu * v + g'; p -= lr * (nesterov ? g' + mu v : v).
  * Adam (Kingma and Ba 2015, Algorithm 1) and AdamW (Loshchilov and Hutter 2019, decoupled decay):
  *   Adam:  g' = g + wd * p;  AdamW: p -= lr * wd * p first, g' = g
  *   m = b1 m + (1-b1) g';  v = b2 v + (1-b2) g'^2;  p -= lr * (m / bc1) / (sqrt(v / bc2) + eps)
  * bc1 = 1 - b1^t and bc2 = 1 - b2^t are computed by the host (step t counts from 1).
+ *
+ * Alignment: none required. Tails: the last n % 4 entries run a scalar loop with the same operations in
+ * the same order (wasm has no fused multiply-add), so every entry gets bit-identical results.
  */
 
 // @ts-ignore: decorator
 @inline function at(p: usize, i: i32): usize { return p + (<usize>i << 2); }
 
+/** SGD step over n parameters; velocity is read only when momentum != 0 (may be 0 pointer otherwise). */
 export function sgd_f32(
   param: usize, grad: usize, velocity: usize, n: i32, lr: f32, momentum: f32, weightDecay: f32, nesterov: i32,
 ): void {
-  for (let i = 0; i < n; i++) {
+  const vlr = f32x4.splat(lr), vmu = f32x4.splat(momentum), vwd = f32x4.splat(weightDecay);
+  let i = 0;
+  if (momentum == 0) {
+    for (; i + 4 <= n; i += 4) {
+      const p = v128.load(at(param, i));
+      const g = f32x4.add(v128.load(at(grad, i)), f32x4.mul(vwd, p));
+      v128.store(at(param, i), f32x4.sub(p, f32x4.mul(vlr, g)));
+    }
+    for (; i < n; i++) {
+      const p = load<f32>(at(param, i));
+      store<f32>(at(param, i), p - lr * (load<f32>(at(grad, i)) + weightDecay * p));
+    }
+    return;
+  }
+  for (; i + 4 <= n; i += 4) {
+    const p = v128.load(at(param, i));
+    const g = f32x4.add(v128.load(at(grad, i)), f32x4.mul(vwd, p));
+    const v = f32x4.add(f32x4.mul(vmu, v128.load(at(velocity, i))), g);
+    v128.store(at(velocity, i), v);
+    const step = nesterov ? f32x4.add(g, f32x4.mul(vmu, v)) : v;
+    v128.store(at(param, i), f32x4.sub(p, f32x4.mul(vlr, step)));
+  }
+  for (; i < n; i++) {
     const p = load<f32>(at(param, i));
     const g = load<f32>(at(grad, i)) + weightDecay * p;
-    if (momentum == 0) { store<f32>(at(param, i), p - lr * g); continue; }
     const v = momentum * load<f32>(at(velocity, i)) + g;
     store<f32>(at(velocity, i), v);
     store<f32>(at(param, i), p - lr * (nesterov ? g + momentum * v : v));
   }
 }
 
+/** Adam / AdamW step over n parameters (decoupled != 0 selects AdamW's decay). */
 export function adam_f32(
   param: usize, grad: usize, m1: usize, m2: usize, n: i32,
   lr: f32, beta1: f32, beta2: f32, eps: f32, weightDecay: f32, decoupled: i32, bc1: f32, bc2: f32,
 ): void {
   const invBc1: f32 = 1 / bc1;
   const invBc2: f32 = 1 / bc2;
-  for (let i = 0; i < n; i++) {
+  const omb1: f32 = 1 - beta1, omb2: f32 = 1 - beta2, lrwd: f32 = lr * weightDecay;
+  const vlr = f32x4.splat(lr), vb1 = f32x4.splat(beta1), vb2 = f32x4.splat(beta2), veps = f32x4.splat(eps);
+  const vomb1 = f32x4.splat(omb1), vomb2 = f32x4.splat(omb2), vwd = f32x4.splat(weightDecay), vlrwd = f32x4.splat(lrwd);
+  const vi1 = f32x4.splat(invBc1), vi2 = f32x4.splat(invBc2);
+  let i = 0;
+  for (; i + 4 <= n; i += 4) {
+    let p = v128.load(at(param, i));
+    let g = v128.load(at(grad, i));
+    if (decoupled) p = f32x4.sub(p, f32x4.mul(vlrwd, p)); else g = f32x4.add(g, f32x4.mul(vwd, p));
+    const m = f32x4.add(f32x4.mul(vb1, v128.load(at(m1, i))), f32x4.mul(vomb1, g));
+    const v = f32x4.add(f32x4.mul(vb2, v128.load(at(m2, i))), f32x4.mul(f32x4.mul(vomb2, g), g));
+    v128.store(at(m1, i), m);
+    v128.store(at(m2, i), v);
+    const upd = f32x4.div(f32x4.mul(vlr, f32x4.mul(m, vi1)), f32x4.add(f32x4.sqrt(f32x4.mul(v, vi2)), veps));
+    v128.store(at(param, i), f32x4.sub(p, upd));
+  }
+  for (; i < n; i++) {
     let p = load<f32>(at(param, i));
     let g = load<f32>(at(grad, i));
-    if (decoupled) p -= lr * weightDecay * p; else g += weightDecay * p;
-    const m = beta1 * load<f32>(at(m1, i)) + (1 - beta1) * g;
-    const v = beta2 * load<f32>(at(m2, i)) + (1 - beta2) * g * g;
+    if (decoupled) p -= lrwd * p; else g += weightDecay * p;
+    const m = beta1 * load<f32>(at(m1, i)) + omb1 * g;
+    const v = beta2 * load<f32>(at(m2, i)) + omb2 * g * g;
     store<f32>(at(m1, i), m);
     store<f32>(at(m2, i), v);
     store<f32>(at(param, i), p - lr * (m * invBc1) / (Mathf.sqrt(v * invBc2) + eps));

@@ -54,7 +54,14 @@ export interface OptimExports {
   adam_f32(param: Ptr, grad: Ptr, m1: Ptr, m2: Ptr, n: number, lr: number, beta1: number, beta2: number, eps: number, weightDecay: number, decoupled: number, bc1: number, bc2: number): void;
 }
 
-export interface KernelExports extends MemoryExports, GemmExports, ElementwiseExports, LossExports, LstmExports, OptimExports {}
+// --- elementwise SIMD additions (branch ewk) ---
+export interface ElementwiseSimdExports {
+  /** y = e^x, saturating: finite in, finite out (see assembly/vmath.ts). */
+  exp_f32(x: Ptr, y: Ptr, n: number): void;
+}
+// --- end elementwise SIMD additions ---
+
+export interface KernelExports extends MemoryExports, GemmExports, ElementwiseExports, LossExports, LstmExports, OptimExports, ElementwiseSimdExports {}
 
 /** assembly/peak.ts: the machine's f32x4 multiply-add peak, for benchmarks. */
 export interface PeakExports {
@@ -75,4 +82,6 @@ export const KERNEL_FUNCTIONS: readonly (keyof Omit<KernelExports, "memory">)[] 
   "lstm_cell_forward_f32", "lstm_cell_backward_f32",
   "sgd_f32", "adam_f32",
   "peak_fma_f32",
+  // elementwise SIMD additions (branch ewk)
+  "exp_f32",
 ];

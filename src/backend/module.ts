@@ -42,8 +42,16 @@ function fromInstance(instance: WebAssembly.Instance, options: ArenaOptions): Ba
 /** The process-wide backend, instantiated synchronously from the inlined bytes on first use. */
 export function getBackend(): Backend {
   if (current === null) {
-    const module = new WebAssembly.Module(inlinedWasmBytes() as BufferSource);
-    current = fromInstance(new WebAssembly.Instance(module, {}), {});
+    let instance: WebAssembly.Instance;
+    try {
+      instance = new WebAssembly.Instance(new WebAssembly.Module(inlinedWasmBytes() as BufferSource), {});
+    } catch (err) {
+      // Engines may forbid synchronous compilation on a browser's main thread (Chromium does above 8 MB;
+      // test/browser checks that this module compiles there). Tell the user the way out.
+      const why = err instanceof Error ? err.message : String(err);
+      throw new MpoLstmError("state", `getBackend(): this engine refused to instantiate the kernel module synchronously (${why}); call \`await init()\` once at start-up, before any other mpo-lstm call`);
+    }
+    current = fromInstance(instance, {});
   }
   return current;
 }

@@ -1,0 +1,50 @@
+/**
+ * Helpers for the scalar-free tails of f32x4 loops (not exported from the module).
+ *
+ * A loop over n f32 runs n & ~3 elements four at a time, then the last 1..3 through `loadPartial` /
+ * `storePartial`: those touch only the remaining lanes (never a byte past element n-1) and zero the rest,
+ * so a tail element goes through exactly the same vector arithmetic as the others and every element's
+ * result is independent of where it sits. Wasm SIMD loads and stores need no alignment; 16-byte-aligned
+ * pointers (what the arena hands out) are merely the fast case.
+ */
+
+/** Elements 0..rem-1 (1 <= rem <= 3) of p into lanes 0..rem-1; the other lanes are 0. */
+// @ts-ignore: decorator
+@inline export function loadPartial(p: usize, rem: i32): v128 {
+  let v = v128.load32_zero(p);
+  if (rem > 1) v = v128.load32_lane(p, v, 1, 4);
+  if (rem > 2) v = v128.load32_lane(p, v, 2, 8);
+  return v;
+}
+
+/** Lanes 0..rem-1 (1 <= rem <= 3) of v into elements 0..rem-1 of p; nothing else is written. */
+// @ts-ignore: decorator
+@inline export function storePartial(p: usize, v: v128, rem: i32): void {
+  v128.store32_lane(p, v, 0);
+  if (rem > 1) v128.store32_lane(p, v, 1, 4);
+  if (rem > 2) v128.store32_lane(p, v, 2, 8);
+}
+
+/** Four elements at p when rem >= 4, else the partial load (rem is a constant in main loops, so this folds). */
+// @ts-ignore: decorator
+@inline export function load4(p: usize, rem: i32): v128 {
+  return rem >= 4 ? v128.load(p) : loadPartial(p, rem);
+}
+
+/** Store counterpart of `load4`. */
+// @ts-ignore: decorator
+@inline export function store4(p: usize, v: v128, rem: i32): void {
+  if (rem >= 4) v128.store(p, v); else storePartial(p, v, rem);
+}
+
+/** Sum of the two f64 lanes. */
+// @ts-ignore: decorator
+@inline export function hsum64(v: v128): f64 {
+  return f64x2.extract_lane(v, 0) + f64x2.extract_lane(v, 1);
+}
+
+/** Lanes 2, 3 of an f32x4 moved to lanes 0, 1 (to promote the high half to f64x2). */
+// @ts-ignore: decorator
+@inline export function highHalf(v: v128): v128 {
+  return v128.shuffle<f32>(v, v, 2, 3, 2, 3);
+}
