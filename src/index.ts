@@ -5,3 +5,11 @@ export { MpoLstmError, type ErrorCode } from "./errors.js";
 export { init, getBackend, type Backend } from "./backend/module.js";
 export { Arena, Block, Scope, type ArenaStats, type ArenaOptions } from "./backend/arena.js";
 export * as kernels from "./backend/kernels.js";
+
+// --- autodiff: tensors, tape, ops, nn, optim, training (branch autodiff) ---
+export { Tensor, type TensorOptions, shapeStr } from "./tensor.js";
+export { backward, noGrad, tidy, keep, record, needsGrad, type TapeNode, type BackwardFn } from "./tape.js";
+export * as ops from "./ops/index.js";
+export { Parameter } from "./nn/parameter.js";
+export { Module } from "./nn/module.js";
+// --- end autodiff ---

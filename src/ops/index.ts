@@ -1,0 +1,3 @@
+/** Every differentiable op, one import. */
+export * from "./matmul.js";
+export * from "./arith.js";
