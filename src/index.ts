@@ -12,4 +12,8 @@ export { backward, noGrad, tidy, keep, record, needsGrad, type TapeNode, type Ba
 export * as ops from "./ops/index.js";
 export { Parameter } from "./nn/parameter.js";
 export { Module } from "./nn/module.js";
+export * as nn from "./nn/index.js";
+export { LSTM, Linear, Embedding, Dropout, Sequential, LSTMLayer, LSTMLayerBase } from "./nn/index.js";
+export { DenseProjection, lstmSequence, type LstmProjection, type LstmSequenceArgs, type LstmSequenceResult } from "./ops/lstm.js";
+export { Random } from "./random.js";
 // --- end autodiff ---
