@@ -16,4 +16,6 @@ export * as nn from "./nn/index.js";
 export { LSTM, Linear, Embedding, Dropout, Sequential, LSTMLayer, LSTMLayerBase } from "./nn/index.js";
 export { DenseProjection, lstmSequence, type LstmProjection, type LstmSequenceArgs, type LstmSequenceResult } from "./ops/lstm.js";
 export { Random } from "./random.js";
+export * as optim from "./optim/index.js";
+export { Optimizer, SGD, Adam, AdamW, clipGradNorm, stepDecay, cosineDecay, warmup, type LrSchedule } from "./optim/index.js";
 // --- end autodiff ---
