@@ -13,7 +13,7 @@ export * as ops from "./ops/index.js";
 export { Parameter } from "./nn/parameter.js";
 export { Module } from "./nn/module.js";
 export * as nn from "./nn/index.js";
-export { LSTM, Linear, Embedding, Dropout, Sequential, LSTMLayer, LSTMLayerBase } from "./nn/index.js";
+export { LSTM, Linear, Embedding, Dropout, Sequential, LSTMLayer, LSTMLayerBase, moduleFromConfig, registerModule, manualSeed } from "./nn/index.js";
 export { DenseProjection, lstmSequence, type LstmProjection, type LstmSequenceArgs, type LstmSequenceResult } from "./ops/lstm.js";
 export { Random } from "./random.js";
 export * as optim from "./optim/index.js";

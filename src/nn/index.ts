@@ -7,3 +7,4 @@ export { Dropout } from "./dropout.js";
 export { Sequential } from "./sequential.js";
 export { LSTM, LSTMLayer, LSTMLayerBase, torchLstmStateDictToOurs, oursLstmStateDictToTorch, type LSTMOptions, type LSTMForwardOptions, type LSTMResult, type LstmLayerForwardOptions } from "./lstm.js";
 export { manualSeed, uniform_, normal_, xavierUniform_ } from "./init.js";
+export { moduleFromConfig, registerModule, type ModuleFactory } from "./config.js";

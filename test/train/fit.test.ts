@@ -12,7 +12,9 @@ import { SGD } from "../../src/optim/sgd.js";
 import { Random } from "../../src/random.js";
 import { arrayDataset, type Dataset } from "../../src/train/data.js";
 import { evaluate, fit, predict } from "../../src/train/fit.js";
-import type { Tensor } from "../../src/tensor.js";
+import { Tensor } from "../../src/tensor.js";
+import { record } from "../../src/tape.js";
+import { mean } from "../../src/ops/reduce.js";
 
 /** LSTM over the sequence, then a linear head on the final hidden state. */
 class Classifier extends Module {
@@ -91,6 +93,14 @@ test("fit: NaN in the data stops at the step where it first appears; bad labels 
   assert.throws(() => fit(model, data, { epochs: 1, batchSize: 4, optimizer: opt, loss: "crossEntropy", shuffle: false }), (e: unknown) => e instanceof MpoLstmError && e.code === "nonfinite" && /epoch 0, step 1/.test(e.message) && /loss is NaN/.test(e.message));
   const bad = arrayDataset({ x: new Float32Array(8), sampleShape: [2], labels: [0, 1, 7, 2] });
   assert.throws(() => fit(model, bad, { epochs: 1, batchSize: 4, optimizer: opt, loss: "crossEntropy", shuffle: false }), (e: unknown) => e instanceof MpoLstmError && /fit \(epoch 0, step 0.*label 7 at row 2 is outside \[0, 3\)/.test(e.message));
+  // A finite loss whose gradient is Inf: the error names the parameter and the step.
+  const infGrad = (t: Tensor): Tensor => {
+    const out = Tensor.from(t.data(), t.shape);
+    record("infGrad", [t], [out], () => [Tensor.full(t.shape, Infinity)]);
+    return out;
+  };
+  const ok = arrayDataset({ x: new Float32Array(8).fill(1), sampleShape: [2], labels: [0, 1, 2, 0] });
+  assert.throws(() => fit(model, ok, { epochs: 1, batchSize: 2, optimizer: opt, loss: (pred) => mean(infGrad(pred)), shuffle: false }), (e: unknown) => e instanceof MpoLstmError && e.code === "nonfinite" && /epoch 0, step 0/.test(e.message) && /weight \(6 of 6 values\)/.test(e.message));
   const empty = arrayDataset({ x: new Float32Array(0), sampleShape: [2], labels: [] });
   assert.throws(() => fit(model, empty, { epochs: 1, batchSize: 4, optimizer: opt, loss: "crossEntropy" }), /dataset is empty/);
   model.dispose();
