@@ -125,6 +125,11 @@ test("Module finds parameters by property, with dotted names, and train/eval rec
   m.loadStateDict(sd);
   assert.is(m.w.data()[0], 5);
   assert.throws(() => m.loadStateDict({ w: new Float32Array(6) }), /missing/);
+  // A shared or cyclic reference neither repeats parameters nor recurses forever.
+  (m.inner as unknown as { back: Module }).back = m;
+  assert.is(m.namedParameters().length, 4);
+  m.eval();
+  assert.not.ok(m.training);
   m.dispose();
 });
 

@@ -19,6 +19,7 @@ for (const [B, T, F, H, lengths] of [
   [3, 5, 7, 3, [5, 2, 0]],
   [2, 4, 3, 5, [3, 4]],
   [1, 6, 5, 9, undefined],
+  [4, 1, 3, 2, [1, 0, 1, 1]],
 ] as [number, number, number, number, number[] | undefined][]) {
   test(`lstmSequence B=${B} T=${T} F=${F} H=${H} lengths=${JSON.stringify(lengths)}: forward vs float64, BPTT vs finite differences`, () => {
     const x = arr([B, T, F], 1), wIh = arr([4 * H, F], 2, -0.6, 0.6), wHh = arr([4 * H, H], 3, -0.6, 0.6), bIh = arr([4 * H], 4), bHh = arr([4 * H], 5);
