@@ -18,6 +18,6 @@ export { DenseProjection, lstmSequence, type LstmProjection, type LstmSequenceAr
 export { Random } from "./random.js";
 export * as optim from "./optim/index.js";
 export { Optimizer, SGD, Adam, AdamW, clipGradNorm, stepDecay, cosineDecay, warmup, type LrSchedule } from "./optim/index.js";
-export { fit, evaluate, predict, arrayDataset, type Batch, type Dataset, type FitOptions, type FitResult, type StepInfo, type EpochInfo } from "./train/index.js";
+export { fit, evaluate, predict, arrayDataset, argmax, accuracy, type Batch, type Dataset, type FitOptions, type FitResult, type StepInfo, type EpochInfo } from "./train/index.js";
 export { ProgressBar, type ProgressWriter, type ProgressOptions } from "./cli/progress.js";
 // --- end autodiff ---

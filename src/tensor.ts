@@ -128,6 +128,20 @@ export class Tensor {
     return t;
   }
 
+  /** Uniform values in [lo, hi) from a seeded generator (see src/random.ts). */
+  static rand(shape: readonly number[], rng: { fillUniform(out: Float32Array, lo: number, hi: number): Float32Array }, lo = 0, hi = 1, opts: TensorOptions = {}): Tensor {
+    const t = Tensor.empty(shape, opts);
+    rng.fillUniform(t.data(), lo, hi);
+    return t;
+  }
+
+  /** Normal values from a seeded generator (see src/random.ts). */
+  static randn(shape: readonly number[], rng: { fillNormal(out: Float32Array, mean?: number, std?: number): Float32Array }, mean = 0, std = 1, opts: TensorOptions = {}): Tensor {
+    const t = Tensor.empty(shape, opts);
+    rng.fillNormal(t.data(), mean, std);
+    return t;
+  }
+
   /** A one-element tensor of shape []. */
   static scalar(value: number, opts: TensorOptions = {}): Tensor {
     return Tensor.from([value], [], opts);

@@ -67,6 +67,11 @@ export abstract class Module {
     return this.namedParameters().map(([, p]) => p);
   }
 
+  /** Sets every parameter's gradient to zero (optimizers do the same in zeroGrad). */
+  zeroGrad(): void {
+    for (const p of this.parameters()) if (p.grad && !p.grad.disposed) p.grad.data().fill(0);
+  }
+
   /** Total number of parameter values. */
   parameterCount(): number {
     return this.parameters().reduce((n, p) => n + p.size, 0);

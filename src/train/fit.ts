@@ -18,6 +18,7 @@ import { Random } from "../random.js";
 import { backward, noGrad, tidy } from "../tape.js";
 import { Tensor, shapeStr } from "../tensor.js";
 import type { Batch, Dataset } from "./data.js";
+import { accuracy } from "./metrics.js";
 
 /** A loss on the model output and the batch; returns a scalar tensor. */
 export type LossFn = (prediction: Tensor, batch: Batch) => Tensor;
@@ -114,15 +115,7 @@ const defaultForward: ForwardFn = (model, batch) => {
 
 /** Correct argmax predictions of `logits` [N, C] against labels. */
 function countCorrect(logits: Tensor, labels: Int32Array): number {
-  const C = logits.shape[logits.rank - 1]!;
-  const v = logits.data();
-  let correct = 0;
-  for (let r = 0; r < labels.length; r++) {
-    let best = 0;
-    for (let c = 1; c < C; c++) if (v[r * C + c]! > v[r * C + best]!) best = c;
-    if (best === labels[r]) correct++;
-  }
-  return correct;
+  return Math.round(accuracy(logits, labels) * labels.length);
 }
 
 function batchesOf(order: readonly number[], batchSize: number): number[][] {

@@ -12,6 +12,8 @@ import { SGD } from "../../src/optim/sgd.js";
 import { Random } from "../../src/random.js";
 import { arrayDataset, type Dataset } from "../../src/train/data.js";
 import { evaluate, fit, predict } from "../../src/train/fit.js";
+import { accuracy, argmax } from "../../src/train/metrics.js";
+import { tidy } from "../../src/tape.js";
 import { Tensor } from "../../src/tensor.js";
 import { record } from "../../src/tape.js";
 import { mean } from "../../src/ops/reduce.js";
@@ -132,6 +134,15 @@ test("fit: seeded runs repeat bit for bit; early stopping restores the best epoc
   const w = m.weight.data(), b = m.bias!.data()[0]!;
   assert.ok(Math.abs(out.data()[39]! - (w[0]! * x[117]! + w[1]! * x[118]! + w[2]! * x[119]! + b)) < 1e-4);
   out.dispose(); m.dispose();
+});
+
+test("argmax and accuracy", () => {
+  tidy(() => {
+    const logits = Tensor.from([0, 2, 1, 5, 5, 0, -1, -3, -2], [3, 3]);
+    assert.equal(Array.from(argmax(logits)), [1, 0, 0]);
+    assert.is(accuracy(logits, [1, 1, 0]), 2 / 3);
+    assert.is(Tensor.randn([1000], new Random(1)).size, 1000);
+  });
 });
 
 test("progress bar: redraws in place on a TTY, plain lines otherwise", () => {
