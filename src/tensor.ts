@@ -68,7 +68,8 @@ export class Tensor {
   /** Zero-copy view of the values; refreshed when memory grows, so do not keep it across allocations. */
   data(): Float32Array {
     this.block.assertLive(`tensor of shape ${shapeStr(this.shape)}`);
-    return this.block.f32().subarray(0, this.size);
+    const view = this.block.f32();
+    return view.length === this.size ? view : view.subarray(0, this.size);
   }
 
   /** A copy of the values that survives disposal. */
