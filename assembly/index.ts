@@ -10,3 +10,5 @@ export * from "./elementwise";
 export * from "./loss";
 export * from "./lstm";
 export * from "./optim";
+// --- svd (SVD and QR) ---
+export * from "./svd";

@@ -5,3 +5,5 @@ export { MpoLstmError, type ErrorCode } from "./errors.js";
 export { init, getBackend, type Backend } from "./backend/module.js";
 export { Arena, Block, Scope, type ArenaStats, type ArenaOptions } from "./backend/arena.js";
 export * as kernels from "./backend/kernels.js";
+// --- svd ---
+export { svd, qr, type SvdResult, type QrResult } from "./linalg/svd.js";

@@ -54,7 +54,19 @@ export interface OptimExports {
   adam_f32(param: Ptr, grad: Ptr, m1: Ptr, m2: Ptr, n: number, lr: number, beta1: number, beta2: number, eps: number, weightDecay: number, decoupled: number, bc1: number, bc2: number): void;
 }
 
-export interface KernelExports extends MemoryExports, GemmExports, ElementwiseExports, LossExports, LstmExports, OptimExports {}
+// --- svd (assembly/svd.ts) ---
+export interface SvdExports {
+  svd_work_bytes(m: number, n: number): number;
+  qr_work_bytes(m: number, n: number): number;
+  /** Returns 0 ok, 1 non-finite input, 2 no convergence. */
+  svd_f32(m: number, n: number, a: Ptr, k: number, u: Ptr, s: Ptr, vt: Ptr, work: Ptr): number;
+  /** Returns 0 ok, 1 non-finite input. */
+  qr_f32(m: number, n: number, a: Ptr, q: Ptr, r: Ptr, work: Ptr): number;
+}
+// --- end svd ---
+
+export interface KernelExports extends MemoryExports, GemmExports, ElementwiseExports, LossExports, LstmExports, OptimExports,
+  SvdExports {}
 
 /** Names of every function export, checked against the module at load so a stale build fails loudly. */
 export const KERNEL_FUNCTIONS: readonly (keyof Omit<KernelExports, "memory">)[] = [
@@ -66,4 +78,6 @@ export const KERNEL_FUNCTIONS: readonly (keyof Omit<KernelExports, "memory">)[] 
   "softmax_xent_f32", "softmax_xent_backward_f32", "mse_f32", "mse_backward_f32",
   "lstm_cell_forward_f32", "lstm_cell_backward_f32",
   "sgd_f32", "adam_f32",
+  // svd
+  "svd_work_bytes", "qr_work_bytes", "svd_f32", "qr_f32",
 ];
