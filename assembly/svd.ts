@@ -117,6 +117,27 @@ function rotv(x: usize, y: usize, n: i32, c: f32, s: f32): void {
   }
 }
 
+/**
+ * Scales each of rows 0..rows-1 (stride ld, len entries) to unit 2-norm (norm summed in f64).
+ * Why: a Givens rotation with c, s rounded to f32 is [c s; -s c] with c^2 + s^2 = 1 + d, |d| ~ 1e-7,
+ * which is orthogonal up to that scalar: thousands of them scale rows of U^T, V^T by 1 + O(1e-5) at
+ * n = 1024 while their mutual inner products stay near the f32 rounding level (~2e-6). Renormalizing
+ * removes the dominant term, at O(rows len) cost, keeping the rotations in fast f32x4.
+ */
+function normalizeRows(x: usize, ld: i32, rows: i32, len: i32): void {
+  for (let i = 0; i < rows; i++) {
+    const row = at2(x, i, ld, 0);
+    let ss: f64 = 0;
+    for (let j = 0; j < len; j++) {
+      const v = <f64>load<f32>(f4(row, j));
+      ss += v * v;
+    }
+    if (ss == 0) continue;
+    const inv = <f32>(1.0 / Math.sqrt(ss));
+    for (let j = 0; j < len; j++) store<f32>(f4(row, j), load<f32>(f4(row, j)) * inv);
+  }
+}
+
 function swapv(x: usize, y: usize, n: i32): void {
   let i = 0;
   for (; i + 4 <= n; i += 4) {
@@ -580,6 +601,8 @@ export function svd_f32(m: i32, n: i32, a: usize, k: i32, u: usize, s: usize, vt
     formRightT(VT, N, A, work + oRT);
   }
   if (bdsqr(d, e, N, UT, M, ulen, VT, N, N) != SVD_OK) return SVD_NOCONVERGE;
+  normalizeRows(UT, M, N, ulen);
+  normalizeRows(VT, N, N, N);
   // signs, then the k largest to the front (selection: k passes, row swaps only when needed)
   for (let i = 0; i < N; i++) {
     if (ld8(d, i) < 0) {
