@@ -11,7 +11,7 @@
  *    diagonal entry is negligible. Deflation thresholds follow the spirit of Demmel & Kahan, "Accurate
  *    singular values of bidiagonal matrices" (SIAM J. Sci. Stat. Comput. 11(5), 1990): a superdiagonal
  *    entry is dropped when it is tiny next to its diagonal neighbours or next to ||B||.
- *  - Tall matrices (m >= 1.5 n) are first reduced by QR, and the SVD of R (n x n) is computed (the
+ *  - Tall matrices (m >= 2 n) are first reduced by QR, and the SVD of R (n x n) is computed (the
  *    R-bidiagonalization of Chan, ACM TOMS 8(1), 1982; GVL §8.6.3); wide matrices go through A^T.
  *
  * Layout choices, and why: U and V are accumulated transposed (U^T is r x m, V^T is r x n, row-major), so
@@ -33,9 +33,9 @@ const SVD_OK: i32 = 0;
 const SVD_NONFINITE: i32 = 1;
 const SVD_NOCONVERGE: i32 = 2;
 
-/** Tall matrices with m >= QR_FIRST_RATIO * n are reduced by QR first (fewer flops in the rotations). */
-const QR_FIRST_NUM: i32 = 3;
-const QR_FIRST_DEN: i32 = 2;
+/** Tall matrices with m >= 2 n are reduced by QR first (measured: faster at 1024x256, slower at 700x400). */
+const QR_FIRST_NUM: i32 = 2;
+const QR_FIRST_DEN: i32 = 1;
 /** A superdiagonal entry below REL_TOL * (|d_i| + |d_i+1|) or ABS_TOL * ||B|| is zero (f64 work, f32 data). */
 const REL_TOL: f64 = 1e-13;
 const ABS_TOL: f64 = 1e-13;

@@ -55,7 +55,8 @@ function nonFiniteError(op: string, a: Float32Array, n: number): MpoLstmError {
  * returned (1 <= k <= min(m, n)). Accuracy: ||a - u s vt||_F / ||a||_F about 1e-6, orthogonality of u and
  * vt about 1e-6 (f32 storage, f64 for reflector norms and the bidiagonal).
  * Throws MpoLstmError "shape" for bad sizes or k, "nonfinite" for NaN/Inf entries (naming the first),
- * "value" if the bidiagonal QR iteration did not converge (never seen; the kernel caps its sweeps).
+ * "value" if the largest singular value overflows f32 or the bidiagonal QR iteration did not converge
+ * (never seen; the kernel caps its sweeps, so it cannot hang).
  */
 export function svd(a: Float32Array, m: number, n: number, opts: { k?: number } = {}): SvdResult {
   checkShape("svd", a, m, n);
@@ -77,7 +78,11 @@ export function svd(a: Float32Array, m: number, n: number, opts: { k?: number } 
     if (status === KERNEL_NOCONVERGE) {
       throw new MpoLstmError("value", `svd: the bidiagonal QR iteration did not converge for a ${m} x ${n} matrix; this should not happen for finite input: please report it with the matrix`);
     }
-    return { u: ub.f32().slice(), s: sb.f32().slice(), vt: vb.f32().slice() };
+    const s = sb.f32().slice();
+    if (!Number.isFinite(s[0]!)) {
+      throw new MpoLstmError("value", `svd: the largest singular value of the ${m} x ${n} matrix exceeds the f32 range (3.4e38); scale the input down (e.g. by 2^-20) and scale s back in float64`);
+    }
+    return { u: ub.f32().slice(), s, vt: vb.f32().slice() };
   });
 }
 

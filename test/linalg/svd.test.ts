@@ -151,6 +151,10 @@ test("svd and qr reject NaN/Inf naming the first bad entry, and bad shapes", () 
   const b = uniform(4 * 6, 3);
   b[0] = -Infinity;
   assert.throws(() => svd(b, 6, 4), (e: unknown) => e instanceof MpoLstmError && e.code === "nonfinite");
+  // entries near the f32 limit: fine while s fits in f32, a clear error when it does not
+  const near = uniform(6 * 4, 8).map((v) => v * 1e38);
+  checkSvd(near.map((v) => v / 8), 6, 4, "entries near 1e37");
+  assert.throws(() => svd(new Float32Array(16).fill(3e38), 4, 4), (e: unknown) => e instanceof MpoLstmError && e.code === "value");
   assert.throws(() => svd(uniform(10, 1), 3, 4), (e: unknown) => e instanceof MpoLstmError && e.code === "shape");
   assert.throws(() => svd(uniform(12, 1), 3, 4, { k: 4 }), (e: unknown) => e instanceof MpoLstmError && e.code === "shape");
   assert.throws(() => svd(uniform(12, 1), 3, 4, { k: 0 }), (e: unknown) => e instanceof MpoLstmError && e.code === "shape");
