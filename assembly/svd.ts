@@ -193,12 +193,123 @@ function house(x: usize, len: i32): f64 {
   return 2.0 / vv;
 }
 
+// ---- 4-row blocked updates: one load of the shared vector serves four rows -------------------------------
+
+// @ts-ignore: decorator
+@inline function hsum(v: v128): f64 {
+  return <f64>f32x4.extract_lane(v, 0) + <f64>f32x4.extract_lane(v, 1) + <f64>f32x4.extract_lane(v, 2) + <f64>f32x4.extract_lane(v, 3);
+}
+
+/** Four rows at once: row_r <- row_r - tau (row_r . v) v, r = 0..3 (each row's reflection). */
+function reflect4(p0: usize, p1: usize, p2: usize, p3: usize, v: usize, len: i32, tau: f64): void {
+  let a0 = f32x4.splat(0);
+  let a1 = f32x4.splat(0);
+  let a2 = f32x4.splat(0);
+  let a3 = f32x4.splat(0);
+  let j = 0;
+  for (; j + 4 <= len; j += 4) {
+    const o = <usize>j << 2;
+    const vv = v128.load(v + o);
+    a0 = f32x4.add(a0, f32x4.mul(v128.load(p0 + o), vv));
+    a1 = f32x4.add(a1, f32x4.mul(v128.load(p1 + o), vv));
+    a2 = f32x4.add(a2, f32x4.mul(v128.load(p2 + o), vv));
+    a3 = f32x4.add(a3, f32x4.mul(v128.load(p3 + o), vv));
+  }
+  let d0 = hsum(a0);
+  let d1 = hsum(a1);
+  let d2 = hsum(a2);
+  let d3 = hsum(a3);
+  for (let t = j; t < len; t++) {
+    const vt = <f64>load<f32>(f4(v, t));
+    d0 += <f64>load<f32>(f4(p0, t)) * vt;
+    d1 += <f64>load<f32>(f4(p1, t)) * vt;
+    d2 += <f64>load<f32>(f4(p2, t)) * vt;
+    d3 += <f64>load<f32>(f4(p3, t)) * vt;
+  }
+  const c0 = <f32>(-tau * d0);
+  const c1 = <f32>(-tau * d1);
+  const c2 = <f32>(-tau * d2);
+  const c3 = <f32>(-tau * d3);
+  axpy4(p0, p1, p2, p3, c0, c1, c2, c3, v, len);
+}
+
+/** row_r += c_r x for four rows (x loaded once per strip). */
+function axpy4(p0: usize, p1: usize, p2: usize, p3: usize, c0: f32, c1: f32, c2: f32, c3: f32, x: usize, len: i32): void {
+  const s0 = f32x4.splat(c0);
+  const s1 = f32x4.splat(c1);
+  const s2 = f32x4.splat(c2);
+  const s3 = f32x4.splat(c3);
+  let j = 0;
+  for (; j + 4 <= len; j += 4) {
+    const o = <usize>j << 2;
+    const xv = v128.load(x + o);
+    v128.store(p0 + o, f32x4.add(v128.load(p0 + o), f32x4.mul(s0, xv)));
+    v128.store(p1 + o, f32x4.add(v128.load(p1 + o), f32x4.mul(s1, xv)));
+    v128.store(p2 + o, f32x4.add(v128.load(p2 + o), f32x4.mul(s2, xv)));
+    v128.store(p3 + o, f32x4.add(v128.load(p3 + o), f32x4.mul(s3, xv)));
+  }
+  for (; j < len; j++) {
+    const xv = load<f32>(f4(x, j));
+    store<f32>(f4(p0, j), load<f32>(f4(p0, j)) + c0 * xv);
+    store<f32>(f4(p1, j), load<f32>(f4(p1, j)) + c1 * xv);
+    store<f32>(f4(p2, j), load<f32>(f4(p2, j)) + c2 * xv);
+    store<f32>(f4(p3, j), load<f32>(f4(p3, j)) + c3 * xv);
+  }
+}
+
+/** w += c0 r0 + c1 r1 + c2 r2 + c3 r3 (w loaded and stored once per strip for four rows). */
+function gather4(w: usize, p0: usize, p1: usize, p2: usize, p3: usize, c0: f32, c1: f32, c2: f32, c3: f32, len: i32): void {
+  const s0 = f32x4.splat(c0);
+  const s1 = f32x4.splat(c1);
+  const s2 = f32x4.splat(c2);
+  const s3 = f32x4.splat(c3);
+  let j = 0;
+  for (; j + 4 <= len; j += 4) {
+    const o = <usize>j << 2;
+    let acc = v128.load(w + o);
+    acc = f32x4.add(acc, f32x4.mul(s0, v128.load(p0 + o)));
+    acc = f32x4.add(acc, f32x4.mul(s1, v128.load(p1 + o)));
+    acc = f32x4.add(acc, f32x4.mul(s2, v128.load(p2 + o)));
+    acc = f32x4.add(acc, f32x4.mul(s3, v128.load(p3 + o)));
+    v128.store(w + o, acc);
+  }
+  for (; j < len; j++) {
+    store<f32>(f4(w, j), load<f32>(f4(w, j)) + c0 * load<f32>(f4(p0, j)) + c1 * load<f32>(f4(p1, j)) + c2 * load<f32>(f4(p2, j)) + c3 * load<f32>(f4(p3, j)));
+  }
+}
+
+/** w[0..len) = sum_{i=i0}^{i1-1} coef[i] A[i, col..col+len) (a transposed GEMV, four rows per pass). */
+function gatherRows(w: usize, a: usize, lda: i32, i0: i32, i1: i32, col: i32, coef: usize, len: i32): void {
+  zerov(w, len);
+  let i = i0;
+  for (; i + 4 <= i1; i += 4) {
+    gather4(w, at2(a, i, lda, col), at2(a, i + 1, lda, col), at2(a, i + 2, lda, col), at2(a, i + 3, lda, col),
+      load<f32>(f4(coef, i)), load<f32>(f4(coef, i + 1)), load<f32>(f4(coef, i + 2)), load<f32>(f4(coef, i + 3)), len);
+  }
+  for (; i < i1; i++) axpyv(load<f32>(f4(coef, i)), at2(a, i, lda, col), w, len);
+}
+
+/** A[i, col..col+len) += (scale coef[i]) w for i = i0..i1-1 (a rank-1 update, four rows per pass). */
+function rank1Rows(a: usize, lda: i32, i0: i32, i1: i32, col: i32, coef: usize, scale: f64, w: usize, len: i32): void {
+  let i = i0;
+  for (; i + 4 <= i1; i += 4) {
+    axpy4(at2(a, i, lda, col), at2(a, i + 1, lda, col), at2(a, i + 2, lda, col), at2(a, i + 3, lda, col),
+      <f32>(scale * <f64>load<f32>(f4(coef, i))), <f32>(scale * <f64>load<f32>(f4(coef, i + 1))),
+      <f32>(scale * <f64>load<f32>(f4(coef, i + 2))), <f32>(scale * <f64>load<f32>(f4(coef, i + 3))), w, len);
+  }
+  for (; i < i1; i++) axpyv(<f32>(scale * <f64>load<f32>(f4(coef, i))), w, at2(a, i, lda, col), len);
+}
+
 /** Rows r0..r1-1 of X (stride ldx), columns c0..c1-1: X <- X (I - tau v v^T), v indexed by column. */
 function reflectRows(x: usize, ldx: i32, r0: i32, r1: i32, c0: i32, c1: i32, v: usize, tau: f64): void {
   if (tau == 0) return;
   const len = c1 - c0;
   const vp = f4(v, c0);
-  for (let i = r0; i < r1; i++) {
+  let i = r0;
+  for (; i + 4 <= r1; i += 4) {
+    reflect4(at2(x, i, ldx, c0), at2(x, i + 1, ldx, c0), at2(x, i + 2, ldx, c0), at2(x, i + 3, ldx, c0), vp, len, tau);
+  }
+  for (; i < r1; i++) {
     const row = at2(x, i, ldx, c0);
     const dd = dotv(row, vp, len);
     axpyv(<f32>(-tau * <f64>dd), vp, row, len);
@@ -223,15 +334,8 @@ function qrFactor(a: usize, rows: i32, cols: i32, lda: i32, qv: usize, ldv: i32,
     const nc = cols - k - 1;
     if (t == 0 || nc <= 0) continue;
     // w = v^T A[k:, k+1:], then A[k:, k+1:] -= tau v w^T (row by row, SIMD along the row)
-    zerov(w, nc);
-    for (let i = k; i < rows; i++) {
-      const vi = load<f32>(f4(vk, i));
-      if (vi != 0) axpyv(vi, at2(a, i, lda, k + 1), w, nc);
-    }
-    for (let i = k; i < rows; i++) {
-      const vi = load<f32>(f4(vk, i));
-      if (vi != 0) axpyv(<f32>(-t * <f64>vi), w, at2(a, i, lda, k + 1), nc);
-    }
+    gatherRows(w, a, lda, k, rows, k + 1, vk, nc);
+    rank1Rows(a, lda, k, rows, k + 1, vk, -t, w, nc);
   }
 }
 
@@ -256,11 +360,7 @@ function bidiag(a: usize, rows: i32, n: i32, lv: usize, ldv: i32, d: usize, e: u
     }
     const rowk = at2(a, k, n, k + 1);
     if (tl != 0) {
-      zerov(w, nc);
-      for (let i = k; i < rows; i++) {
-        const vi = load<f32>(f4(vk, i));
-        if (vi != 0) axpyv(vi, at2(a, i, n, k + 1), w, nc);
-      }
+      gatherRows(w, a, n, k, rows, k + 1, vk, nc);
       axpyv(<f32>(-tl), w, rowk, nc); // v[k] = 1
     }
     let tr: f64 = 0;
@@ -273,12 +373,21 @@ function bidiag(a: usize, rows: i32, n: i32, lv: usize, ldv: i32, d: usize, e: u
     }
     st8(rtau, k, tr);
     const trf = <f32>(-tr);
-    for (let i = k + 1; i < rows; i++) {
-      const row = at2(a, i, n, k + 1);
+    let i = k + 1;
+    for (; i + 4 <= rows; i += 4) {
+      const p0 = at2(a, i, n, k + 1);
+      const p1 = at2(a, i + 1, n, k + 1);
+      const p2 = at2(a, i + 2, n, k + 1);
+      const p3 = at2(a, i + 3, n, k + 1);
       if (tl != 0) {
-        const vi = load<f32>(f4(vk, i));
-        if (vi != 0) axpyv(<f32>(-tl * <f64>vi), w, row, nc);
+        axpy4(p0, p1, p2, p3, <f32>(-tl * <f64>load<f32>(f4(vk, i))), <f32>(-tl * <f64>load<f32>(f4(vk, i + 1))),
+          <f32>(-tl * <f64>load<f32>(f4(vk, i + 2))), <f32>(-tl * <f64>load<f32>(f4(vk, i + 3))), w, nc);
       }
+      if (tr != 0) reflect4(p0, p1, p2, p3, rowk, nc, tr);
+    }
+    for (; i < rows; i++) {
+      const row = at2(a, i, n, k + 1);
+      if (tl != 0) axpyv(<f32>(-tl * <f64>load<f32>(f4(vk, i))), w, row, nc);
       if (tr != 0) axpyv(trf * dotv(row, rowk, nc), rowk, row, nc);
     }
   }
