@@ -18,7 +18,14 @@
  * every Givens rotation and every Householder application touches contiguous rows that f32x4 SIMD
  * streams through. The input is scaled by a power of two (exact) so its largest entry lies in [1, 2):
  * values near the f32 overflow (1e30: squares would overflow) or underflow (1e-30) limits then behave
- * like any other, and the scale is put back into S at the end.
+ * like any other, and the scale is put back into S at the end. Householder updates work on four rows
+ * at a time (the shared vector is loaded once per four rows). Rotations run in f32x4 with f64 angles;
+ * the rows of U^T and V^T are renormalized afterwards (see normalizeRows for why that is the dominant
+ * error term). Cost split measured at 512 x 512: bidiagonalization 20%, forming Q_B and P 20%, the
+ * rotations 60% (about 1.5 n sweeps, 0.83 n^2 rotation steps, each touching a row of U^T and of V^T).
+ *
+ * Accuracy measured at 1024 x 1024 (bench/svd.ts): ||A - U S V^T||_F / ||A||_F <= 4e-6,
+ * ||U^T U - I||_max <= 2.3e-6, singular values within 6e-7 s_max of a float64 LAPACK reference.
  *
  * Safety: NaN/Inf input returns SVD_NONFINITE before any work; the bidiagonal QR stops after a fixed
  * number of sweeps (40 n + 100) and returns SVD_NOCONVERGE, so no input can hang the kernel.
