@@ -105,16 +105,31 @@ function rotv(x: usize, y: usize, n: i32, c: f32, s: f32): void {
   const vc = f32x4.splat(c);
   const vs = f32x4.splat(s);
   let i = 0;
-  for (; i + 8 <= n; i += 8) {
+  for (; i + 16 <= n; i += 16) {
     const o = <usize>i << 2;
     const x0 = v128.load(x + o);
     const y0 = v128.load(y + o);
     const x1 = v128.load(x + o, 16);
     const y1 = v128.load(y + o, 16);
+    const x2 = v128.load(x + o, 32);
+    const y2 = v128.load(y + o, 32);
+    const x3 = v128.load(x + o, 48);
+    const y3 = v128.load(y + o, 48);
     v128.store(x + o, f32x4.add(f32x4.mul(vc, x0), f32x4.mul(vs, y0)));
     v128.store(y + o, f32x4.sub(f32x4.mul(vc, y0), f32x4.mul(vs, x0)));
     v128.store(x + o, f32x4.add(f32x4.mul(vc, x1), f32x4.mul(vs, y1)), 16);
     v128.store(y + o, f32x4.sub(f32x4.mul(vc, y1), f32x4.mul(vs, x1)), 16);
+    v128.store(x + o, f32x4.add(f32x4.mul(vc, x2), f32x4.mul(vs, y2)), 32);
+    v128.store(y + o, f32x4.sub(f32x4.mul(vc, y2), f32x4.mul(vs, x2)), 32);
+    v128.store(x + o, f32x4.add(f32x4.mul(vc, x3), f32x4.mul(vs, y3)), 48);
+    v128.store(y + o, f32x4.sub(f32x4.mul(vc, y3), f32x4.mul(vs, x3)), 48);
+  }
+  for (; i + 4 <= n; i += 4) {
+    const o = <usize>i << 2;
+    const x0 = v128.load(x + o);
+    const y0 = v128.load(y + o);
+    v128.store(x + o, f32x4.add(f32x4.mul(vc, x0), f32x4.mul(vs, y0)));
+    v128.store(y + o, f32x4.sub(f32x4.mul(vc, y0), f32x4.mul(vs, x0)));
   }
   for (; i < n; i++) {
     const xv = load<f32>(f4(x, i));
