@@ -11,3 +11,5 @@ export * from "./loss";
 export * from "./lstm";
 export * from "./optim";
 export * from "./peak";
+// --- svd (SVD and QR) ---
+export * from "./svd";

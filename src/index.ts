@@ -21,3 +21,5 @@ export { Optimizer, SGD, Adam, AdamW, clipGradNorm, stepDecay, cosineDecay, warm
 export { fit, evaluate, predict, arrayDataset, argmax, accuracy, type Batch, type Dataset, type FitOptions, type FitResult, type StepInfo, type EpochInfo } from "./train/index.js";
 export { ProgressBar, type ProgressWriter, type ProgressOptions } from "./cli/progress.js";
 // --- end autodiff ---
+// --- svd ---
+export { svd, qr, type SvdResult, type QrResult } from "./linalg/svd.js";

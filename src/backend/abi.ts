@@ -70,6 +70,19 @@ export interface PeakExports {
 }
 // Declaration merging adds this family to KernelExports without editing the line above.
 export interface KernelExports extends PeakExports {}
+// --- svd (assembly/svd.ts) ---
+export interface SvdExports {
+  svd_work_bytes(m: number, n: number): number;
+  qr_work_bytes(m: number, n: number): number;
+  /** Returns 0 ok, 1 non-finite input, 2 no convergence. */
+  svd_f32(m: number, n: number, a: Ptr, k: number, u: Ptr, s: Ptr, vt: Ptr, work: Ptr): number;
+  /** Returns 0 ok, 1 non-finite input. */
+  qr_f32(m: number, n: number, a: Ptr, q: Ptr, r: Ptr, work: Ptr): number;
+}
+// --- end svd ---
+
+export interface KernelExports extends MemoryExports, GemmExports, ElementwiseExports, LossExports, LstmExports, OptimExports,
+  SvdExports {}
 
 /** Names of every function export, checked against the module at load so a stale build fails loudly. */
 export const KERNEL_FUNCTIONS: readonly (keyof Omit<KernelExports, "memory">)[] = [
@@ -84,4 +97,6 @@ export const KERNEL_FUNCTIONS: readonly (keyof Omit<KernelExports, "memory">)[] 
   "peak_fma_f32",
   // elementwise SIMD additions (branch ewk)
   "exp_f32",
+  // svd
+  "svd_work_bytes", "qr_work_bytes", "svd_f32", "qr_f32",
 ];
