@@ -10,3 +10,5 @@ export * from "./elementwise";
 export * from "./loss";
 export * from "./lstm";
 export * from "./optim";
+// --- mpo (branch mpo) ---
+export * from "./mpo";

@@ -54,7 +54,14 @@ export interface OptimExports {
   adam_f32(param: Ptr, grad: Ptr, m1: Ptr, m2: Ptr, n: number, lr: number, beta1: number, beta2: number, eps: number, weightDecay: number, decoupled: number, bc1: number, bc2: number): void;
 }
 
-export interface KernelExports extends MemoryExports, GemmExports, ElementwiseExports, LossExports, LstmExports, OptimExports {}
+// --- mpo (branch mpo) ---
+export interface MpoExports {
+  mpo_gemm_f32(m: number, n: number, k: number, a: Ptr, rsA: number, csA: number, b: Ptr, ldb: number, beta: number, c: Ptr, ldc: number): void;
+  mpo_gemm_abt_f32(m: number, n: number, k: number, a: Ptr, lda: number, b: Ptr, ldb: number, beta: number, c: Ptr, ldc: number): void;
+  mpo_permute_f32(rank: number, meta: Ptr, src: Ptr, dst: Ptr): void;
+}
+
+export interface KernelExports extends MemoryExports, GemmExports, ElementwiseExports, LossExports, LstmExports, OptimExports, MpoExports {}
 
 /** Names of every function export, checked against the module at load so a stale build fails loudly. */
 export const KERNEL_FUNCTIONS: readonly (keyof Omit<KernelExports, "memory">)[] = [
@@ -66,4 +73,6 @@ export const KERNEL_FUNCTIONS: readonly (keyof Omit<KernelExports, "memory">)[] 
   "softmax_xent_f32", "softmax_xent_backward_f32", "mse_f32", "mse_backward_f32",
   "lstm_cell_forward_f32", "lstm_cell_backward_f32",
   "sgd_f32", "adam_f32",
+  // --- mpo (branch mpo) ---
+  "mpo_gemm_f32", "mpo_gemm_abt_f32", "mpo_permute_f32",
 ];
