@@ -5,3 +5,6 @@ export { MpoLstmError, type ErrorCode } from "./errors.js";
 export { init, getBackend, type Backend } from "./backend/module.js";
 export { Arena, Block, Scope, type ArenaStats, type ArenaOptions } from "./backend/arena.js";
 export * as kernels from "./backend/kernels.js";
+// --- mpo (branch mpo) ---
+export * as mpo from "./mpo/index.js";
+export { MPO, fromDense, truncate, factorize, bondForRatio, chooseForwardPath } from "./mpo/index.js";

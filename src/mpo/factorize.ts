@@ -66,7 +66,7 @@ function endsFirst(sortedAsc: number[]): number[] {
 /**
  * Proposes k balanced factors of n (k >= 1, n >= 1), and a dimension to pad to when n has none.
  * Example: factorize(256, 4) -> [4, 4, 4, 4]; factorize(784, 4) -> [7, 4, 4, 7];
- * factorize(257, 4) -> unbalanced [257, 1, 1, 1], padTo 260 ... (the smallest balanced m).
+ * factorize(257, 4) -> unbalanced [257, 1, 1, 1], padTo 270 with [6, 3, 3, 5].
  */
 export function factorize(n: number, k: number): Factorization {
   if (!Number.isInteger(n) || n < 1) throw new MpoLstmError("value", `factorize: n must be an integer >= 1, got ${n}`);

@@ -8,7 +8,7 @@
  * (`canonicalized`, `truncated`). ITensorMPS.jl's `truncate!` / `truncate` pair, in JS spelling.
  */
 import { MpoLstmError } from "../errors.js";
-import { canonicalizeCores, compressCores, type CanonicalForm, type Compression } from "./canonical.js";
+import { bondSpectra, canonicalizeCores, compressCores, entanglementEntropy, type CanonicalForm, type Compression } from "./canonical.js";
 import type { TruncateOptions } from "./truncate.js";
 
 /** Shape of one core: T[left, out, in, right]. */
@@ -52,9 +52,6 @@ export function checkChain(op: string, shapes: readonly CoreShape[], data?: read
         throw new MpoLstmError("shape", `${op}: core ${k} leg ${LEG_NAMES[leg]} is ${v}; every leg must be an integer >= 1 (bond dimensions below 1 cut the chain; factors below 1 are not dimensions)`);
       }
     }
-    if (data && data[k]!.length !== coreSize(s)) {
-      throw new MpoLstmError("shape", `${op}: core ${k} holds ${data[k]!.length} values but its shape [dLeft ${s.left}, out ${s.out}, in ${s.in}, dRight ${s.right}] needs ${coreSize(s)}; cores are row-major [dLeft, out, in, dRight]`);
-    }
   });
   if (shapes[0]!.left !== 1) throw new MpoLstmError("shape", `${op}: core 0 leg dLeft is ${shapes[0]!.left}, must be 1 (d_0 = 1: the chain has no open bond on the left); reshape the first core to [1, out, in, dRight]`);
   if (shapes[n - 1]!.right !== 1) throw new MpoLstmError("shape", `${op}: core ${n - 1} leg dRight is ${shapes[n - 1]!.right}, must be 1 (d_n = 1: the chain has no open bond on the right); reshape the last core to [dLeft, out, in, 1]`);
@@ -63,6 +60,11 @@ export function checkChain(op: string, shapes: readonly CoreShape[], data?: read
       throw new MpoLstmError("shape", `${op}: core ${k} leg dRight (${shapes[k]!.right}) does not match core ${k + 1} leg dLeft (${shapes[k + 1]!.left}); neighbouring cores share their bond, so the two must be equal`);
     }
   }
+  shapes.forEach((s, k) => {
+    if (data && data[k]!.length !== coreSize(s)) {
+      throw new MpoLstmError("shape", `${op}: core ${k} holds ${data[k]!.length} values but its shape [dLeft ${s.left}, out ${s.out}, in ${s.in}, dRight ${s.right}] needs ${coreSize(s)}; cores are row-major [dLeft, out, in, dRight]`);
+    }
+  });
   const inDim = shapes.reduce((p, s) => p * s.in, 1);
   const outDim = shapes.reduce((p, s) => p * s.out, 1);
   if (dims?.inDim !== undefined && dims.inDim !== inDim) throw new MpoLstmError("shape", `${op}: in factors [${shapes.map((s) => s.in)}] multiply to ${inDim}, not the input dimension ${dims.inDim}; choose factors whose product is ${dims.inDim} (see factorize()) or pad the input`);
@@ -154,6 +156,16 @@ export class MPO {
     const r = compressCores(this.cores, this.shapes, opts);
     this.assign(r.cores, r.shapes);
     return r.report;
+  }
+
+  /** Singular values at every inner bond (n - 1 arrays, descending); does not change this MPO. */
+  spectra(): Float32Array[] {
+    return bondSpectra(this.cores, this.shapes);
+  }
+
+  /** Entanglement entropy (nats) at every inner bond: S = -sum p ln p, p = s^2 / sum s^2. */
+  entropies(): number[] {
+    return this.spectra().map(entanglementEntropy);
   }
 
   /** Copy twin of truncate(): returns the compressed copy and the report. */

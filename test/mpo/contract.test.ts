@@ -4,7 +4,7 @@ import { MPO, applyMPO, applyMPOWithGrad, chooseForwardPath, coresMacs, planDens
 import { uniform } from "../util/random.js";
 import { applyRef, denseRef, randomCores, scaledErr, shapesOf } from "./reference.js";
 
-// Odd factors: in 3*5*2 = 30, out 4*1*7 = 28. Largest useful bonds: cut 1 min(12, 70) = 12, cut 2 min(12, 14) = 12.
+// Odd factors: in 3*5*2 = 30, out 4*1*7 = 28. Largest useful bonds: cut 1 min(12, 70) = 12, cut 2 min(60, 14) = 14.
 const IN = [3, 5, 2];
 const OUT = [4, 1, 7];
 const BONDS: number[][] = [[1, 1], [2, 3], [5, 7], [12, 12], [12, 14]];
