@@ -88,12 +88,14 @@ function rightStep(cs: Float32Array[], sh: CoreShape[], k: number): void {
 }
 
 /**
- * Left-canonicalizes, then sweeps right to left with SVDs, cutting bond k by truncate(s, opts) and
+ * Left-canonicalizes, then sweeps right to left with SVDs, cutting bond k by truncate(s, opts) (opts may
+ * be a function of the bond index k = 0..n-2, to cut bonds differently) and
  * pushing U diag(s) into core k - 1. Returns the new (right-canonical) chain, the report, and the full
  * spectra seen at each bond (before cutting).
  */
-export function compressCores(cores: readonly Float32Array[], shapes: readonly CoreShape[], opts: TruncateOptions): Chain & { report: Compression; spectra: Float32Array[] } {
-  checkTruncateOptions("MPO.truncate", opts);
+export function compressCores(cores: readonly Float32Array[], shapes: readonly CoreShape[], opts: TruncateOptions | ((bond: number) => TruncateOptions)): Chain & { report: Compression; spectra: Float32Array[] } {
+  const optsAt = typeof opts === "function" ? opts : () => opts;
+  for (let k = 0; k + 1 < shapes.length; k++) checkTruncateOptions("MPO.truncate", optsAt(k));
   const { cores: cs, shapes: sh } = canonicalizeCores(cores, shapes, "left");
   const n = sh.length;
   const bonds: Truncation[] = new Array(Math.max(0, n - 1));
@@ -103,7 +105,7 @@ export function compressCores(cores: readonly Float32Array[], shapes: readonly C
     const cols = s.out * s.in * s.right;
     const { u, s: sv, vt } = svd(cs[k]!, s.left, cols);
     const r = sv.length;
-    const t = truncate(sv, opts);
+    const t = truncate(sv, optsAt(k - 1));
     const kept = t.kept;
     bonds[k - 1] = t;
     spectra[k - 1] = sv;

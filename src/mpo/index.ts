@@ -28,3 +28,4 @@ export {
   planCores, planDense, coresForward, coresBackward, rebuildDense, denseForward, denseBackward, coresMacs,
   chooseForwardPath, applyMPO, applyMPOWithGrad, type CoresPlan, type DensePlan, type Order, type PathChoice, type PlanOptions,
 } from "./contract.js";
+export { centralCut, cutBond, dimensionSqueeze, type Squeezable, type SqueezeOptions, type SqueezeStep, type CentralCut } from "./squeeze.js";

@@ -152,7 +152,7 @@ export class MPO {
    * sweep cutting each bond by `truncate(s, opts)`. Leaves the MPO right-canonical. Returns what was cut;
    * ||W_before - W_after||_F <= errorBound.
    */
-  truncate(opts: TruncateOptions = {}): Compression {
+  truncate(opts: TruncateOptions | ((bond: number) => TruncateOptions) = {}): Compression {
     const r = compressCores(this.cores, this.shapes, opts);
     this.assign(r.cores, r.shapes);
     return r.report;
@@ -169,7 +169,7 @@ export class MPO {
   }
 
   /** Copy twin of truncate(): returns the compressed copy and the report. */
-  truncated(opts: TruncateOptions = {}): { mpo: MPO; report: Compression } {
+  truncated(opts: TruncateOptions | ((bond: number) => TruncateOptions) = {}): { mpo: MPO; report: Compression } {
     const mpo = this.clone();
     const report = mpo.truncate(opts);
     return { mpo, report };
