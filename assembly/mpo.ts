@@ -216,9 +216,10 @@ export function mpo_gemm_abt_f32(
  * elements), then r scratch counters the kernel overwrites (so the kernel needs no memory of its own).
  * The innermost dimension is copied with v128 loads when its source stride is 1, element by element
  * otherwise; put the dimension with the smallest source stride last when you can. A zero dim copies
- * nothing. src and dst must not overlap. No alignment needed.
+ * nothing. src and dst must not overlap. No alignment needed. beta = 0 overwrites dst; otherwise
+ * dst = permuted src + beta * dst (accumulating into an LSTM's pre-activations).
  */
-export function mpo_permute_f32(rank: i32, meta: usize, src: usize, dst: usize): void {
+export function mpo_permute_f32(rank: i32, meta: usize, src: usize, dst: usize, beta: f32): void {
   const dims = meta;
   const strides = meta + (<usize>rank << 2);
   const ctr = strides + (<usize>rank << 2);
@@ -234,7 +235,11 @@ export function mpo_permute_f32(rank: i32, meta: usize, src: usize, dst: usize):
   let off: isize = 0;
   while (true) {
     const s = src + (<usize>off << 2);
-    if (innerStride == 1) {
+    if (beta != 0) {
+      const st = <usize>innerStride << 2;
+      let sp = s;
+      for (let q = 0; q < inner; q++) { store<f32>(f(out, q), load<f32>(sp) + beta * load<f32>(f(out, q))); sp += st; }
+    } else if (innerStride == 1) {
       let q = 0;
       for (; q < inner4; q += 4) v128.store(f(out, q), v128.load(f(s, q)));
       for (; q < inner; q++) store<f32>(f(out, q), load<f32>(f(s, q)));

@@ -58,7 +58,7 @@ export interface OptimExports {
 export interface MpoExports {
   mpo_gemm_f32(m: number, n: number, k: number, a: Ptr, rsA: number, csA: number, b: Ptr, ldb: number, beta: number, c: Ptr, ldc: number): void;
   mpo_gemm_abt_f32(m: number, n: number, k: number, a: Ptr, lda: number, b: Ptr, ldb: number, beta: number, c: Ptr, ldc: number): void;
-  mpo_permute_f32(rank: number, meta: Ptr, src: Ptr, dst: Ptr): void;
+  mpo_permute_f32(rank: number, meta: Ptr, src: Ptr, dst: Ptr, beta: number): void;
 }
 
 export interface KernelExports extends MemoryExports, GemmExports, ElementwiseExports, LossExports, LstmExports, OptimExports, MpoExports {}

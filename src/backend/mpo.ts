@@ -60,8 +60,8 @@ export function mpoGemmABt(m: number, n: number, k: number, a: Region, lda: numb
 
 let meta: Block | null = null;
 
-/** dst (dense over dims, row-major) = src read with `strides`. */
-export function mpoPermute(dims: readonly number[], strides: readonly number[], src: Region, dst: Region): void {
+/** dst (dense over dims, row-major) = src read with `strides` (+ beta * dst when beta != 0). */
+export function mpoPermute(dims: readonly number[], strides: readonly number[], src: Region, dst: Region, beta = 0): void {
   const K = "mpo_permute";
   const rank = dims.length;
   if (rank < 1 || strides.length !== rank) throw new MpoLstmError("shape", `${K}: need rank >= 1 and one stride per dim, got dims [${dims}] and strides [${strides}]`);
@@ -77,5 +77,5 @@ export function mpoPermute(dims: readonly number[], strides: readonly number[], 
   }
   const table = meta.i32();
   for (let t = 0; t < rank; t++) { table[t] = dims[t]!; table[rank + t] = strides[t]!; }
-  getBackend().exports.mpo_permute_f32(rank, meta.ptr, ps, pd);
+  getBackend().exports.mpo_permute_f32(rank, meta.ptr, ps, pd, beta);
 }

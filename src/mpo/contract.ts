@@ -179,10 +179,11 @@ function checkBlocks(op: string, plan: { shapes: readonly CoreShape[] }, cores: 
 const R = (block: Block, offset = 0): Region => ({ block, offset });
 
 /**
- * Forward of the cores path: y[B, outDim] = x[B, inDim] op(W)^T. `ws` holds plan.forwardFloats floats
+ * Forward of the cores path: y[B, outDim] = x[B, inDim] op(W)^T (y += ... with `accumulate`).
+ * `ws` holds plan.forwardFloats floats
  * (plus plan.backwardFloats if backward will follow); keep it until coresBackward is done.
  */
-export function coresForward(plan: CoresPlan, cores: readonly Block[], x: Block, y: Block, ws: Block): void {
+export function coresForward(plan: CoresPlan, cores: readonly Block[], x: Block, y: Block, ws: Block, accumulate = false): void {
   const op = "coresForward";
   checkBlocks(op, plan, cores);
   need(op, "x", x, plan.batch * plan.inDim);
@@ -200,7 +201,7 @@ export function coresForward(plan: CoresPlan, cores: readonly Block[], x: Block,
       mpoPermute([X, t.b], [1, X], R(ws, plan.y), R(ws, steps[c + 1]!.z));
     }
   }
-  mpoPermute(plan.yDims, plan.yStrides, R(ws, plan.y), R(y));
+  mpoPermute(plan.yDims, plan.yStrides, R(ws, plan.y), R(y), accumulate ? 1 : 0);
 }
 
 /**
@@ -326,13 +327,13 @@ export function rebuildDense(plan: DensePlan, cores: readonly Block[], ws: Block
   mpoPermute(m.dims, m.strides, R(ws, plan.merged[plan.shapes.length]!), R(ws, plan.wt));
 }
 
-/** Forward of the dense path: rebuild W^T, then y = x W^T. */
-export function denseForward(plan: DensePlan, cores: readonly Block[], x: Block, y: Block, ws: Block): void {
+/** Forward of the dense path: rebuild W^T, then y = x W^T (y += ... with `accumulate`). */
+export function denseForward(plan: DensePlan, cores: readonly Block[], x: Block, y: Block, ws: Block, accumulate = false): void {
   const op = "denseForward";
   need(op, "x", x, plan.batch * plan.inDim);
   need(op, "y", y, plan.batch * plan.outDim);
   rebuildDense(plan, cores, ws);
-  mpoGemm(plan.batch, plan.outDim, plan.inDim, R(x), plan.inDim, 1, R(ws, plan.wt), plan.outDim, 0, R(y), plan.outDim);
+  mpoGemm(plan.batch, plan.outDim, plan.inDim, R(x), plan.inDim, 1, R(ws, plan.wt), plan.outDim, accumulate ? 1 : 0, R(y), plan.outDim);
 }
 
 /** Backward of the dense path after denseForward (workspace: forwardFloats + backwardFloats). */

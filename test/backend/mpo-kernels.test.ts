@@ -86,6 +86,10 @@ test("mpo_permute_f32: every permutation of a 2x3x5x7 tensor, offsets, and a ran
     const out = arena().alloc(30 * 4);
     mpoPermute([30], [7], { block: sb }, { block: out });
     for (let i = 0; i < 30; i++) assert.is(out.f32()[i], src[7 * i]);
+    // beta != 0 accumulates: out = gather + 0.5 out.
+    const before = out.f32().slice();
+    mpoPermute([5, 6], [1, 5], { block: sb }, { block: out }, 0.5);
+    for (let r = 0; r < 5; r++) for (let c = 0; c < 6; c++) assert.ok(Math.abs(out.f32()[r * 6 + c]! - (src[r + 5 * c]! + 0.5 * before[r * 6 + c]!)) < 1e-6);
   });
 });
 

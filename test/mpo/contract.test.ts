@@ -1,6 +1,7 @@
 import { test } from "uvu";
 import * as assert from "uvu/assert";
-import { MPO, applyMPO, applyMPOWithGrad, chooseForwardPath, coresMacs, planDense, type CoreShape } from "../../src/mpo/index.js";
+import { getBackend } from "../../src/backend/module.js";
+import { MPO, applyMPO, applyMPOWithGrad, chooseForwardPath, coresForward, coresMacs, denseForward, planCores, planDense, type CoreShape } from "../../src/mpo/index.js";
 import { uniform } from "../util/random.js";
 import { applyRef, denseRef, randomCores, scaledErr, shapesOf } from "./reference.js";
 
@@ -108,6 +109,26 @@ test("multiply-add counts: the IMDB layout at d = 7, batch 1, counted by hand", 
   const d41 = shapesOf([8, 2, 2, 8], [32, 2, 2, 8], [41, 41, 41]);
   assert.is(chooseForwardPath(d41, 1).path, "cores");
   assert.is(chooseForwardPath(d41, 3200).path, "dense");
+});
+
+test("accumulate adds into y on both paths", () => {
+  const shapes = shapesOf(IN, OUT, [2, 3]);
+  const mpo = new MPO(randomCores(shapes, 31), shapes);
+  const x = uniform(3 * 30, 32), y0 = uniform(3 * 28, 33);
+  const ref = applyRef(denseRef(mpo.cores, shapes), 28, 30, x, 3).map((v, t) => v + y0[t]!);
+  const arena = getBackend().arena;
+  arena.scope(() => {
+    const put = (a: Float32Array) => { const b = arena.alloc(a.length * 4); b.f32().set(a); return b; };
+    const cores = mpo.cores.map(put);
+    const cp = planCores(shapes, 3);
+    const y = put(y0);
+    coresForward(cp, cores, put(x), y, arena.alloc(cp.forwardFloats * 4), true);
+    assert.ok(scaledErr(y.f32(), ref) < 1e-5);
+    const dp = planDense(shapes, 3);
+    const y2 = put(y0);
+    denseForward(dp, cores, put(x), y2, arena.alloc(dp.forwardFloats * 4), true);
+    assert.ok(scaledErr(y2.f32(), ref) < 1e-5);
+  });
 });
 
 test.run();
