@@ -13,3 +13,5 @@ export * from "./optim";
 export * from "./peak";
 // --- svd (SVD and QR) ---
 export * from "./svd";
+// --- mpo (branch mpo) ---
+export * from "./mpo";

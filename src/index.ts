@@ -23,3 +23,6 @@ export { ProgressBar, type ProgressWriter, type ProgressOptions } from "./cli/pr
 // --- end autodiff ---
 // --- svd ---
 export { svd, qr, type SvdResult, type QrResult } from "./linalg/svd.js";
+// --- mpo (branch mpo) ---
+export * as mpo from "./mpo/index.js";
+export { MPO, fromDense, truncate, factorize, bondForRatio, chooseForwardPath } from "./mpo/index.js";

@@ -83,6 +83,14 @@ export interface SvdExports {
 
 export interface KernelExports extends MemoryExports, GemmExports, ElementwiseExports, LossExports, LstmExports, OptimExports,
   SvdExports {}
+// --- mpo (branch mpo) ---
+export interface MpoExports {
+  mpo_gemm_f32(m: number, n: number, k: number, a: Ptr, rsA: number, csA: number, b: Ptr, ldb: number, beta: number, c: Ptr, ldc: number): void;
+  mpo_gemm_abt_f32(m: number, n: number, k: number, a: Ptr, lda: number, b: Ptr, ldb: number, beta: number, c: Ptr, ldc: number): void;
+  mpo_permute_f32(rank: number, meta: Ptr, src: Ptr, dst: Ptr, beta: number): void;
+}
+
+export interface KernelExports extends MemoryExports, GemmExports, ElementwiseExports, LossExports, LstmExports, OptimExports, MpoExports {}
 
 /** Names of every function export, checked against the module at load so a stale build fails loudly. */
 export const KERNEL_FUNCTIONS: readonly (keyof Omit<KernelExports, "memory">)[] = [
@@ -99,4 +107,6 @@ export const KERNEL_FUNCTIONS: readonly (keyof Omit<KernelExports, "memory">)[] 
   "exp_f32",
   // svd
   "svd_work_bytes", "qr_work_bytes", "svd_f32", "qr_f32",
+  // --- mpo (branch mpo) ---
+  "mpo_gemm_f32", "mpo_gemm_abt_f32", "mpo_permute_f32",
 ];
