@@ -5,6 +5,20 @@ export { MpoLstmError, type ErrorCode } from "./errors.js";
 export { init, getBackend, type Backend } from "./backend/module.js";
 export { Arena, Block, Scope, type ArenaStats, type ArenaOptions } from "./backend/arena.js";
 export * as kernels from "./backend/kernels.js";
+
+// --- autodiff: tensors, tape, ops, nn, optim, training (branch autodiff) ---
+export { Tensor, type TensorOptions, shapeStr } from "./tensor.js";
+export { backward, noGrad, tidy, keep, record, needsGrad, type TapeNode, type BackwardFn } from "./tape.js";
+export * as ops from "./ops/index.js";
+export { Parameter } from "./nn/parameter.js";
+export { Module } from "./nn/module.js";
+export * as nn from "./nn/index.js";
+export { LSTM, Linear, Embedding, Dropout, Sequential, LSTMLayer, LSTMLayerBase } from "./nn/index.js";
+export { DenseProjection, lstmSequence, type LstmProjection, type LstmSequenceArgs, type LstmSequenceResult } from "./ops/lstm.js";
+export { Random } from "./random.js";
+export * as optim from "./optim/index.js";
+export { Optimizer, SGD, Adam, AdamW, clipGradNorm, stepDecay, cosineDecay, warmup, type LrSchedule } from "./optim/index.js";
+// --- end autodiff ---
 // --- mpo (branch mpo) ---
 export * as mpo from "./mpo/index.js";
 export { MPO, fromDense, truncate, factorize, bondForRatio, chooseForwardPath } from "./mpo/index.js";
