@@ -20,6 +20,11 @@ function ptr(kernel: string, arg: string, r: Region, elements: number): number {
   return need(kernel, arg, r.block, off + elements) + off * 4;
 }
 
+/** Not a valid size/stride (checked without allocating: these run once per contraction step). */
+function bad(v: number): boolean {
+  return !(Number.isInteger(v) && v >= 0 && v <= 0x7fffffff);
+}
+
 function ints(kernel: string, values: Record<string, number>): void {
   for (const [name, v] of Object.entries(values)) {
     if (!Number.isInteger(v) || v < 0 || v > 0x7fffffff) throw new MpoLstmError("shape", `${kernel}: ${name} must be a non-negative integer, got ${v}`);
@@ -37,7 +42,7 @@ export function span(dims: readonly number[], strides: readonly number[]): numbe
 /** C[m,n] = A(i,p) B[p,j] + beta C with A(i,p) = a[i*rsA + p*csA]; B [k, ldb], C [m, ldc]. */
 export function mpoGemm(m: number, n: number, k: number, a: Region, rsA: number, csA: number, b: Region, ldb: number, beta: number, c: Region, ldc: number): void {
   const K = "mpo_gemm";
-  ints(K, { m, n, k, rsA, csA, ldb, ldc });
+  if (bad(m) || bad(n) || bad(k) || bad(rsA) || bad(csA) || bad(ldb) || bad(ldc)) ints(K, { m, n, k, rsA, csA, ldb, ldc });
   if (ldb < n || ldc < n) throw new MpoLstmError("shape", `${K}: ldb ${ldb} and ldc ${ldc} must be >= n ${n}`);
   if (m === 0 || n === 0) return;
   const pa = ptr(K, "a", a, k === 0 ? 0 : span([m, k], [rsA, csA]));
@@ -49,7 +54,7 @@ export function mpoGemm(m: number, n: number, k: number, a: Region, rsA: number,
 /** C[m,n] = A[m,k] B[n,k]^T + beta C. */
 export function mpoGemmABt(m: number, n: number, k: number, a: Region, lda: number, b: Region, ldb: number, beta: number, c: Region, ldc: number): void {
   const K = "mpo_gemm_abt";
-  ints(K, { m, n, k, lda, ldb, ldc });
+  if (bad(m) || bad(n) || bad(k) || bad(lda) || bad(ldb) || bad(ldc)) ints(K, { m, n, k, lda, ldb, ldc });
   if (lda < k || ldb < k || ldc < n) throw new MpoLstmError("shape", `${K}: lda ${lda}, ldb ${ldb} must be >= k ${k} and ldc ${ldc} >= n ${n}`);
   if (m === 0 || n === 0) return;
   const pa = ptr(K, "a", a, (m - 1) * lda + k);
@@ -65,8 +70,11 @@ export function mpoPermute(dims: readonly number[], strides: readonly number[], 
   const K = "mpo_permute";
   const rank = dims.length;
   if (rank < 1 || strides.length !== rank) throw new MpoLstmError("shape", `${K}: need rank >= 1 and one stride per dim, got dims [${dims}] and strides [${strides}]`);
-  dims.forEach((d, t) => ints(K, { [`dims[${t}]`]: d, [`strides[${t}]`]: strides[t]! }));
-  const total = dims.reduce((p, d) => p * d, 1);
+  let total = 1;
+  for (let t = 0; t < rank; t++) {
+    if (bad(dims[t]!) || bad(strides[t]!)) ints(K, { [`dims[${t}]`]: dims[t]!, [`strides[${t}]`]: strides[t]! });
+    total *= dims[t]!;
+  }
   if (total === 0) return;
   const ps = ptr(K, "src", src, span(dims, strides));
   const pd = ptr(K, "dst", dst, total);

@@ -46,6 +46,9 @@ interface Step {
   coreStrides: [number, number, number, number];
   /** Workspace offsets (f32 elements) of G_c and Z_c. */
   g: number; z: number;
+  /** Dims (dl, a, b, dr) of G_c, and the transpose Y_c [b, X] -> Z_{c+1} [X, b] (X = dr N). */
+  coreDims: [number, number, number, number];
+  nextDims: [number, number]; nextStrides: [number, number];
 }
 
 export interface CoresPlan {
@@ -119,7 +122,8 @@ export function planCores(shapes: readonly CoreShape[], batch: number, opts: Pla
     const sDr = order === "ltr" ? st[3]! : st[0]!;
     const sA = transpose ? st[1]! : st[2]!;
     const sB = transpose ? st[2]! : st[1]!;
-    steps.push({ core: s, dl, a, b, dr, K, M, N, coreStrides: [sDl, sA, sB, sDr], g: off, z: off + K * M });
+    const X = dr * N;
+    steps.push({ core: s, dl, a, b, dr, K, M, N, coreStrides: [sDl, sA, sB, sDr], g: off, z: off + K * M, coreDims: [dl, a, b, dr], nextDims: [X, b], nextStrides: [1, X] });
     off += K * M + K * N;
     macs += K * M * N;
     yMax = Math.max(yMax, M * N);
@@ -193,13 +197,10 @@ export function coresForward(plan: CoresPlan, cores: readonly Block[], x: Block,
   mpoPermute(plan.xDims, plan.xStrides, R(x), R(ws, steps[0]!.z));
   for (let c = 0; c < steps.length; c++) {
     const t = steps[c]!;
-    mpoPermute([t.dl, t.a, t.b, t.dr], t.coreStrides, R(cores[t.core]!), R(ws, t.g));
+    mpoPermute(t.coreDims, t.coreStrides, R(cores[t.core]!), R(ws, t.g));
     // Y[M, N] = G^T Z: A(m, k) = G[k, m] -> rsA = 1, csA = M.
     mpoGemm(t.M, t.N, t.K, R(ws, t.g), 1, t.M, R(ws, t.z), t.N, 0, R(ws, plan.y), t.N);
-    if (c + 1 < steps.length) {
-      const X = t.dr * t.N;
-      mpoPermute([X, t.b], [1, X], R(ws, plan.y), R(ws, steps[c + 1]!.z));
-    }
+    if (c + 1 < steps.length) mpoPermute(t.nextDims, t.nextStrides, R(ws, plan.y), R(ws, steps[c + 1]!.z));
   }
   mpoPermute(plan.yDims, plan.yStrides, R(ws, plan.y), R(y), accumulate ? 1 : 0);
 }
