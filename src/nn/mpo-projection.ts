@@ -1,0 +1,125 @@
+/**
+ * MPOProjection: the LstmProjection (src/ops/lstm.ts) of a gate-stacked MPO, so an MPO-LSTM reuses the
+ * dense LSTM's recurrence, lengths handling and BPTT. out[rows, N_y] = x[rows, N_x] W^T with W given by
+ * its cores.
+ *
+ * Path per call, by counting multiply-adds (src/mpo/contract.ts): contract the cores with the rows, or
+ * rebuild W^T once per projection object (one sequence pass; the parameters do not change within it) and
+ * use one GEMM/GEMV per call. The rebuild is charged once over `applications` calls (the time steps of
+ * the recurrent matrix). Forced with `path`. Temporaries live in a scope closed before each call returns,
+ * so memory stays flat over the steps.
+ */
+import type { Block } from "../backend/arena.js";
+import { mpoGemm, mpoGemmABt } from "../backend/mpo.js";
+import { getBackend } from "../backend/module.js";
+import { coresBackward, coresForward, coresMacs, denseBackward, planCores, planDense, rebuildDense, chooseForwardPath, type CoresPlan } from "../mpo/contract.js";
+import { checkChain, type CoreShape } from "../mpo/mpo.js";
+import type { LstmProjection } from "../ops/lstm.js";
+import { Tensor } from "../tensor.js";
+
+export interface MPOProjectionOptions {
+  path?: "cores" | "dense";
+  /** Calls expected per projection object (time steps), to amortize a rebuild of W. Default 1. */
+  applications?: number;
+}
+
+export class MPOProjection implements LstmProjection {
+  readonly inFeatures: number;
+  readonly outFeatures: number;
+  readonly params: readonly Tensor[];
+  readonly shapes: readonly CoreShape[];
+  private readonly opts: MPOProjectionOptions;
+  private wt: Tensor | null = null;
+  private readonly plans = new Map<string, CoresPlan>();
+
+  constructor(cores: readonly Tensor[], opts: MPOProjectionOptions = {}) {
+    this.shapes = cores.map((c) => ({ left: c.shape[0]!, out: c.shape[1]!, in: c.shape[2]!, right: c.shape[3]! }));
+    checkChain("MPOProjection", this.shapes);
+    this.params = [...cores];
+    this.inFeatures = this.shapes.reduce((p, s) => p * s.in, 1);
+    this.outFeatures = this.shapes.reduce((p, s) => p * s.out, 1);
+    this.opts = opts;
+  }
+
+  private get blocks(): Block[] {
+    return this.params.map((p) => p.block);
+  }
+
+  /** "cores" or "dense" for one call of `rows` rows, W^T's rebuild charged once over the applications. */
+  pathFor(rows: number, transpose = false): "cores" | "dense" {
+    if (this.opts.path) return this.opts.path;
+    const dense = rows * this.inFeatures * this.outFeatures + (this.wt ? 0 : planDense(this.shapes, rows).rebuildMacs / (this.opts.applications ?? 1));
+    const cores = Math.min(coresMacs(this.shapes, rows, "ltr", transpose), coresMacs(this.shapes, rows, "rtl", transpose));
+    return cores <= dense ? "cores" : "dense";
+  }
+
+  private plan(rows: number, transpose: boolean): CoresPlan {
+    const key = `${rows}:${transpose}`;
+    let p = this.plans.get(key);
+    if (!p) { p = planCores(this.shapes, rows, { transpose }); this.plans.set(key, p); }
+    return p;
+  }
+
+  /** W^T [N_x, N_y], rebuilt once per projection object, owned by the caller's scope. */
+  private denseWt(): Tensor {
+    if (this.wt === null) {
+      const plan = planDense(this.shapes, 1);
+      const ws = Tensor.empty([plan.forwardFloats]);
+      getBackend().arena.scope(() => rebuildDense(plan, this.blocks, ws.block));
+      const wt = Tensor.empty([this.inFeatures, this.outFeatures]);
+      wt.data().set(ws.data().subarray(plan.wt, plan.wt + this.inFeatures * this.outFeatures));
+      ws.dispose();
+      this.wt = wt;
+    }
+    return this.wt;
+  }
+
+  forward(x: Block, rows: number, out: Block, accumulate: boolean): void {
+    const [nx, ny] = [this.inFeatures, this.outFeatures];
+    if (this.pathFor(rows) === "dense") {
+      mpoGemm(rows, ny, nx, { block: x }, nx, 1, { block: this.denseWt().block }, ny, accumulate ? 1 : 0, { block: out }, ny);
+      return;
+    }
+    const plan = this.plan(rows, false);
+    getBackend().arena.scope((s) => {
+      void s;
+      const ws = getBackend().arena.alloc(plan.forwardFloats * 4);
+      coresForward(plan, this.blocks, x, out, ws, accumulate);
+    });
+  }
+
+  backwardInput(dOut: Block, rows: number, dx: Block, accumulate: boolean): void {
+    const [nx, ny] = [this.inFeatures, this.outFeatures];
+    if (this.pathFor(rows, true) === "dense") {
+      mpoGemmABt(rows, nx, ny, { block: dOut }, ny, { block: this.denseWt().block }, ny, accumulate ? 1 : 0, { block: dx }, nx);
+      return;
+    }
+    const plan = this.plan(rows, true);
+    getBackend().arena.scope(() => {
+      const ws = getBackend().arena.alloc(plan.forwardFloats * 4);
+      coresForward(plan, this.blocks, dOut, dx, ws, accumulate);
+    });
+  }
+
+  backwardParams(x: Block, dOut: Block, rows: number): (Tensor | null)[] {
+    const dCores = this.params.map((p) => (p.requiresGrad ? Tensor.empty(p.shape) : null));
+    if (dCores.every((d) => d === null)) return dCores;
+    const blocks = dCores.map((d) => d?.block ?? null);
+    const arena = getBackend().arena;
+    arena.scope(() => {
+      if (this.opts.path === "dense" || (!this.opts.path && chooseForwardPath(this.shapes, rows).path === "dense")) {
+        const plan = planDense(this.shapes, rows);
+        const ws = arena.alloc((plan.forwardFloats + plan.backwardFloats) * 4);
+        rebuildDense(plan, this.blocks, ws);
+        denseBackward(plan, this.blocks, ws, x, dOut, null, blocks);
+      } else {
+        const plan = this.plan(rows, false);
+        const ws = arena.alloc((plan.forwardFloats + plan.backwardFloats) * 4);
+        const y = arena.alloc(rows * this.outFeatures * 4);
+        coresForward(plan, this.blocks, x, y, ws);
+        coresBackward(plan, this.blocks, ws, dOut, null, blocks);
+      }
+    });
+    return dCores;
+  }
+}
