@@ -56,7 +56,9 @@ export function compressLSTM(lstm: LSTM, opts: CompressOptions = {}): { model: M
     reports.push([w.report, u.report]);
     return new MPOLSTMLayer(w.mpo, u.mpo, layer.biasIh?.toArray() ?? null, layer.biasHh?.toArray() ?? null);
   });
-  const model = new MPOLSTM({ inputSize: lstm.inputSize, hiddenSize: H, inputFactors: [], hiddenFactors: hidden, bondIh: 1, bias: lstm.layers[0]!.biases().length > 0, dropout: lstm.dropoutP }, layers);
+  const first = layers[0]!;
+  const inputFactors = first.coresIh.map((c) => c.shape[2]!);
+  const model = new MPOLSTM({ inputSize: lstm.inputSize, hiddenSize: H, numLayers: layers.length, inputFactors, hiddenFactors: hidden, bondIh: Math.max(...first.coresIh.map((c) => c.shape[3]!)), bondHh: Math.max(...first.coresHh.map((c) => c.shape[3]!)), bias: first.biases().length > 0, dropout: lstm.dropoutP }, layers);
   return { model, reports };
 }
 

@@ -9,7 +9,7 @@
 import { MpoLstmError } from "../errors.js";
 import { MPO, type CoreShape } from "../mpo/mpo.js";
 import type { LstmProjection } from "../ops/lstm.js";
-import { Random } from "../random.js";
+import type { Random } from "../random.js";
 import type { Tensor } from "../tensor.js";
 import { LSTM, LSTMLayerBase, type LstmLayerForwardOptions } from "./lstm.js";
 import { MPOProjection } from "./mpo-projection.js";
@@ -131,7 +131,11 @@ function gateFactors(hiddenFactors: readonly number[]): number[] {
 }
 
 export class MPOLSTM extends LSTM {
-  /** Random start: Glorot-like cores, biases U(-1/sqrt(H), 1/sqrt(H)) as PyTorch. */
+  /**
+   * Random start: Glorot-like cores (glorotCores), biases U(-1/sqrt(H), 1/sqrt(H)) as PyTorch. With
+   * `layers` (compress() builds them by TT-SVD) those are used instead and the factors/bonds in `opts`
+   * only describe them.
+   */
   constructor(opts: MPOLSTMOptions, layers?: MPOLSTMLayer[]) {
     const rng = randomOr(opts.rng);
     const H = opts.hiddenSize;
@@ -168,6 +172,9 @@ export class MPOLSTM extends LSTM {
     for (const l of this.mpoLayers) l.freezeCentral(on);
     return this;
   }
+
+  override config(): Record<string, unknown> {
+    return { ...super.config(), type: "MPOLSTM", layers: this.mpoLayers.map((l) => l.config()) };
+  }
 }
 
-export { Random };
