@@ -1,7 +1,8 @@
 /**
  * Dense LSTM vs MPOLSTM (IMDB layout: input 256 = (8,2,2,8), hidden 256 = (8,2,2,8), gates stacked
  * (32,2,2,8), same bond on W and U from bondForRatio), measured in the same process.
- *   W2: batch-1 inference, 100 steps, under noGrad: microseconds per time step.
+ *   W2: batch-1 inference, 100 steps, under noGrad: microseconds per time step (steady state: the
+ *       MPOLSTM inference cache holds the rebuilt W after the first sequence).
  *   W1: one training step (forward, BPTT, Adam) on batch 16 x 50 steps: milliseconds per step.
  * The MPO path per matrix is chosen by cost (src/nn/mpo-projection.ts) unless --path cores|dense.
  *

@@ -11,6 +11,7 @@ import { MPO, type CoreShape } from "../mpo/mpo.js";
 import type { LstmProjection } from "../ops/lstm.js";
 import type { Random } from "../random.js";
 import type { Tensor } from "../tensor.js";
+import { isNoGrad } from "../tape.js";
 import { LSTM, LSTMLayerBase, type LstmLayerForwardOptions } from "./lstm.js";
 import { MPOProjection } from "./mpo-projection.js";
 import { coreParams, glorotCores } from "./mpo-linear.js";
@@ -52,6 +53,9 @@ export class MPOLSTMLayer extends LSTMLayerBase implements Squeezable {
   /** Force the contraction path (tests, benchmarks); default by cost. */
   path: "cores" | "dense" | undefined = undefined;
   private steps = 1;
+  /** Inference cache: W^T of W and U with a copy of the cores they came from (exact staleness check). */
+  private cache: { cores: Float32Array; ih: Tensor; hh: Tensor } | null = null;
+  private cached: { ih: Tensor; hh: Tensor } | null = null;
 
   constructor(ih: MPO, hh: MPO, biasIh: ArrayLike<number> | null, biasHh: ArrayLike<number> | null) {
     super();
@@ -65,17 +69,63 @@ export class MPOLSTMLayer extends LSTMLayerBase implements Squeezable {
     this.biasHh = biasHh ? new Parameter([4 * H], biasHh) : null;
   }
 
+  /**
+   * Under noGrad (inference) the rebuilt dense W^T of both matrices is cached across calls, so a stream of
+   * sequences pays the rebuild once; it is dropped as soon as any core value differs from the copy taken
+   * with it (compared element by element, O(parameters) per call) or the cores are replaced.
+   */
   override forward(x: Tensor, opts: LstmLayerForwardOptions = {}): LstmSequenceResult {
     this.steps = x.shape[1] ?? 1;
-    return super.forward(x, opts);
+    this.cached = isNoGrad() && !this.path ? this.inferenceWeights() : null;
+    try {
+      return super.forward(x, opts);
+    } finally {
+      this.cached = null;
+    }
+  }
+
+  private inferenceWeights(): { ih: Tensor; hh: Tensor } {
+    const all = [...this.coresIh, ...this.coresHh];
+    const total = all.reduce((p, c) => p + c.size, 0);
+    let fresh = this.cache !== null && this.cache.cores.length === total;
+    if (fresh) {
+      const copy = this.cache!.cores;
+      let o = 0;
+      for (const c of all) {
+        const d = c.data();
+        for (let i = 0; i < d.length; i++) if (d[i] !== copy[o + i]) { fresh = false; break; }
+        if (!fresh) break;
+        o += d.length;
+      }
+    }
+    if (!fresh) {
+      this.dropCache();
+      const cores = new Float32Array(total);
+      let o = 0;
+      for (const c of all) { cores.set(c.data(), o); o += c.size; }
+      this.cache = { cores, ih: new MPOProjection(this.coresIh).buildWt({ longLived: true }), hh: new MPOProjection(this.coresHh).buildWt({ longLived: true }) };
+    }
+    return { ih: this.cache!.ih, hh: this.cache!.hh };
+  }
+
+  private dropCache(): void {
+    if (this.cache) { this.cache.ih.dispose(); this.cache.hh.dispose(); }
+    this.cache = null;
   }
 
   inputProjection(): LstmProjection {
+    if (this.cached) return new MPOProjection(this.coresIh, { wt: this.cached.ih });
     return new MPOProjection(this.coresIh, this.path ? { path: this.path } : {});
   }
 
   hiddenProjection(): LstmProjection {
+    if (this.cached) return new MPOProjection(this.coresHh, { wt: this.cached.hh });
     return new MPOProjection(this.coresHh, this.path ? { path: this.path } : { applications: this.steps });
+  }
+
+  override dispose(): void {
+    this.dropCache();
+    super.dispose();
   }
 
   biases(): Tensor[] {
@@ -94,6 +144,7 @@ export class MPOLSTMLayer extends LSTMLayerBase implements Squeezable {
       throw new MpoLstmError("shape", `MPOLSTMLayer.setMPOs: need [W ${this.inputSize} -> ${4 * this.hiddenSize}, U ${this.hiddenSize} -> ${4 * this.hiddenSize}]`);
     }
     for (const p of [...this.coresIh, ...this.coresHh]) p.dispose();
+    this.dropCache();
     this.coresIh = coreParams(ih);
     this.coresHh = coreParams(hh);
   }

@@ -21,6 +21,8 @@ export interface MPOProjectionOptions {
   path?: "cores" | "dense";
   /** Calls expected per projection object (time steps), to amortize a rebuild of W. Default 1. */
   applications?: number;
+  /** A W^T [N_x, N_y] already rebuilt from these cores (an inference cache); not owned. */
+  wt?: Tensor;
 }
 
 export class MPOProjection implements LstmProjection {
@@ -39,6 +41,7 @@ export class MPOProjection implements LstmProjection {
     this.inFeatures = this.shapes.reduce((p, s) => p * s.in, 1);
     this.outFeatures = this.shapes.reduce((p, s) => p * s.out, 1);
     this.opts = opts;
+    this.wt = opts.wt ?? null;
   }
 
   private get blocks(): Block[] {
@@ -60,17 +63,21 @@ export class MPOProjection implements LstmProjection {
     return p;
   }
 
-  /** W^T [N_x, N_y], rebuilt once per projection object, owned by the caller's scope. */
+  /** Rebuilds W^T [N_x, N_y] from the cores now (in the current scope, or long-lived). */
+  buildWt(opts: { longLived?: boolean } = {}): Tensor {
+    const plan = planDense(this.shapes, 1);
+    const wt = Tensor.empty([this.inFeatures, this.outFeatures], { longLived: opts.longLived ?? false });
+    getBackend().arena.scope(() => {
+      const ws = getBackend().arena.alloc(plan.forwardFloats * 4);
+      rebuildDense(plan, this.blocks, ws);
+      wt.data().set(ws.f32().subarray(plan.wt, plan.wt + this.inFeatures * this.outFeatures));
+    });
+    return wt;
+  }
+
+  /** W^T, rebuilt once per projection object (one sequence pass), owned by the caller's scope. */
   private denseWt(): Tensor {
-    if (this.wt === null) {
-      const plan = planDense(this.shapes, 1);
-      const ws = Tensor.empty([plan.forwardFloats]);
-      getBackend().arena.scope(() => rebuildDense(plan, this.blocks, ws.block));
-      const wt = Tensor.empty([this.inFeatures, this.outFeatures]);
-      wt.data().set(ws.data().subarray(plan.wt, plan.wt + this.inFeatures * this.outFeatures));
-      ws.dispose();
-      this.wt = wt;
-    }
+    if (this.wt === null) this.wt = this.buildWt();
     return this.wt;
   }
 

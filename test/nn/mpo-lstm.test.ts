@@ -27,6 +27,20 @@ test("MPOLSTM from a dense LSTM with full bonds equals it to 1e-4 (2 layers, len
   }));
 });
 
+test("inference cache of the rebuilt W: reused while the cores are unchanged, dropped when one value moves", () => {
+  const model = new MPOLSTM({ inputSize: 6, hiddenSize: 4, inputFactors: [3, 2], hiddenFactors: [2, 2], bondIh: 2, rng: new Random(9) });
+  const x = uniform(2 * 3 * 6, 40);
+  const run = (path?: "cores" | "dense") => noGrad(() => tidy(() => { model.setPath(path); return model.forward(Tensor.from(x, [2, 3, 6])).output.toArray(); }));
+  const a = run(), b = run(), ref = run("cores");
+  assert.equal(Array.from(a), Array.from(b));
+  assert.ok(scaledErr(a, ref) < 1e-5);
+  model.mpoLayers[0]!.coresHh[1]!.data()[3] += 0.5;
+  const c = run(), ref2 = run("cores");
+  assert.ok(scaledErr(c, a) > 1e-4, "the changed core changed the output");
+  assert.ok(scaledErr(c, ref2) < 1e-5, "and the cache followed it");
+  model.dispose();
+});
+
 test("MPO LSTM sequence: gradients of x and every core of W and U vs finite differences, both paths", () => {
   // input 6 = (3, 2), hidden 4 = (2, 2), gates stacked: out (8, 2).
   const sW = shapesOf([3, 2], [8, 2], [3]);
