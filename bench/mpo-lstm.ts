@@ -96,7 +96,8 @@ function w1(model: Model, B: number, T: number): number {
   const opt = new Adam(model.parameters(), { lr: 1e-3 });
   return median(() => tidy(() => {
     opt.zeroGrad();
-    const r = model.forward(Tensor.from(x, [B, T, F]));
+    // x requires grad so the parameter-free SIMD baseline records a tape too (every model pays for dx).
+    const r = model.forward(Tensor.from(x, [B, T, F], { requiresGrad: true }));
     backward(mean(r.output));
     opt.step();
   }), quick ? 2 : 5);
