@@ -43,11 +43,17 @@
  * rsA = lda, csA = 1, and A^T of a [k,m] matrix is rsA = 1, csA = lda), B row-major with leading
  * dimension ldb >= n, C row-major with ldc >= n. beta = 0 writes C without reading it.
  * Register block: 4 rows x 8 columns (8 v128 accumulators); columns past the last multiple of 8 and rows
- * past the last multiple of 4 take narrower paths (one v128, then scalar). No alignment needed.
+ * past the last multiple of 4 take narrower paths (one v128, then scalar). Fewer than 4 rows (a
+ * matrix-vector product, batch-1 inference) stream B row by row instead (mpo_gemm_rows), so B is read
+ * once, contiguously. No alignment needed.
  */
 export function mpo_gemm_f32(
   m: i32, n: i32, k: i32, a: usize, rsA: i32, csA: i32, b: usize, ldb: i32, beta: f32, c: usize, ldc: i32,
 ): void {
+  if (m < 4) {
+    for (let i = 0; i < m; i++) mpo_gemm_row(n, k, a + ((<usize>i * rsA) << 2), <usize>csA << 2, b, <usize>ldb << 2, beta, c + ((<usize>i * ldc) << 2));
+    return;
+  }
   const rs = <usize>rsA << 2;
   const cs = <usize>csA << 2;
   const bs = <usize>ldb << 2;
@@ -156,6 +162,57 @@ export function mpo_gemm_f32(
       }
       put1(f(c0, j), y0, beta);
     }
+  }
+}
+
+/**
+ * One row of C: c[0..n) = sum_p a[p] B[p, 0..n) + beta c, axpy form, four rows of B per pass so c is
+ * loaded and stored once per four. c stays in L1 for any n a layer has; B streams contiguously.
+ */
+function mpo_gemm_row(n: i32, k: i32, a: usize, aStep: usize, b: usize, bStep: usize, beta: f32, c: usize): void {
+  const n4 = n & ~3;
+  if (beta == 0) {
+    let j = 0;
+    for (; j < n4; j += 4) v128.store(f(c, j), f32x4.splat(0));
+    for (; j < n; j++) store<f32>(f(c, j), 0);
+  } else if (beta != 1) {
+    const vb = f32x4.splat(beta);
+    let j = 0;
+    for (; j < n4; j += 4) v128.store(f(c, j), f32x4.mul(vb, v128.load(f(c, j))));
+    for (; j < n; j++) store<f32>(f(c, j), beta * load<f32>(f(c, j)));
+  }
+  let p = 0;
+  let ap = a;
+  let bp = b;
+  for (; p + 4 <= k; p += 4) {
+    const x0 = load<f32>(ap), x1 = load<f32>(ap + aStep), x2 = load<f32>(ap + 2 * aStep), x3 = load<f32>(ap + 3 * aStep);
+    const s0 = f32x4.splat(x0), s1 = f32x4.splat(x1), s2 = f32x4.splat(x2), s3 = f32x4.splat(x3);
+    const b1 = bp + bStep, b2 = b1 + bStep, b3 = b2 + bStep;
+    let j = 0;
+    for (; j < n4; j += 4) {
+      const o = <usize>j << 2;
+      let acc = v128.load(c + o);
+      acc = madd(acc, s0, v128.load(bp + o));
+      acc = madd(acc, s1, v128.load(b1 + o));
+      acc = madd(acc, s2, v128.load(b2 + o));
+      acc = madd(acc, s3, v128.load(b3 + o));
+      v128.store(c + o, acc);
+    }
+    for (; j < n; j++) {
+      const o = <usize>j << 2;
+      store<f32>(c + o, load<f32>(c + o) + x0 * load<f32>(bp + o) + x1 * load<f32>(b1 + o) + x2 * load<f32>(b2 + o) + x3 * load<f32>(b3 + o));
+    }
+    ap += 4 * aStep;
+    bp += 4 * bStep;
+  }
+  for (; p < k; p++) {
+    const x0 = load<f32>(ap);
+    const s0 = f32x4.splat(x0);
+    let j = 0;
+    for (; j < n4; j += 4) { const o = <usize>j << 2; v128.store(c + o, madd(v128.load(c + o), s0, v128.load(bp + o))); }
+    for (; j < n; j++) { const o = <usize>j << 2; store<f32>(c + o, load<f32>(c + o) + x0 * load<f32>(bp + o)); }
+    ap += aStep;
+    bp += bStep;
   }
 }
 

@@ -28,7 +28,7 @@ test("mpo_gemm_f32: strided A (plain and transposed), padded ldb/ldc, beta 0 and
       const a = uniform((trans ? k : m) * lda, seed++);
       const b = uniform(k * ldb, seed++);
       const c0 = uniform(m * ldc, seed++);
-      for (const beta of [0, 1]) {
+      for (const beta of [0, 1, 0.5]) {
         const c = put(c0);
         mpoGemm(m, n, k, { block: put(a) }, trans ? 1 : lda, trans ? lda : 1, { block: put(b) }, ldb, beta, { block: c }, ldc);
         const ref = Float64Array.from(c0);
