@@ -284,6 +284,21 @@ export function mpo_permute_f32(rank: i32, meta: usize, src: usize, dst: usize, 
     if (load<i32>(dims + (<usize>t << 2)) <= 0) return;
     store<i32>(ctr + (<usize>t << 2), 0);
   }
+  // A short innermost dimension under a long one (a transpose [X, b] <- [b, X] with small b) would pay
+  // the odometer per few elements: walk the long one innermost instead (strided writes, unit-stride reads).
+  if (rank == 2 && beta == 0) {
+    const d0 = load<i32>(dims), d1 = load<i32>(dims + 4);
+    if (d1 < 8 && d0 > d1) {
+      const s0 = <usize>load<i32>(strides) << 2, s1 = <usize>load<i32>(strides + 4) << 2;
+      const ws = <usize>d1 << 2;
+      for (let j = 0; j < d1; j++) {
+        let sp = src + <usize>j * s1;
+        let dp = f(dst, j);
+        for (let i = 0; i < d0; i++) { store<f32>(dp, load<f32>(sp)); sp += s0; dp += ws; }
+      }
+      return;
+    }
+  }
   const last = rank - 1;
   const inner = load<i32>(dims + (<usize>last << 2));
   const innerStride = load<i32>(strides + (<usize>last << 2));

@@ -78,6 +78,17 @@ export function mpoPermute(dims: readonly number[], strides: readonly number[], 
   if (total === 0) return;
   const ps = ptr(K, "src", src, span(dims, strides));
   const pd = ptr(K, "dst", dst, total);
+  // Size-1 dims move nothing; dropping them keeps the kernel's innermost loop long.
+  if (rank > 1 && dims.some((d) => d === 1)) {
+    const keep = dims.map((_, t) => t).filter((t) => dims[t] !== 1);
+    if (keep.length === 0) keep.push(rank - 1);
+    return permuteRaw(keep.map((t) => dims[t]!), keep.map((t) => strides[t]!), ps, pd, beta);
+  }
+  permuteRaw(dims, strides, ps, pd, beta);
+}
+
+function permuteRaw(dims: readonly number[], strides: readonly number[], ps: number, pd: number, beta: number): void {
+  const rank = dims.length;
   const arena = getBackend().arena;
   if (meta === null || meta.freed || meta.bytes < 12 * rank) {
     if (meta !== null && !meta.freed) arena.release(meta);

@@ -93,6 +93,22 @@ test("mpo_permute_f32: every permutation of a 2x3x5x7 tensor, offsets, and a ran
   });
 });
 
+test("mpo_permute_f32: transposes with a short inner dimension, and size-1 dims dropped", () => {
+  arena().scope(() => {
+    for (const [rows, cols] of [[37, 3], [9, 2], [896, 2], [5, 7], [2, 9], [1, 5], [33, 1]]) {
+      const src = uniform(rows * cols, rows + cols);
+      const out = arena().alloc(rows * cols * 4);
+      // dst [cols, rows] <- src [rows, cols]
+      mpoPermute([cols, rows], [1, cols], { block: put(src) }, { block: out });
+      for (let c = 0; c < cols; c++) for (let r = 0; r < rows; r++) assert.is(out.f32()[c * rows + r], src[r * cols + c], `${rows}x${cols}`);
+    }
+    const src = uniform(12, 3);
+    const out = arena().alloc(12 * 4);
+    mpoPermute([1, 4, 1, 3], [99, 1, 77, 4], { block: put(src) }, { block: out });
+    for (let a = 0; a < 4; a++) for (let b = 0; b < 3; b++) assert.is(out.f32()[a * 3 + b], src[a + 4 * b]);
+  });
+});
+
 test("bindings refuse regions too small for the call", () => {
   arena().scope(() => {
     const small = arena().alloc(10 * 4);
