@@ -183,26 +183,37 @@ function checkBlocks(op: string, plan: { shapes: readonly CoreShape[] }, cores: 
 const R = (block: Block, offset = 0): Region => ({ block, offset });
 
 /**
- * Forward of the cores path: y[B, outDim] = x[B, inDim] op(W)^T (y += ... with `accumulate`).
+ * Forward of the cores path: y[B, outDim] = x[B, inDim] op(W)^T (y += ... with `accumulate`; with
+ * `prepared` the permuted cores are taken from `ws` as prepareCores left them).
  * `ws` holds plan.forwardFloats floats
  * (plus plan.backwardFloats if backward will follow); keep it until coresBackward is done.
  */
-export function coresForward(plan: CoresPlan, cores: readonly Block[], x: Block, y: Block, ws: Block, accumulate = false): void {
+export function coresForward(plan: CoresPlan, cores: readonly Block[], x: Block, y: Block, ws: Block, accumulate = false, prepared = false): void {
   const op = "coresForward";
   checkBlocks(op, plan, cores);
   need(op, "x", x, plan.batch * plan.inDim);
   need(op, "y", y, plan.batch * plan.outDim);
   need(op, "workspace", ws, plan.forwardFloats);
   const steps = plan.steps;
+  if (!prepared) prepareCores(plan, cores, ws);
   mpoPermute(plan.xDims, plan.xStrides, R(x), R(ws, steps[0]!.z));
   for (let c = 0; c < steps.length; c++) {
     const t = steps[c]!;
-    mpoPermute(t.coreDims, t.coreStrides, R(cores[t.core]!), R(ws, t.g));
     // Y[M, N] = G^T Z: A(m, k) = G[k, m] -> rsA = 1, csA = M.
     mpoGemm(t.M, t.N, t.K, R(ws, t.g), 1, t.M, R(ws, t.z), t.N, 0, R(ws, plan.y), t.N);
     if (c + 1 < steps.length) mpoPermute(t.nextDims, t.nextStrides, R(ws, plan.y), R(ws, steps[c + 1]!.z));
   }
   mpoPermute(plan.yDims, plan.yStrides, R(ws, plan.y), R(y), accumulate ? 1 : 0);
+}
+
+/**
+ * Writes every permuted core G_c into `ws` (what coresForward does first). Call once, then pass
+ * `prepared = true` to coresForward for many calls with the same cores (an LSTM's time steps).
+ */
+export function prepareCores(plan: CoresPlan, cores: readonly Block[], ws: Block): void {
+  checkBlocks("prepareCores", plan, cores);
+  need("prepareCores", "workspace", ws, plan.forwardFloats);
+  for (const t of plan.steps) mpoPermute(t.coreDims, t.coreStrides, R(cores[t.core]!), R(ws, t.g));
 }
 
 /**

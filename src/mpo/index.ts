@@ -25,7 +25,7 @@ export { mpoSum, mpoProduct } from "./arith.js";
 export { factorize, type Factorization } from "./factorize.js";
 export { mpoParamCount, compressionRatio, bondForRatio } from "./budget.js";
 export {
-  planCores, planDense, coresForward, coresBackward, rebuildDense, denseForward, denseBackward, coresMacs,
+  planCores, planDense, coresForward, prepareCores, coresBackward, rebuildDense, denseForward, denseBackward, coresMacs,
   chooseForwardPath, applyMPO, applyMPOWithGrad, type CoresPlan, type DensePlan, type Order, type PathChoice, type PlanOptions,
 } from "./contract.js";
 export { centralCut, cutBond, dimensionSqueeze, type Squeezable, type SqueezeOptions, type SqueezeStep, type CentralCut } from "./squeeze.js";

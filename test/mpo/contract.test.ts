@@ -1,7 +1,7 @@
 import { test } from "uvu";
 import * as assert from "uvu/assert";
 import { getBackend } from "../../src/backend/module.js";
-import { MPO, applyMPO, applyMPOWithGrad, chooseForwardPath, coresForward, coresMacs, denseForward, planCores, planDense, type CoreShape } from "../../src/mpo/index.js";
+import { MPO, applyMPO, applyMPOWithGrad, chooseForwardPath, coresForward, coresMacs, denseForward, planCores, planDense, prepareCores, type CoreShape } from "../../src/mpo/index.js";
 import { uniform } from "../util/random.js";
 import { applyRef, denseRef, randomCores, scaledErr, shapesOf } from "./reference.js";
 
@@ -124,6 +124,14 @@ test("accumulate adds into y on both paths", () => {
     const y = put(y0);
     coresForward(cp, cores, put(x), y, arena.alloc(cp.forwardFloats * 4), true);
     assert.ok(scaledErr(y.f32(), ref) < 1e-5);
+    // Prepared once, reused: the same result without re-permuting the cores.
+    const ws = arena.alloc(cp.forwardFloats * 4);
+    prepareCores(cp, cores, ws);
+    for (let rep = 0; rep < 2; rep++) {
+      const y1 = put(y0);
+      coresForward(cp, cores, put(x), y1, ws, true, true);
+      assert.ok(scaledErr(y1.f32(), ref) < 1e-5);
+    }
     const dp = planDense(shapes, 3);
     const y2 = put(y0);
     denseForward(dp, cores, put(x), y2, arena.alloc(dp.forwardFloats * 4), true);
