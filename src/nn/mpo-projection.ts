@@ -6,13 +6,13 @@
  * Path per call, by counting multiply-adds (src/mpo/contract.ts): contract the cores with the rows, or
  * rebuild W^T once per projection object (one sequence pass; the parameters do not change within it) and
  * use one GEMM/GEMV per call. The rebuild is charged once over `applications` calls (the time steps of
- * the recurrent matrix). Forced with `path`. Temporaries live in a scope closed before each call returns,
- * so memory stays flat over the steps.
+ * the recurrent matrix). Forced with `path`. Per-call buffers are prepared once per row count and
+ * reused, so memory stays flat over the steps; they belong to the caller's scope (a training step's tidy).
  */
 import type { Block } from "../backend/arena.js";
 import { mpoGemm, mpoGemmABt } from "../backend/mpo.js";
 import { getBackend } from "../backend/module.js";
-import { coresBackward, coresForward, coresMacs, denseBackward, planCores, planDense, rebuildDense, chooseForwardPath, type CoresPlan } from "../mpo/contract.js";
+import { coresBackward, coresForward, coresMacs, denseBackward, planCores, planDense, prepareCores, rebuildDense, chooseForwardPath, type CoresPlan } from "../mpo/contract.js";
 import { checkChain, type CoreShape } from "../mpo/mpo.js";
 import type { LstmProjection } from "../ops/lstm.js";
 import { Tensor } from "../tensor.js";
@@ -32,7 +32,8 @@ export class MPOProjection implements LstmProjection {
   readonly shapes: readonly CoreShape[];
   private readonly opts: MPOProjectionOptions;
   private wt: Tensor | null = null;
-  private readonly plans = new Map<string, CoresPlan>();
+  /** Per (rows, transpose): the plan and a workspace holding the permuted cores (prepared once). */
+  private readonly prepared = new Map<string, { plan: CoresPlan; ws: Tensor }>();
 
   constructor(cores: readonly Tensor[], opts: MPOProjectionOptions = {}) {
     this.shapes = cores.map((c) => ({ left: c.shape[0]!, out: c.shape[1]!, in: c.shape[2]!, right: c.shape[3]! }));
@@ -57,9 +58,23 @@ export class MPOProjection implements LstmProjection {
   }
 
   private plan(rows: number, transpose: boolean): CoresPlan {
-    const key = `${rows}:${transpose}`;
-    let p = this.plans.get(key);
-    if (!p) { p = planCores(this.shapes, rows, { transpose }); this.plans.set(key, p); }
+    return planCores(this.shapes, rows, { transpose });
+  }
+
+  /**
+   * Plan and workspace for repeated calls (the time steps): the cores are permuted into the workspace on
+   * first use and reused, since they do not change within one sequence pass. The workspace belongs to the
+   * caller's scope.
+   */
+  private preparedFor(rows: number, transpose: boolean): { plan: CoresPlan; ws: Tensor } {
+    const key = transpose ? -rows : rows;
+    let p = this.prepared.get(String(key));
+    if (!p) {
+      const plan = this.plan(rows, transpose);
+      p = { plan, ws: Tensor.empty([plan.forwardFloats]) };
+      prepareCores(plan, this.blocks, p.ws.block);
+      this.prepared.set(String(key), p);
+    }
     return p;
   }
 
@@ -87,12 +102,8 @@ export class MPOProjection implements LstmProjection {
       mpoGemm(rows, ny, nx, { block: x }, nx, 1, { block: this.denseWt().block }, ny, accumulate ? 1 : 0, { block: out }, ny);
       return;
     }
-    const plan = this.plan(rows, false);
-    getBackend().arena.scope((s) => {
-      void s;
-      const ws = getBackend().arena.alloc(plan.forwardFloats * 4);
-      coresForward(plan, this.blocks, x, out, ws, accumulate);
-    });
+    const { plan, ws } = this.preparedFor(rows, false);
+    coresForward(plan, this.blocks, x, out, ws.block, accumulate, true);
   }
 
   backwardInput(dOut: Block, rows: number, dx: Block, accumulate: boolean): void {
@@ -101,11 +112,8 @@ export class MPOProjection implements LstmProjection {
       mpoGemmABt(rows, nx, ny, { block: dOut }, ny, { block: this.denseWt().block }, ny, accumulate ? 1 : 0, { block: dx }, nx);
       return;
     }
-    const plan = this.plan(rows, true);
-    getBackend().arena.scope(() => {
-      const ws = getBackend().arena.alloc(plan.forwardFloats * 4);
-      coresForward(plan, this.blocks, dOut, dx, ws, accumulate);
-    });
+    const { plan, ws } = this.preparedFor(rows, true);
+    coresForward(plan, this.blocks, dOut, dx, ws.block, accumulate, true);
   }
 
   backwardParams(x: Block, dOut: Block, rows: number): (Tensor | null)[] {
