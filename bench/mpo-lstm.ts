@@ -67,20 +67,31 @@ class SimdDenseProjection implements LstmProjection {
   }
 }
 
+/** A hidden projection that costs nothing (and computes nothing): the floor of the recurrence. */
+class FreeProjection implements LstmProjection {
+  readonly params: readonly Tensor[] = [];
+  constructor(readonly inFeatures: number, readonly outFeatures: number) {}
+  forward(): void {}
+  backwardInput(): void {}
+  backwardParams(): (Tensor | null)[] { return []; }
+}
+
 class SimdDenseLayer extends LSTMLayerBase {
   readonly inputSize: number;
   readonly hiddenSize: number;
   private readonly ih: SimdDenseProjection;
   private readonly hh: SimdDenseProjection;
-  constructor(from: LSTMLayer) {
+  constructor(from: LSTMLayer, freeHidden = false) {
     super();
     this.inputSize = from.inputSize;
     this.hiddenSize = from.hiddenSize;
     this.ih = new SimdDenseProjection(from.inputSize, 4 * from.hiddenSize, from.weightIh.toArray());
     this.hh = new SimdDenseProjection(from.hiddenSize, 4 * from.hiddenSize, from.weightHh.toArray());
+    this.free = freeHidden ? new FreeProjection(from.hiddenSize, 4 * from.hiddenSize) : null;
   }
+  private readonly free: FreeProjection | null;
   inputProjection(): LstmProjection { return this.ih; }
-  hiddenProjection(): LstmProjection { return this.hh; }
+  hiddenProjection(): LstmProjection { return this.free ?? this.hh; }
   biases(): Tensor[] { return []; }
 }
 
@@ -108,9 +119,11 @@ const T2 = 100, B1 = 16, T1 = 50;
 const simd = new LSTM({ inputSize: F, hiddenSize: H }, [new SimdDenseLayer(dense.layers[0] as LSTMLayer)]);
 const d2 = w2(simd, T2);
 const d2base = w2(dense, T2);
+const floor = w2(new LSTM({ inputSize: F, hiddenSize: H }, [new SimdDenseLayer(dense.layers[0] as LSTMLayer, true)]), T2);
 const d1 = w1(simd, B1, T1);
 const d1base = w1(dense, B1, T1);
 console.log(`dense LSTM, W2 (batch 1, ${T2} steps): ${d2.toFixed(1)} us/step with the SIMD mpo_gemm projection (baseline below), ${d2base.toFixed(1)} us/step with this build's scalar gemv/gemm`);
+console.log(`W2 floor: the same recurrence with a free hidden projection (U costs nothing) ${floor.toFixed(1)} us/step, so no compression of U can make W2 more than ${(d2 / floor).toFixed(2)}x faster`);
 console.log(`dense LSTM, W1 (batch ${B1} x ${T1}, forward + BPTT + Adam): ${d1.toFixed(1)} ms/step with the SIMD projection (baseline below; its weight gradient is computed, not applied), ${d1base.toFixed(1)} ms/step with the scalar gemm`);
 console.log(`path: ${path ?? "by cost"}`);
 console.log("ratio  bond  params(W+U)  W2 us/step  W2 vs dense  W1 ms/step  W1 vs dense");
