@@ -13,11 +13,13 @@ export * as ops from "./ops/index.js";
 export { Parameter } from "./nn/parameter.js";
 export { Module } from "./nn/module.js";
 export * as nn from "./nn/index.js";
-export { LSTM, Linear, Embedding, Dropout, Sequential, LSTMLayer, LSTMLayerBase } from "./nn/index.js";
+export { LSTM, Linear, Embedding, Dropout, Sequential, LSTMLayer, LSTMLayerBase, moduleFromConfig, registerModule, manualSeed } from "./nn/index.js";
 export { DenseProjection, lstmSequence, type LstmProjection, type LstmSequenceArgs, type LstmSequenceResult } from "./ops/lstm.js";
 export { Random } from "./random.js";
 export * as optim from "./optim/index.js";
 export { Optimizer, SGD, Adam, AdamW, clipGradNorm, stepDecay, cosineDecay, warmup, type LrSchedule } from "./optim/index.js";
+export { fit, evaluate, predict, arrayDataset, argmax, accuracy, type Batch, type Dataset, type FitOptions, type FitResult, type StepInfo, type EpochInfo } from "./train/index.js";
+export { ProgressBar, type ProgressWriter, type ProgressOptions } from "./cli/progress.js";
 // --- end autodiff ---
 // --- mpo (branch mpo) ---
 export * as mpo from "./mpo/index.js";

@@ -52,6 +52,7 @@ export function isNoGrad(): boolean {
 export function record(name: string, inputs: readonly Tensor[], outputs: readonly Tensor[], backwardFn: BackwardFn): void {
   if (!needsGrad(inputs)) return;
   const node: TapeNode = { id: nextId++, name, inputs: [...inputs], outputs: [...outputs], backward: backwardFn };
+  if (outputs.some((o) => inputs.includes(o))) throw new MpoLstmError("state", `record(${name}): an output is also an input; an op must return a new tensor (copy it for an identity op)`);
   for (const out of outputs) {
     if (out.node !== null) throw new MpoLstmError("state", `record(${name}): an output of shape ${shapeStr(out.shape)} was already made by op ${out.node.name}; every op must make fresh output tensors`);
     out.node = node;
@@ -89,10 +90,12 @@ function topoSort(root: TapeNode): TapeNode[] {
 export function backward(loss: Tensor, seed?: Tensor): void {
   if (!loss.requiresGrad) throw new MpoLstmError("state", `backward: the loss of shape ${shapeStr(loss.shape)} does not require gradients; no parameter or input with requiresGrad reached it (was it computed inside noGrad?)`);
   if (seed && !sameShape(seed.shape, loss.shape)) throw new MpoLstmError("shape", `backward: seed shape ${shapeStr(seed.shape)} differs from loss shape ${shapeStr(loss.shape)}`);
-  const grads = new Map<Tensor, Tensor>([[loss, seed ?? Tensor.ones(loss.shape)]]);
-  const owned = new Set<Tensor>(); // sums this walk allocated, safe to add into in place
   const nodes = loss.node ? topoSort(loss.node) : [];
-  noGrad(() => {
+  // Intermediate gradients live in a scope of their own, freed on return; leaf gradients are moved to
+  // their leaf's scope (allocLike), so backward leaks nothing even when called outside any tidy.
+  getBackend().arena.scope(() => noGrad(() => {
+    const grads = new Map<Tensor, Tensor>([[loss, seed ?? Tensor.ones(loss.shape)]]);
+    const owned = new Set<Tensor>(); // sums this walk allocated, safe to add into in place
     for (let n = nodes.length - 1; n >= 0; n--) {
       const node = nodes[n]!;
       const outGrads = node.outputs.map((o) => grads.get(o) ?? null);
@@ -108,7 +111,7 @@ export function backward(loss: Tensor, seed?: Tensor): void {
       });
     }
     if (loss.node === null) accumulateLeafGrad(loss, grads.get(loss)!);
-  });
+  }));
 }
 
 function accumulate(grads: Map<Tensor, Tensor>, owned: Set<Tensor>, t: Tensor, g: Tensor): void {

@@ -68,7 +68,8 @@ export class Tensor {
   /** Zero-copy view of the values; refreshed when memory grows, so do not keep it across allocations. */
   data(): Float32Array {
     this.block.assertLive(`tensor of shape ${shapeStr(this.shape)}`);
-    return this.block.f32().subarray(0, this.size);
+    const view = this.block.f32();
+    return view.length === this.size ? view : view.subarray(0, this.size);
   }
 
   /** A copy of the values that survives disposal. */
@@ -125,6 +126,20 @@ export class Tensor {
   static full(shape: readonly number[], value: number, opts: TensorOptions = {}): Tensor {
     const t = Tensor.empty(shape, opts);
     t.data().fill(value);
+    return t;
+  }
+
+  /** Uniform values in [lo, hi) from a seeded generator (see src/random.ts). */
+  static rand(shape: readonly number[], rng: { fillUniform(out: Float32Array, lo: number, hi: number): Float32Array }, lo = 0, hi = 1, opts: TensorOptions = {}): Tensor {
+    const t = Tensor.empty(shape, opts);
+    rng.fillUniform(t.data(), lo, hi);
+    return t;
+  }
+
+  /** Normal values from a seeded generator (see src/random.ts). */
+  static randn(shape: readonly number[], rng: { fillNormal(out: Float32Array, mean?: number, std?: number): Float32Array }, mean = 0, std = 1, opts: TensorOptions = {}): Tensor {
+    const t = Tensor.empty(shape, opts);
+    rng.fillNormal(t.data(), mean, std);
     return t;
   }
 

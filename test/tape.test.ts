@@ -55,6 +55,23 @@ test("backward: gradients of a shared leaf accumulate, also across calls", () =>
   x.dispose();
 });
 
+test("backward outside any tidy frees its intermediate gradients (only the leaf's grad remains)", () => {
+  const x = Tensor.from([1, 2, 3], [3], { requiresGrad: true });
+  const twice = add(x, x); // made outside any tidy: long-lived, like the user's own tensors
+  const y = mul(twice, x);
+  const before = arena().stats().blocksInUse;
+  backward(y);
+  assert.is(arena().stats().blocksInUse, before + 1, "one new block: x.grad");
+  assert.equal(Array.from(x.grad!.data()), [4, 8, 12]); // d(2x^2)/dx = 4x
+  for (const t of [y, twice, x]) t.dispose();
+});
+
+test("record refuses an output that is also an input", () => {
+  const x = Tensor.from([1], [1], { requiresGrad: true });
+  assert.throws(() => record("identity", [x], [x], (g) => g), /an output is also an input/);
+  x.dispose();
+});
+
 test("backward walks only the path to the loss", () => {
   const x = Tensor.from([2], [1], { requiresGrad: true });
   let offPathCalls = 0;
@@ -125,6 +142,11 @@ test("Module finds parameters by property, with dotted names, and train/eval rec
   m.loadStateDict(sd);
   assert.is(m.w.data()[0], 5);
   assert.throws(() => m.loadStateDict({ w: new Float32Array(6) }), /missing/);
+  // A shared or cyclic reference neither repeats parameters nor recurses forever.
+  (m.inner as unknown as { back: Module }).back = m;
+  assert.is(m.namedParameters().length, 4);
+  m.eval();
+  assert.not.ok(m.training);
   m.dispose();
 });
 

@@ -15,8 +15,14 @@ export abstract class Module {
 
   /** Sets training mode on this module and every sub-module. */
   train(on = true): this {
-    this.training = on;
-    for (const [, child] of this.namedChildren()) child.train(on);
+    const seen = new Set<Module>();
+    const visit = (m: Module): void => {
+      if (seen.has(m)) return; // shared or cyclic references are visited once
+      seen.add(m);
+      m.training = on;
+      for (const [, child] of m.namedChildren()) visit(child);
+    };
+    visit(this);
     return this;
   }
 
@@ -38,7 +44,10 @@ export abstract class Module {
   namedParameters(prefix = ""): [string, Parameter][] {
     const out: [string, Parameter][] = [];
     const seen = new Set<Parameter>();
+    const modules = new Set<Module>();
     const visit = (m: Module, pre: string): void => {
+      if (modules.has(m)) return; // a shared sub-module's parameters appear once, under its first name
+      modules.add(m);
       for (const [key, value] of Object.entries(m)) {
         const items: [string, unknown][] = Array.isArray(value) ? value.map((v, i) => [`${key}.${i}`, v]) : [[key, value]];
         for (const [name, v] of items) {
@@ -56,6 +65,11 @@ export abstract class Module {
 
   parameters(): Parameter[] {
     return this.namedParameters().map(([, p]) => p);
+  }
+
+  /** Sets every parameter's gradient to zero (optimizers do the same in zeroGrad). */
+  zeroGrad(): void {
+    for (const p of this.parameters()) if (p.grad && !p.grad.disposed) p.grad.data().fill(0);
   }
 
   /** Total number of parameter values. */

@@ -12,6 +12,7 @@ import { tidy } from "../../src/tape.js";
 import { Tensor } from "../../src/tensor.js";
 import { MpoLstmError } from "../../src/errors.js";
 import { uniform } from "../util/random.js";
+import { moduleFromConfig } from "../../src/nn/config.js";
 
 test("LSTM names, shapes and PyTorch-style init bounds", () => {
   const lstm = new LSTM({ inputSize: 3, hiddenSize: 5, numLayers: 2, rng: new Random(1) });
@@ -82,6 +83,20 @@ test("Linear, Embedding, Dropout, Sequential: shapes, modes, config, seeded init
   net.dispose();
   b.dispose();
   emb.dispose();
+});
+
+test("moduleFromConfig rebuilds the architecture from config(); names and shapes match", () => {
+  const net = new Sequential([new Linear(3, 4), new Dropout(0.2), new Linear(4, 2, { bias: false })]);
+  const lstm = new LSTM({ inputSize: 3, hiddenSize: 5, numLayers: 2, dropout: 0.1 });
+  for (const m of [net, lstm]) {
+    const again = moduleFromConfig(JSON.parse(JSON.stringify(m.config())) as Record<string, unknown>);
+    assert.equal(again.config(), m.config());
+    assert.equal(again.namedParameters().map(([n, p]) => `${n}:${p.shape.join("x")}`), m.namedParameters().map(([n, p]) => `${n}:${p.shape.join("x")}`));
+    again.loadStateDict(m.stateDict());
+    again.dispose();
+    m.dispose();
+  }
+  assert.throws(() => moduleFromConfig({ type: "Nope" }), /unknown module type "Nope"/);
 });
 
 test.run();

@@ -1,7 +1,7 @@
 import { test } from "uvu";
 import * as assert from "uvu/assert";
 import { matmul, linear } from "../../src/ops/matmul.js";
-import { add, sub, mul, scale } from "../../src/ops/arith.js";
+import { add, sub, mul, scale, neg, addN } from "../../src/ops/arith.js";
 import { Tensor } from "../../src/tensor.js";
 import { tidy } from "../../src/tape.js";
 import { MpoLstmError } from "../../src/errors.js";
@@ -95,8 +95,10 @@ test("broadcast mismatch names the op and shapes", () => {
   });
 });
 
-test("scale gradient", () => {
+test("scale, neg and addN gradients", () => {
   checkGrad("scale", (x) => scale(x!, -2.5), [{ data: uniform(7, 3), shape: [7] }]);
+  checkGrad("neg", (x) => neg(x!), [{ data: uniform(5, 4), shape: [5] }]);
+  checkGrad("addN", (x, y) => addN([x!, y!, x!]), [{ data: uniform(6, 5), shape: [2, 3] }, { data: uniform(6, 6), shape: [2, 3] }]);
 });
 
 test.run();

@@ -1,0 +1,75 @@
+/**
+ * Datasets for `fit`: anything that can say how many samples it has and build a batch from sample indices.
+ * A batch holds the model input `x`, the target `y` (integer class labels or a float tensor) and, for
+ * padded sequences, per-sample `lengths`. Batches are built inside the training step's scope, so their
+ * tensors are freed with the step.
+ */
+import { MpoLstmError } from "../errors.js";
+import { Tensor, shapeStr } from "../tensor.js";
+
+export interface Batch {
+  /** Model input, first dimension = batch size. */
+  x: Tensor;
+  /** Integer labels (one per sample) or a target tensor. */
+  y: Int32Array | Tensor;
+  /** Per-sample sequence lengths (padded sequence batches). */
+  lengths?: Int32Array;
+}
+
+export interface Dataset {
+  /** Number of samples. */
+  readonly size: number;
+  /** The batch made of these samples, in this order. */
+  batch(indices: readonly number[]): Batch;
+}
+
+export interface ArrayDatasetSpec {
+  /** All inputs, sample after sample (row-major). */
+  x: Float32Array;
+  /** Shape of one sample's input, e.g. [T, F]. */
+  sampleShape: readonly number[];
+  /** Integer labels, one per sample (classification)... */
+  labels?: ArrayLike<number>;
+  /** ...or float targets, sample after sample, each of `targetShape`. */
+  targets?: Float32Array;
+  targetShape?: readonly number[];
+  /** Sequence lengths, one per sample. */
+  lengths?: ArrayLike<number>;
+}
+
+/** A Dataset over flat arrays held in JS memory (copied into Wasm memory batch by batch). */
+export function arrayDataset(spec: ArrayDatasetSpec): Dataset {
+  const per = spec.sampleShape.reduce((p, d) => p * d, 1);
+  if (per <= 0 || spec.x.length % per !== 0) throw new MpoLstmError("shape", `arrayDataset: ${spec.x.length} input values do not split into samples of shape ${shapeStr(spec.sampleShape)}`);
+  const size = spec.x.length / per;
+  if (!spec.labels === !spec.targets) throw new MpoLstmError("value", "arrayDataset: give exactly one of labels (classification) or targets (regression)");
+  if (spec.labels && spec.labels.length !== size) throw new MpoLstmError("shape", `arrayDataset: ${spec.labels.length} labels for ${size} samples`);
+  const tShape = spec.targetShape ?? [1];
+  const tPer = tShape.reduce((p, d) => p * d, 1);
+  if (spec.targets && spec.targets.length !== size * tPer) throw new MpoLstmError("shape", `arrayDataset: ${spec.targets.length} target values for ${size} samples of shape ${shapeStr(tShape)}`);
+  if (spec.lengths && spec.lengths.length !== size) throw new MpoLstmError("shape", `arrayDataset: ${spec.lengths.length} lengths for ${size} samples`);
+  return {
+    size,
+    batch(indices: readonly number[]): Batch {
+      const x = Tensor.empty([indices.length, ...spec.sampleShape]);
+      const xv = x.data();
+      indices.forEach((s, i) => {
+        if (!(s >= 0 && s < size)) throw new MpoLstmError("value", `arrayDataset: sample index ${s} outside [0, ${size})`);
+        xv.set(spec.x.subarray(s * per, (s + 1) * per), i * per);
+      });
+      let y: Int32Array | Tensor;
+      if (spec.labels) {
+        const labels = spec.labels;
+        y = Int32Array.from(indices, (s) => labels[s]!);
+      } else {
+        const t = Tensor.empty([indices.length, ...tShape]);
+        const tv = t.data();
+        indices.forEach((s, i) => tv.set(spec.targets!.subarray(s * tPer, (s + 1) * tPer), i * tPer));
+        y = t;
+      }
+      const batch: Batch = { x, y };
+      if (spec.lengths) { const lengths = spec.lengths; batch.lengths = Int32Array.from(indices, (s) => lengths[s]!); }
+      return batch;
+    },
+  };
+}
