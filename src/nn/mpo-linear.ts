@@ -9,6 +9,7 @@ import { mpoLinear, type MpoLinearOptions } from "../ops/mpo.js";
 import type { Tensor } from "../tensor.js";
 import { Module } from "./module.js";
 import { Parameter } from "./parameter.js";
+import { registerModule } from "./config.js";
 import type { Squeezable } from "../mpo/squeeze.js";
 
 export interface MPOLinearOptions {
@@ -111,3 +112,19 @@ export function coreParams(mpo: MPO): Parameter[] {
     return new Parameter([s.left, s.out, s.in, s.right], c, { frozen: mpo.frozen[k] ?? false });
   });
 }
+
+/** Chain shapes from a config layout {inFactors, outFactors, bonds} (what config() writes). */
+export function shapesFromLayout(layout: unknown, what: string): CoreShape[] {
+  const l = layout as { inFactors?: unknown; outFactors?: unknown; bonds?: unknown } | null;
+  const ints = (v: unknown): v is number[] => Array.isArray(v) && v.every((x) => Number.isInteger(x) && x >= 1);
+  if (!l || !ints(l.inFactors) || !ints(l.outFactors) || !ints(l.bonds) || l.outFactors.length !== l.inFactors.length || l.bonds.length !== l.inFactors.length - 1) {
+    throw new MpoLstmError("format", `moduleFromConfig: ${what} needs {inFactors, outFactors, bonds} with n, n and n - 1 positive integers, got ${JSON.stringify(layout)}`);
+  }
+  const d = [1, ...l.bonds, 1];
+  return l.inFactors.map((i, k) => ({ left: d[k]!, out: (l.outFactors as number[])[k]!, in: i, right: d[k + 1]! }));
+}
+
+registerModule("MPOLinear", (c) => {
+  const shapes = shapesFromLayout(c, "MPOLinear");
+  return new MPOLinear(new MPO(glorotCores(shapes), shapes, { copy: false }), c["bias"] !== false);
+});

@@ -14,7 +14,8 @@ import type { Tensor } from "../tensor.js";
 import { isNoGrad } from "../tape.js";
 import { LSTM, LSTMLayerBase, type LstmLayerForwardOptions } from "./lstm.js";
 import { MPOProjection } from "./mpo-projection.js";
-import { coreParams, glorotCores } from "./mpo-linear.js";
+import { coreParams, glorotCores, shapesFromLayout } from "./mpo-linear.js";
+import { registerModule } from "./config.js";
 import { randomOr, uniform_ } from "./init.js";
 import { Parameter } from "./parameter.js";
 import type { Squeezable } from "../mpo/squeeze.js";
@@ -229,3 +230,22 @@ export class MPOLSTM extends LSTM {
   }
 }
 
+
+registerModule("MPOLSTM", (c) => {
+  const layers = c["layers"];
+  if (!Array.isArray(layers) || layers.length === 0) throw new MpoLstmError("format", "moduleFromConfig: MPOLSTM needs a non-empty layers array (each with ih and hh layouts)");
+  const made = layers.map((l: unknown, i: number) => {
+    const lc = (l ?? {}) as Record<string, unknown>;
+    const ih = shapesFromLayout(lc["ih"], `MPOLSTM layer ${i} ih`);
+    const hh = shapesFromLayout(lc["hh"], `MPOLSTM layer ${i} hh`);
+    const H = hh.reduce((p, s) => p * s.in, 1);
+    const bias = lc["bias"] !== false ? new Float32Array(4 * H) : null;
+    return new MPOLSTMLayer(new MPO(glorotCores(ih), ih, { copy: false }), new MPO(glorotCores(hh), hh, { copy: false }), bias, bias);
+  });
+  const first = made[0]!;
+  return new MPOLSTM({
+    inputSize: first.inputSize, hiddenSize: first.hiddenSize, numLayers: made.length,
+    inputFactors: first.coresIh.map((p) => p.shape[2]!), hiddenFactors: first.coresHh.map((p) => p.shape[2]!),
+    bondIh: 1, bias: c["bias"] !== false, dropout: typeof c["dropout"] === "number" ? c["dropout"] : 0,
+  }, made);
+});

@@ -9,7 +9,7 @@
  * the recurrent matrix). Forced with `path`. Per-call buffers are prepared once per row count and
  * reused, so memory stays flat over the steps; they belong to the caller's scope (a training step's tidy).
  */
-import type { Block } from "../backend/arena.js";
+import type { Block, Scope } from "../backend/arena.js";
 import { mpoGemm, mpoGemmABt } from "../backend/mpo.js";
 import { getBackend } from "../backend/module.js";
 import { coresBackward, coresForward, coresMacs, denseBackward, planCores, planDense, prepareCores, rebuildDense, chooseForwardPath, type CoresPlan } from "../mpo/contract.js";
@@ -43,6 +43,17 @@ export class MPOProjection implements LstmProjection {
     this.outFeatures = this.shapes.reduce((p, s) => p * s.out, 1);
     this.opts = opts;
     this.wt = opts.wt ?? null;
+    this.home = getBackend().arena.currentScope;
+  }
+
+  /** The scope open when the projection was made (the forward's): lazily made buffers live there, since
+   * backward() runs in a scope of its own and may run more than once. */
+  private readonly home: Scope | null;
+
+  private adopt(t: Tensor): Tensor {
+    const arena = getBackend().arena;
+    if (t.block.scope !== this.home && (this.home === null || this.home.open)) arena.keep(t.block, this.home);
+    return t;
   }
 
   private get blocks(): Block[] {
@@ -71,7 +82,7 @@ export class MPOProjection implements LstmProjection {
     let p = this.prepared.get(String(key));
     if (!p) {
       const plan = this.plan(rows, transpose);
-      p = { plan, ws: Tensor.empty([plan.forwardFloats]) };
+      p = { plan, ws: this.adopt(Tensor.empty([plan.forwardFloats])) };
       prepareCores(plan, this.blocks, p.ws.block);
       this.prepared.set(String(key), p);
     }
@@ -92,7 +103,7 @@ export class MPOProjection implements LstmProjection {
 
   /** W^T, rebuilt once per projection object (one sequence pass), owned by the caller's scope. */
   private denseWt(): Tensor {
-    if (this.wt === null) this.wt = this.buildWt();
+    if (this.wt === null) this.wt = this.adopt(this.buildWt());
     return this.wt;
   }
 

@@ -1,6 +1,6 @@
 import { test } from "uvu";
 import * as assert from "uvu/assert";
-import { LSTM, Linear, MPOLSTM, MPOProjection, compressLSTM } from "../../src/nn/index.js";
+import { LSTM, Linear, MPOLSTM, MPOLinear, MPOProjection, compressLSTM, moduleFromConfig } from "../../src/nn/index.js";
 import { lstmSequence } from "../../src/ops/lstm.js";
 import { mse, select } from "../../src/ops/index.js";
 import { Adam } from "../../src/optim/index.js";
@@ -25,6 +25,23 @@ test("MPOLSTM from a dense LSTM with full bonds equals it to 1e-4 (2 layers, len
       for (const k of ["output", "h", "c"] as const) assert.ok(scaledErr(got[k].data(), ref[k].data()) < 1e-4, `${path} ${k}: ${scaledErr(got[k].data(), ref[k].data())}`);
     }
   }));
+});
+
+test("config round trip: moduleFromConfig + loadStateDict rebuilds the same MPOLSTM and MPOLinear", () => {
+  const model = new MPOLSTM({ inputSize: 6, hiddenSize: 4, numLayers: 2, inputFactors: [3, 2], hiddenFactors: [2, 2], bondIh: 2, bondHh: 3, rng: new Random(12) });
+  const copy = moduleFromConfig(JSON.parse(JSON.stringify(model.config()))) as MPOLSTM;
+  copy.loadStateDict(model.stateDict());
+  const x = uniform(2 * 3 * 6, 41);
+  noGrad(() => tidy(() => {
+    const a = model.forward(Tensor.from(x, [2, 3, 6])).output.toArray();
+    const b = copy.forward(Tensor.from(x, [2, 3, 6])).output.toArray();
+    assert.equal(Array.from(b), Array.from(a));
+  }));
+  const lin = MPOLinear.random([3, 2], [2, 5], { bond: 2 });
+  const lcopy = moduleFromConfig(lin.config()) as MPOLinear;
+  lcopy.loadStateDict(lin.stateDict());
+  assert.equal(lcopy.shapes, lin.shapes);
+  model.dispose(); copy.dispose();
 });
 
 test("inference cache of the rebuilt W: reused while the cores are unchanged, dropped when one value moves", () => {
