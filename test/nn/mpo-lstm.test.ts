@@ -2,7 +2,8 @@ import { test } from "uvu";
 import * as assert from "uvu/assert";
 import { LSTM, Linear, MPOLSTM, MPOLinear, MPOProjection, compressLSTM, moduleFromConfig } from "../../src/nn/index.js";
 import { lstmSequence } from "../../src/ops/lstm.js";
-import { mse, select } from "../../src/ops/index.js";
+import { mean, mse, select } from "../../src/ops/index.js";
+import { getBackend } from "../../src/backend/module.js";
 import { Adam } from "../../src/optim/index.js";
 import { Random } from "../../src/random.js";
 import { backward, noGrad, tidy } from "../../src/tape.js";
@@ -42,6 +43,25 @@ test("config round trip: moduleFromConfig + loadStateDict rebuilds the same MPOL
   lcopy.loadStateDict(lin.stateDict());
   assert.equal(lcopy.shapes, lin.shapes);
   model.dispose(); copy.dispose();
+});
+
+test("memory stays flat over MPOLSTM training steps and inference calls (both paths)", () => {
+  const model = new MPOLSTM({ inputSize: 6, hiddenSize: 4, inputFactors: [3, 2], hiddenFactors: [2, 2], bondIh: 3, rng: new Random(14) });
+  const x = uniform(2 * 5 * 6, 42);
+  const opt = new Adam(model.parameters(), { lr: 1e-3 });
+  const arena = getBackend().arena;
+  for (const path of ["cores", "dense", undefined] as const) {
+    model.setPath(path);
+    const step = () => {
+      tidy(() => { opt.zeroGrad(); backward(mean(model.forward(Tensor.from(x, [2, 5, 6])).output)); opt.step(); });
+      noGrad(() => tidy(() => { model.forward(Tensor.from(x, [2, 5, 6])); }));
+    };
+    step(); step();
+    const before = arena.stats().bytesInUse;
+    for (let i = 0; i < 20; i++) step();
+    assert.is(arena.stats().bytesInUse, before, `path ${path}`);
+  }
+  model.dispose();
 });
 
 test("inference cache of the rebuilt W: reused while the cores are unchanged, dropped when one value moves", () => {
