@@ -8,3 +8,5 @@ export * from "./embedding.js";
 export * from "./loss.js";
 export * from "./dropout.js";
 export * from "./lstm.js";
+// --- mpo (branch mpo) ---
+export * from "./mpo.js";

@@ -1,0 +1,251 @@
+/**
+ * nn.MPOLSTM (Gao et al., arXiv 2012.11943): an LSTM whose input-to-hidden W (N_x -> 4H) and
+ * hidden-to-hidden U (H -> 4H) are each ONE MPO, the four gates stacked in the first output factor:
+ * out factors (4 h_1, h_2, ..., h_n) with H = prod h_k. Row r of the stacked matrix is gate
+ * floor(r / H), unit r mod H — PyTorch's [i, f, g, o] layout, so a dense LSTM's weightIh / weightHh
+ * decompose directly (compress()). Biases stay dense. The recurrence is the dense LSTM's
+ * (LSTMLayerBase), fed through MPOProjection.
+ */
+import { MpoLstmError } from "../errors.js";
+import { MPO, type CoreShape } from "../mpo/mpo.js";
+import type { LstmProjection } from "../ops/lstm.js";
+import type { Random } from "../random.js";
+import type { Tensor } from "../tensor.js";
+import { isNoGrad } from "../tape.js";
+import { LSTM, LSTMLayerBase, type LstmLayerForwardOptions } from "./lstm.js";
+import { MPOProjection } from "./mpo-projection.js";
+import { coreParams, glorotCores, shapesFromLayout } from "./mpo-linear.js";
+import { registerModule } from "./config.js";
+import { randomOr, uniform_ } from "./init.js";
+import { Parameter } from "./parameter.js";
+import type { Squeezable } from "../mpo/squeeze.js";
+import type { LstmSequenceResult } from "../ops/lstm.js";
+
+
+function toMPO(cores: readonly Parameter[]): MPO {
+  const shapes: CoreShape[] = cores.map((c) => ({ left: c.shape[0]!, out: c.shape[1]!, in: c.shape[2]!, right: c.shape[3]! }));
+  const m = new MPO(cores.map((c) => c.toArray()), shapes, { copy: false });
+  m.frozen = cores.map((c) => c.frozen);
+  return m;
+}
+
+/** Chain shapes for in factors -> out factors with uniform bond `bond` (capped at the useful maximum). */
+export function chainShapes(inFactors: readonly number[], outFactors: readonly number[], bond: number): CoreShape[] {
+  const n = inFactors.length;
+  if (n < 1 || outFactors.length !== n) throw new MpoLstmError("shape", `MPO layout: inFactors [${inFactors}] and outFactors [${outFactors}] need the same length n >= 1`);
+  const site = inFactors.map((i, k) => i * outFactors[k]!);
+  const d = [1];
+  for (let k = 1; k < n; k++) {
+    const left = site.slice(0, k).reduce((p, v) => p * v, 1);
+    const right = site.slice(k).reduce((p, v) => p * v, 1);
+    d.push(Math.min(bond, left, right));
+  }
+  d.push(1);
+  return inFactors.map((i, k) => ({ left: d[k]!, out: outFactors[k]!, in: i, right: d[k + 1]! }));
+}
+
+export class MPOLSTMLayer extends LSTMLayerBase implements Squeezable {
+  readonly inputSize: number;
+  readonly hiddenSize: number;
+  coresIh: Parameter[];
+  coresHh: Parameter[];
+  biasIh: Parameter | null;
+  biasHh: Parameter | null;
+  /** Force the contraction path (tests, benchmarks); default by cost. */
+  path: "cores" | "dense" | undefined = undefined;
+  private steps = 1;
+  /** Inference cache: W^T of W and U with a copy of the cores they came from (exact staleness check). */
+  private cache: { cores: Float32Array; ih: Tensor; hh: Tensor } | null = null;
+  private cached: { ih: Tensor; hh: Tensor } | null = null;
+
+  constructor(ih: MPO, hh: MPO, biasIh: ArrayLike<number> | null, biasHh: ArrayLike<number> | null) {
+    super();
+    const H = hh.inDim;
+    if (hh.outDim !== 4 * H || ih.outDim !== 4 * H) throw new MpoLstmError("shape", `MPOLSTMLayer: both MPOs must map to 4H = ${4 * H} (hidden MPO in dim ${H}); got W ${ih.inDim} -> ${ih.outDim}, U ${hh.inDim} -> ${hh.outDim}`);
+    this.inputSize = ih.inDim;
+    this.hiddenSize = H;
+    this.coresIh = coreParams(ih);
+    this.coresHh = coreParams(hh);
+    this.biasIh = biasIh ? new Parameter([4 * H], biasIh) : null;
+    this.biasHh = biasHh ? new Parameter([4 * H], biasHh) : null;
+  }
+
+  /**
+   * Under noGrad (inference) the rebuilt dense W^T of both matrices is cached across calls, so a stream of
+   * sequences pays the rebuild once; it is dropped as soon as any core value differs from the copy taken
+   * with it (compared element by element, O(parameters) per call) or the cores are replaced.
+   */
+  override forward(x: Tensor, opts: LstmLayerForwardOptions = {}): LstmSequenceResult {
+    this.steps = x.shape[1] ?? 1;
+    this.cached = isNoGrad() && !this.path ? this.inferenceWeights() : null;
+    try {
+      return super.forward(x, opts);
+    } finally {
+      this.cached = null;
+    }
+  }
+
+  private inferenceWeights(): { ih: Tensor; hh: Tensor } {
+    const all = [...this.coresIh, ...this.coresHh];
+    const total = all.reduce((p, c) => p + c.size, 0);
+    let fresh = this.cache !== null && this.cache.cores.length === total;
+    if (fresh) {
+      const copy = this.cache!.cores;
+      let o = 0;
+      for (const c of all) {
+        const d = c.data();
+        for (let i = 0; i < d.length; i++) if (d[i] !== copy[o + i]) { fresh = false; break; }
+        if (!fresh) break;
+        o += d.length;
+      }
+    }
+    if (!fresh) {
+      this.dropCache();
+      const cores = new Float32Array(total);
+      let o = 0;
+      for (const c of all) { cores.set(c.data(), o); o += c.size; }
+      this.cache = { cores, ih: new MPOProjection(this.coresIh).buildWt({ longLived: true }), hh: new MPOProjection(this.coresHh).buildWt({ longLived: true }) };
+    }
+    return { ih: this.cache!.ih, hh: this.cache!.hh };
+  }
+
+  private dropCache(): void {
+    if (this.cache) { this.cache.ih.dispose(); this.cache.hh.dispose(); }
+    this.cache = null;
+  }
+
+  inputProjection(): LstmProjection {
+    if (this.cached) return new MPOProjection(this.coresIh, { wt: this.cached.ih });
+    return new MPOProjection(this.coresIh, this.path ? { path: this.path } : {});
+  }
+
+  hiddenProjection(): LstmProjection {
+    if (this.cached) return new MPOProjection(this.coresHh, { wt: this.cached.hh });
+    return new MPOProjection(this.coresHh, this.path ? { path: this.path } : { applications: this.steps });
+  }
+
+  override dispose(): void {
+    this.dropCache();
+    super.dispose();
+  }
+
+  biases(): Tensor[] {
+    return [this.biasIh, this.biasHh].filter((b): b is Parameter => b !== null);
+  }
+
+  /** [W, U] as MPOs (copies). */
+  getMPOs(): MPO[] {
+    return [toMPO(this.coresIh), toMPO(this.coresHh)];
+  }
+
+  /** Replaces W and U (new Parameters: make a new optimizer afterwards). */
+  setMPOs(mpos: MPO[]): void {
+    const [ih, hh] = mpos;
+    if (!ih || !hh || ih.inDim !== this.inputSize || hh.inDim !== this.hiddenSize || ih.outDim !== 4 * this.hiddenSize || hh.outDim !== 4 * this.hiddenSize) {
+      throw new MpoLstmError("shape", `MPOLSTMLayer.setMPOs: need [W ${this.inputSize} -> ${4 * this.hiddenSize}, U ${this.hiddenSize} -> ${4 * this.hiddenSize}]`);
+    }
+    for (const p of [...this.coresIh, ...this.coresHh]) p.dispose();
+    this.dropCache();
+    this.coresIh = coreParams(ih);
+    this.coresHh = coreParams(hh);
+  }
+
+  /** MPOP lightweight fine-tuning: freeze (or thaw) the central core of W and U; returns this. */
+  freezeCentral(on = true): this {
+    for (const cores of [this.coresIh, this.coresHh]) cores[Math.floor((cores.length - 1) / 2)]!.frozen = on;
+    return this;
+  }
+
+  override config(): Record<string, unknown> {
+    const layout = (cs: Parameter[]) => ({ inFactors: cs.map((c) => c.shape[2]), outFactors: cs.map((c) => c.shape[1]), bonds: cs.slice(0, -1).map((c) => c.shape[3]) });
+    return { type: "MPOLSTMLayer", inputSize: this.inputSize, hiddenSize: this.hiddenSize, ih: layout(this.coresIh), hh: layout(this.coresHh), bias: this.biasIh !== null };
+  }
+}
+
+export interface MPOLSTMOptions {
+  inputSize: number;
+  hiddenSize: number;
+  numLayers?: number;
+  /** Factors of inputSize (layer 0). */
+  inputFactors: readonly number[];
+  /** Factors of hiddenSize, same length; the out factors are (4 h_1, h_2, ...). */
+  hiddenFactors: readonly number[];
+  /** Bond of W (all bonds) and of U (default: bondIh). */
+  bondIh: number;
+  bondHh?: number;
+  bias?: boolean;
+  dropout?: number;
+  rng?: Random;
+}
+
+function gateFactors(hiddenFactors: readonly number[]): number[] {
+  return hiddenFactors.map((h, k) => (k === 0 ? 4 * h : h));
+}
+
+export class MPOLSTM extends LSTM {
+  /**
+   * Random start: Glorot-like cores (glorotCores), biases U(-1/sqrt(H), 1/sqrt(H)) as PyTorch. With
+   * `layers` (compress() builds them by TT-SVD) those are used instead and the factors/bonds in `opts`
+   * only describe them.
+   */
+  constructor(opts: MPOLSTMOptions, layers?: MPOLSTMLayer[]) {
+    const rng = randomOr(opts.rng);
+    const H = opts.hiddenSize;
+    const L = opts.numLayers ?? 1;
+    const made = layers ?? Array.from({ length: L }, (_, l) => {
+      const inF = l === 0 ? opts.inputFactors : opts.hiddenFactors;
+      const outF = gateFactors(opts.hiddenFactors);
+      const mk = (fIn: readonly number[], inDim: number, bond: number) => {
+        const shapes = chainShapes(fIn, outF, bond);
+        return new MPO(glorotCores(shapes, () => rng.next()), shapes, { copy: false, inDim, outDim: 4 * H });
+      };
+      const layer = new MPOLSTMLayer(mk(inF, l === 0 ? opts.inputSize : H, opts.bondIh), mk(opts.hiddenFactors, H, opts.bondHh ?? opts.bondIh), null, null);
+      if (opts.bias ?? true) {
+        const k = 1 / Math.sqrt(H);
+        layer.biasIh = uniform_(new Parameter([4 * H]), -k, k, rng);
+        layer.biasHh = uniform_(new Parameter([4 * H]), -k, k, rng);
+      }
+      return layer;
+    });
+    super({ inputSize: opts.inputSize, hiddenSize: H, numLayers: made.length, bias: opts.bias ?? true, dropout: opts.dropout ?? 0, rng }, made);
+  }
+
+  get mpoLayers(): MPOLSTMLayer[] {
+    return this.layers as MPOLSTMLayer[];
+  }
+
+  /** Forces the contraction path of every layer (undefined: by cost). */
+  setPath(path: "cores" | "dense" | undefined): this {
+    for (const l of this.mpoLayers) l.path = path;
+    return this;
+  }
+
+  freezeCentral(on = true): this {
+    for (const l of this.mpoLayers) l.freezeCentral(on);
+    return this;
+  }
+
+  override config(): Record<string, unknown> {
+    return { ...super.config(), type: "MPOLSTM", layers: this.mpoLayers.map((l) => l.config()) };
+  }
+}
+
+
+registerModule("MPOLSTM", (c) => {
+  const layers = c["layers"];
+  if (!Array.isArray(layers) || layers.length === 0) throw new MpoLstmError("format", "moduleFromConfig: MPOLSTM needs a non-empty layers array (each with ih and hh layouts)");
+  const made = layers.map((l: unknown, i: number) => {
+    const lc = (l ?? {}) as Record<string, unknown>;
+    const ih = shapesFromLayout(lc["ih"], `MPOLSTM layer ${i} ih`);
+    const hh = shapesFromLayout(lc["hh"], `MPOLSTM layer ${i} hh`);
+    const H = hh.reduce((p, s) => p * s.in, 1);
+    const bias = lc["bias"] !== false ? new Float32Array(4 * H) : null;
+    return new MPOLSTMLayer(new MPO(glorotCores(ih), ih, { copy: false }), new MPO(glorotCores(hh), hh, { copy: false }), bias, bias);
+  });
+  const first = made[0]!;
+  return new MPOLSTM({
+    inputSize: first.inputSize, hiddenSize: first.hiddenSize, numLayers: made.length,
+    inputFactors: first.coresIh.map((p) => p.shape[2]!), hiddenFactors: first.coresHh.map((p) => p.shape[2]!),
+    bondIh: 1, bias: c["bias"] !== false, dropout: typeof c["dropout"] === "number" ? c["dropout"] : 0,
+  }, made);
+});
