@@ -10,3 +10,5 @@ export * from "./elementwise";
 export * from "./loss";
 export * from "./lstm";
 export * from "./optim";
+// --- prune branch: CSR kernels for pruned weights ---
+export * from "./sparse";

@@ -54,6 +54,15 @@ export interface OptimExports {
   adam_f32(param: Ptr, grad: Ptr, m1: Ptr, m2: Ptr, n: number, lr: number, beta1: number, beta2: number, eps: number, weightDecay: number, decoupled: number, bc1: number, bc2: number): void;
 }
 
+// --- prune branch: CSR kernels (assembly/sparse.ts) ---
+export interface SparseExports {
+  csr_spmv_f32(rows: number, rowPtr: Ptr, colIdx: Ptr, values: Ptr, x: Ptr, beta: number, y: Ptr): void;
+  csr_spmm_f32(batch: number, rows: number, cols: number, rowPtr: Ptr, colIdx: Ptr, values: Ptr, x: Ptr, ldx: number, xt: Ptr, beta: number, y: Ptr, ldy: number): void;
+}
+
+/** Declaration merging adds this family to KernelExports without editing the shared line below. */
+export interface KernelExports extends SparseExports {}
+
 export interface KernelExports extends MemoryExports, GemmExports, ElementwiseExports, LossExports, LstmExports, OptimExports {}
 
 /** Names of every function export, checked against the module at load so a stale build fails loudly. */
@@ -66,4 +75,6 @@ export const KERNEL_FUNCTIONS: readonly (keyof Omit<KernelExports, "memory">)[] 
   "softmax_xent_f32", "softmax_xent_backward_f32", "mse_f32", "mse_backward_f32",
   "lstm_cell_forward_f32", "lstm_cell_backward_f32",
   "sgd_f32", "adam_f32",
+  // prune branch: CSR kernels
+  "csr_spmv_f32", "csr_spmm_f32",
 ];
