@@ -11,9 +11,12 @@
  *   SpMV  y[r]    = sum_k values[k] x[colIdx[k]]           (+ beta y[r])          batch 1
  *   SpMM  y[b, r] = sum_k values[k] x[b, colIdx[k]]        (+ beta y[b, r])       y = x W^T, as nn.Linear
  *
- * SIMD. Wasm has no gather, so SpMV cannot load 4 x entries at once; it still pays to load 4 values and
- * 4 column indices as one v128 each and multiply 4 lanes at a time with 4 independent partial sums (the
- * scalar loop is one dependent add chain). SpMM vectorizes across the batch instead: x is transposed
+ * SIMD. Wasm has no gather, so SpMV cannot load 4 x entries at once: it loads 4 values and 4 column
+ * indices as one v128 each and multiplies 4 lanes at a time, which gives 4 independent partial sums. What
+ * pays there is the 4 independent sums, not the lanes: measured on [1024, 256] and [1024, 1024] at
+ * densities 1 .. 0.01, this loop, a scalar loop with 4 accumulators and an 8-wide two-accumulator SIMD
+ * loop all run within 10% of each other (~0.45 ns per stored entry, bound by the gathered x loads),
+ * while a plain one-accumulator loop is 1.6x slower when dense. SpMM vectorizes across the batch instead: x is transposed
  * once into the caller's scratch xt [cols, batch], so the batch entries of one column are contiguous,
  * and each nonzero becomes one splat and one f32x4 multiply-add per 4 batch rows, over 16 batch rows at
  * a time (4 accumulators) to amortize the index and value loads.
