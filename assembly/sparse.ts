@@ -70,63 +70,117 @@ export function csr_spmv_f32(rows: i32, rowPtr: usize, colIdx: usize, values: us
   }
 }
 
+/** Batch rows per panel of SpMM: 4 v128 accumulators per row of W. */
+const PANEL: i32 = 16;
+
 /**
  * SpMM: y[b, r] = sum over row r of values[k] * x[b, colIdx[k]] (+ beta y[b, r]), i.e. y = x W^T,
  * for b in [0, batch), r in [0, rows). x is [batch, cols] with leading dimension ldx >= cols; y is
- * [batch, rows] with leading dimension ldy >= rows. xt is scratch of cols * batch f32 (overwritten with
- * x^T; must not overlap x or y). batch = 1 skips the transpose and runs SpMV on x directly.
- * Tail: batch rows past the last multiple of 16 go 4 at a time, then 1..3 in scalar code.
+ * [batch, rows] with leading dimension ldy >= rows. scratch holds (cols + rows) * min(batch, 16) f32
+ * and must not overlap x or y. batch = 1 runs SpMV on x directly (scratch unused, may be 0).
+ *
+ * The batch goes in panels of 16 rows. Per panel: x's 16 rows are transposed into xp [cols, 16]
+ * (contiguous, 64 bytes per column: cols = 256 is 16 KiB, L1-resident while every row of W reads it),
+ * each row of W becomes 4 f32x4 accumulators (one splat and 4 multiply-adds per stored entry) written
+ * contiguously to yp [rows, 16], and yp is transposed into y. Why not write y's columns directly: a
+ * column of y has stride ldy, and when ldy * 4 is a multiple of 4096 bytes every line of it lands in one
+ * L1 set; measured on [1024, 512] at batch 64, an empty matrix took 294 us that way, 55 us with one
+ * transposed pass, and the panels keep x^T in L1 as well.
+ * Tail: a last panel of w < 16 rows goes 4 rows at a time, then 1..3 in scalar code.
  */
 export function csr_spmm_f32(
   batch: i32, rows: i32, cols: i32, rowPtr: usize, colIdx: usize, values: usize,
-  x: usize, ldx: i32, xt: usize, beta: f32, y: usize, ldy: i32,
+  x: usize, ldx: i32, scratch: usize, beta: f32, y: usize, ldy: i32,
 ): void {
   if (batch == 1) { csr_spmv_f32(rows, rowPtr, colIdx, values, x, beta, y); return; }
-  for (let b = 0; b < batch; b++) {
-    const xb = f32At(x, b * ldx);
-    for (let c = 0; c < cols; c++) store<f32>(f32At(xt, c * batch + b), load<f32>(f32At(xb, c)));
-  }
-  let k0 = load<i32>(rowPtr);
-  for (let r = 0; r < rows; r++) {
-    const k1 = load<i32>(f32At(rowPtr, r + 1));
-    let b = 0;
-    for (; b + 16 <= batch; b += 16) {
-      let a0 = f32x4.splat(0), a1 = f32x4.splat(0), a2 = f32x4.splat(0), a3 = f32x4.splat(0);
-      for (let k = k0; k < k1; k++) {
-        const v = f32x4.splat(load<f32>(f32At(values, k)));
-        const p = f32At(xt, load<i32>(f32At(colIdx, k)) * batch + b);
-        a0 = f32x4.add(a0, f32x4.mul(v, v128.load(p)));
-        a1 = f32x4.add(a1, f32x4.mul(v, v128.load(p, 16)));
-        a2 = f32x4.add(a2, f32x4.mul(v, v128.load(p, 32)));
-        a3 = f32x4.add(a3, f32x4.mul(v, v128.load(p, 48)));
+  for (let b0 = 0; b0 < batch; b0 += PANEL) {
+    const w = min(PANEL, batch - b0);
+    const xp = scratch;
+    const yp = f32At(scratch, cols * w);
+    transpose(f32At(x, b0 * ldx), w, cols, ldx, xp, w, 0);
+    let k0 = load<i32>(rowPtr);
+    for (let r = 0; r < rows; r++) {
+      const k1 = load<i32>(f32At(rowPtr, r + 1));
+      const out = f32At(yp, r * w);
+      if (w == PANEL) {
+        // One accumulator set: unrolling two entries into 8 accumulators measured 1.5x slower (V8 spills).
+        let a0 = f32x4.splat(0), a1 = f32x4.splat(0), a2 = f32x4.splat(0), a3 = f32x4.splat(0);
+        for (let k = k0; k < k1; k++) {
+          const v = f32x4.splat(load<f32>(f32At(values, k)));
+          const p = f32At(xp, load<i32>(f32At(colIdx, k)) << 4);
+          a0 = f32x4.add(a0, f32x4.mul(v, v128.load(p)));
+          a1 = f32x4.add(a1, f32x4.mul(v, v128.load(p, 16)));
+          a2 = f32x4.add(a2, f32x4.mul(v, v128.load(p, 32)));
+          a3 = f32x4.add(a3, f32x4.mul(v, v128.load(p, 48)));
+        }
+        v128.store(out, a0);
+        v128.store(out, a1, 16);
+        v128.store(out, a2, 32);
+        v128.store(out, a3, 48);
+      } else {
+        let b = 0;
+        for (; b + 4 <= w; b += 4) {
+          let a0 = f32x4.splat(0);
+          for (let k = k0; k < k1; k++) {
+            const p = f32At(xp, load<i32>(f32At(colIdx, k)) * w + b);
+            a0 = f32x4.add(a0, f32x4.mul(f32x4.splat(load<f32>(f32At(values, k))), v128.load(p)));
+          }
+          v128.store(f32At(out, b), a0);
+        }
+        for (; b < w; b++) {
+          let s: f32 = 0;
+          for (let k = k0; k < k1; k++) s += load<f32>(f32At(values, k)) * load<f32>(f32At(xp, load<i32>(f32At(colIdx, k)) * w + b));
+          store<f32>(f32At(out, b), s);
+        }
       }
-      scatter4(y, ldy, b, r, beta, a0);
-      scatter4(y, ldy, b + 4, r, beta, a1);
-      scatter4(y, ldy, b + 8, r, beta, a2);
-      scatter4(y, ldy, b + 12, r, beta, a3);
+      k0 = k1;
     }
-    for (; b + 4 <= batch; b += 4) {
-      let a0 = f32x4.splat(0);
-      for (let k = k0; k < k1; k++) {
-        const p = f32At(xt, load<i32>(f32At(colIdx, k)) * batch + b);
-        a0 = f32x4.add(a0, f32x4.mul(f32x4.splat(load<f32>(f32At(values, k))), v128.load(p)));
-      }
-      scatter4(y, ldy, b, r, beta, a0);
-    }
-    for (; b < batch; b++) {
-      let s: f32 = 0;
-      for (let k = k0; k < k1; k++) s += load<f32>(f32At(values, k)) * load<f32>(f32At(xt, load<i32>(f32At(colIdx, k)) * batch + b));
-      finish(f32At(y, b * ldy + r), beta, s);
-    }
-    k0 = k1;
+    transpose(yp, rows, w, w, f32At(y, b0 * ldy), ldy, beta);
   }
 }
 
-/** Writes the 4 lanes of acc to y[b .. b+3, r] (column r of 4 consecutive batch rows). */
+/**
+ * dst[j, i] = src[i, j] (+ beta dst[j, i] when beta != 0) for src [n, m] (leading dimension lds) and
+ * dst [m, n] (leading dimension ldd): 4 x 4 tiles transposed in registers by two rounds of shuffles,
+ * so every load and store moves 16 contiguous bytes; edges (n or m not a multiple of 4) go scalar.
+ */
 // @ts-ignore: decorator
-@inline function scatter4(y: usize, ldy: i32, b: i32, r: i32, beta: f32, acc: v128): void {
-  finish(f32At(y, b * ldy + r), beta, f32x4.extract_lane(acc, 0));
-  finish(f32At(y, (b + 1) * ldy + r), beta, f32x4.extract_lane(acc, 1));
-  finish(f32At(y, (b + 2) * ldy + r), beta, f32x4.extract_lane(acc, 2));
-  finish(f32At(y, (b + 3) * ldy + r), beta, f32x4.extract_lane(acc, 3));
+@inline function transpose(src: usize, n: i32, m: i32, lds: i32, dst: usize, ldd: i32, beta: f32): void {
+  const n4 = n & ~3;
+  const m4 = m & ~3;
+  const vb = f32x4.splat(beta);
+  for (let j = 0; j < m4; j += 4) {
+    for (let i = 0; i < n4; i += 4) {
+      const s = f32At(src, i * lds + j);
+      const r0 = v128.load(s);
+      const r1 = v128.load(f32At(s, lds));
+      const r2 = v128.load(f32At(s, 2 * lds));
+      const r3 = v128.load(f32At(s, 3 * lds));
+      const t0 = f32x4.shuffle(r0, r1, 0, 4, 1, 5);
+      const t1 = f32x4.shuffle(r0, r1, 2, 6, 3, 7);
+      const t2 = f32x4.shuffle(r2, r3, 0, 4, 1, 5);
+      const t3 = f32x4.shuffle(r2, r3, 2, 6, 3, 7);
+      let c0 = f32x4.shuffle(t0, t2, 0, 1, 4, 5);
+      let c1 = f32x4.shuffle(t0, t2, 2, 3, 6, 7);
+      let c2 = f32x4.shuffle(t1, t3, 0, 1, 4, 5);
+      let c3 = f32x4.shuffle(t1, t3, 2, 3, 6, 7);
+      const d = f32At(dst, j * ldd + i);
+      if (beta != 0) {
+        c0 = f32x4.add(c0, f32x4.mul(vb, v128.load(d)));
+        c1 = f32x4.add(c1, f32x4.mul(vb, v128.load(f32At(d, ldd))));
+        c2 = f32x4.add(c2, f32x4.mul(vb, v128.load(f32At(d, 2 * ldd))));
+        c3 = f32x4.add(c3, f32x4.mul(vb, v128.load(f32At(d, 3 * ldd))));
+      }
+      v128.store(d, c0);
+      v128.store(f32At(d, ldd), c1);
+      v128.store(f32At(d, 2 * ldd), c2);
+      v128.store(f32At(d, 3 * ldd), c3);
+    }
+    for (let i = n4; i < n; i++) {
+      for (let jj = j; jj < j + 4; jj++) finish(f32At(dst, jj * ldd + i), beta, load<f32>(f32At(src, i * lds + jj)));
+    }
+  }
+  for (let j = m4; j < m; j++) {
+    for (let i = 0; i < n; i++) finish(f32At(dst, j * ldd + i), beta, load<f32>(f32At(src, i * lds + j)));
+  }
 }

@@ -57,7 +57,7 @@ export interface OptimExports {
 // --- prune branch: CSR kernels (assembly/sparse.ts) ---
 export interface SparseExports {
   csr_spmv_f32(rows: number, rowPtr: Ptr, colIdx: Ptr, values: Ptr, x: Ptr, beta: number, y: Ptr): void;
-  csr_spmm_f32(batch: number, rows: number, cols: number, rowPtr: Ptr, colIdx: Ptr, values: Ptr, x: Ptr, ldx: number, xt: Ptr, beta: number, y: Ptr, ldy: number): void;
+  csr_spmm_f32(batch: number, rows: number, cols: number, rowPtr: Ptr, colIdx: Ptr, values: Ptr, x: Ptr, ldx: number, scratch: Ptr, beta: number, y: Ptr, ldy: number): void;
 }
 
 /** Declaration merging adds this family to KernelExports without editing the shared line below. */

@@ -42,8 +42,13 @@ export interface CsrSpmmArgs {
   ldy?: number;
   /** y = x W^T + beta y; 0 (default) overwrites. */
   beta?: number;
-  /** Scratch of batch * w.cols f32 for x^T; allocated for the call (and freed) when absent. */
-  xt?: Block;
+  /** Scratch of min(batch, 16) * (w.cols + w.rows) f32 (a panel of x^T and y^T); allocated for the call when absent. */
+  scratch?: Block;
+}
+
+/** f32 elements of scratch csrSpmm needs for this matrix and batch. */
+export function spmmScratchElements(w: { rows: number; cols: number }, batch: number): number {
+  return Math.min(batch, 16) * (w.cols + w.rows);
 }
 
 /** SpMM: y[B, rows] = x[B, cols] W^T (+ beta y), the nn.Linear product with a CSR weight. */
@@ -57,16 +62,16 @@ export function csrSpmm(w: CsrBlocks, a: CsrSpmmArgs): void {
     throw new MpoLstmError("shape", `${k}: leading dimensions ldx ${ldx} and ldy ${ldy} must be integers >= cols ${w.cols} and rows ${w.rows}`);
   }
   if (batch === 0) return;
-  const run = (xt: Block): void => {
+  const run = (scratch: Block): void => {
     const [rp, ci, va] = pointers(k, w);
     const px = need(k, "x", a.x, (batch - 1) * ldx + w.cols);
     const py = need(k, "y", a.y, (batch - 1) * ldy + w.rows);
-    const pt = batch === 1 ? 0 : need(k, "xt", xt, batch * w.cols);
+    const pt = batch === 1 ? 0 : need(k, "scratch", scratch, spmmScratchElements(w, batch));
     getBackend().exports.csr_spmm_f32(batch, w.rows, w.cols, rp, ci, va, px, ldx, pt, a.beta ?? 0, py, ldy);
   };
-  if (a.xt || batch === 1) run(a.xt ?? a.x);
+  if (a.scratch || batch === 1) run(a.scratch ?? a.x);
   else {
     const arena = getBackend().arena;
-    arena.scope(() => run(arena.alloc(batch * w.cols * 4)));
+    arena.scope(() => run(arena.alloc(spmmScratchElements(w, batch) * 4)));
   }
 }
