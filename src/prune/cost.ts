@@ -28,10 +28,10 @@ export interface SparseCostModel {
  */
 export const MEASURED_COST: SparseCostModel = {
   batches: [1, 4, 16, 64],
-  denseNsPerMac: [0.92, 0.93, 0.93, 0.93],
-  sparseNsPerEntry: [0.45, 0.12, 0.075, 0.07],
-  sparseNsPerRow: [2, 8, 20, 80],
-  source: "placeholder from the first --quick run against the scalar first-cut GEMM (to re-fit)",
+  denseNsPerMac: [1.16, 1.05, 1.08, 0.995],
+  sparseNsPerEntry: [0.543, 0.204, 0.0773, 0.0746],
+  sparseNsPerRow: [2.25, 2.86, 5.71, 23.1],
+  source: "bench/sparse-kernels.ts --fit, 2026-11-28, against the scalar first-cut GEMM of the base commit: re-fit once the SIMD GEMM lands",
 };
 
 function interpolate(batches: readonly number[], values: readonly number[], batch: number): number {
