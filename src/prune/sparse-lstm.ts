@@ -17,6 +17,7 @@ import { csrSpmm, type CsrBlocks } from "../backend/sparse.js";
 import { MpoLstmError } from "../errors.js";
 import { MEASURED_COST, preferSparse, type SparseCostModel } from "./cost.js";
 import { denseToCsr, releaseCsr, uploadCsr } from "./csr.js";
+import type { ParameterSource } from "./pruner.js";
 
 /** One layer's weights, row-major, PyTorch's shapes. Biases may be absent (zeros). */
 export interface LstmLayerWeights {
@@ -150,6 +151,28 @@ export class LstmInference {
       throw e;
     }
     this.layers = made;
+  }
+
+  /**
+   * From a dense or pruned LSTM module (nn.LSTM, or anything with PyTorch-named parameters
+   * `layers.<i>.weightIh` [4H, in], `layers.<i>.weightHh` [4H, H], optional `biasIh`, `biasHh`).
+   * Sizes come from the shapes; `prefix` selects a sub-module ("lstm." for a classifier's LSTM).
+   */
+  static fromModule(module: ParameterSource, options: LstmInferenceOptions & { prefix?: string } = {}): LstmInference {
+    const prefix = options.prefix ?? "";
+    const params = new Map(module.namedParameters());
+    const first = params.get(`${prefix}layers.0.weightIh`);
+    const firstHh = params.get(`${prefix}layers.0.weightHh`);
+    if (!first || !firstHh || first.shape.length !== 2 || firstHh.shape.length !== 2) {
+      throw new MpoLstmError("value", `LstmInference.fromModule: no matrices "${prefix}layers.0.weightIh" and "${prefix}layers.0.weightHh"; the module has ${[...params.keys()].map((n) => JSON.stringify(n)).join(", ")} (pass prefix to pick the LSTM inside a larger model)`);
+    }
+    const layers: LstmLayerWeights[] = [];
+    for (let i = 0; params.has(`${prefix}layers.${i}.weightIh`); i++) {
+      // Copies: uploading allocates, and an allocation that grows memory detaches earlier views.
+      const get = (n: string) => params.get(`${prefix}layers.${i}.${n}`)?.data().slice() ?? null;
+      layers.push({ weightIh: get("weightIh")!, weightHh: get("weightHh") ?? new Float32Array(0), biasIh: get("biasIh"), biasHh: get("biasHh") });
+    }
+    return new LstmInference(first.shape[1]!, firstHh.shape[1]!, layers, options);
   }
 
   /** Which kernel each matrix runs on, with its density. */

@@ -101,6 +101,28 @@ test("auto follows the cost model: CSR below its crossover density, dense above;
   assert.throws(() => dense.forward(uniform(64, 1), 1), (e: unknown) => e instanceof MpoLstmError && e.code === "freed");
 });
 
+test("fromModule reads PyTorch-named parameters, sizes from shapes", () => {
+  const [inputSize, H] = [6, 5];
+  const layers = prunedLayers(inputSize, H, 2, 0.5, 40);
+  const named: [string, { shape: number[]; size: number; data(): Float32Array }][] = [];
+  const add = (name: string, shape: number[], v: ArrayLike<number>) => named.push([name, { shape, size: v.length, data: () => Float32Array.from(v) }]);
+  layers.forEach((l, i) => {
+    add(`lstm.layers.${i}.weightIh`, [4 * H, i === 0 ? inputSize : H], l.weightIh);
+    add(`lstm.layers.${i}.weightHh`, [4 * H, H], l.weightHh);
+    add(`lstm.layers.${i}.biasIh`, [4 * H], l.biasIh!);
+    if (l.biasHh) add(`lstm.layers.${i}.biasHh`, [4 * H], l.biasHh);
+  });
+  add("head.weight", [2, H], new Float32Array(2 * H));
+  const model = { namedParameters: () => named };
+  const x = uniform(4 * 2 * inputSize, 41);
+  const ref = referenceLstm(x, 4, 2, inputSize, H, layers);
+  const lstm = LstmInference.fromModule(model, { prefix: "lstm.", kernel: "sparse" });
+  assert.is(lstm.kernelChoices().length, 4);
+  assert.ok(maxAbs(lstm.forward(x, 2).output, ref.output) < 2e-5);
+  lstm.dispose();
+  assert.throws(() => LstmInference.fromModule(model), (e: unknown) => e instanceof MpoLstmError && /pass prefix/.test(e.message));
+});
+
 test("wrong shapes are clear MpoLstmErrors", () => {
   const layers = prunedLayers(5, 3, 1, 0.5, 1);
   const isShape = (e: unknown) => e instanceof MpoLstmError && e.code === "shape";
