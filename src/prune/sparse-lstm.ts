@@ -13,7 +13,7 @@
 import type { Block } from "../backend/arena.js";
 import { gemm, gemv, lstmCellForward, rowBroadcast } from "../backend/kernels.js";
 import { getBackend } from "../backend/module.js";
-import { csrSpmm, type CsrBlocks } from "../backend/sparse.js";
+import { csrSpmm, spmmScratchElements, type CsrBlocks } from "../backend/sparse.js";
 import { MpoLstmError } from "../errors.js";
 import { MEASURED_COST, preferSparse, type SparseCostModel } from "./cost.js";
 import { denseToCsr, releaseCsr, uploadCsr } from "./csr.js";
@@ -201,13 +201,14 @@ export class LstmInference {
     const result: LstmInferenceResult = { output: new Float32Array(T * B * H), h: new Float32Array(L * B * H), c: new Float32Array(L * B * H) };
     arena.scope(() => {
       const maxIn = Math.max(this.inputSize, H);
+      const scratchElements = Math.max(spmmScratchElements({ rows: 4 * H, cols: maxIn }, T * B), spmmScratchElements({ rows: 4 * H, cols: H }, B));
       let input = arena.alloc(4 * T * B * this.inputSize);
       input.f32().set(x);
       const zin = arena.alloc(16 * T * B * H);
       const z = arena.alloc(16 * B * H);
       const h = arena.alloc(4 * B * H);
       const c = arena.alloc(4 * B * H);
-      const scratch = arena.alloc(4 * T * B * (maxIn + 4 * H));
+      const scratch = arena.alloc(4 * scratchElements);
       const outs = [arena.alloc(4 * T * B * H), arena.alloc(4 * T * B * H)];
       this.layers.forEach((layer, li) => {
         const out = outs[li % 2]!;
