@@ -16,6 +16,7 @@ git rm -q src/prune/sparse-lstm.ts test/prune/sparse-lstm.test.ts
 sed -i '/from ".\/sparse-lstm.js";/d' src/prune/index.ts
 echo 'export { CsrProjection, SparseLSTMLayer, SparseLSTM, sparsifyLSTM, lstmKernelChoices, type SparsifyOptions, type KernelChoice, type KernelChoiceReport } from "./sparse-layer.js";' >> src/prune/index.ts
 sed -i 's/`prune.LstmInference` runs each LSTM/`prune.sparsifyLSTM(lstm)` makes an inference LSTM that runs each/' README.md
+sed -i "/^- \*\*Pending the autodiff merge:\*\*/,+2d" README.md
 git rm -rq pending
 git add -A
 echo "pruning wired into nn.LSTM; now run npm test"
