@@ -15,3 +15,5 @@ export * from "./peak";
 export * from "./svd";
 // --- mpo (branch mpo) ---
 export * from "./mpo";
+// --- prune branch: CSR kernels for pruned weights ---
+export * from "./sparse";

@@ -26,3 +26,7 @@ export { svd, qr, type SvdResult, type QrResult } from "./linalg/svd.js";
 // --- mpo (branch mpo) ---
 export * as mpo from "./mpo/index.js";
 export { MPO, fromDense, truncate, factorize, bondForRatio, chooseForwardPath } from "./mpo/index.js";
+// --- prune branch: magnitude pruning, CSR, sparse inference ---
+// A namespace (mpo.prune.magnitudeMask, ...) so that generic names cannot clash with other families.
+export * as prune from "./prune/index.js";
+export { MagnitudePruner, GradualPruner, CubicSparsitySchedule } from "./prune/index.js";

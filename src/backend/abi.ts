@@ -91,6 +91,16 @@ export interface MpoExports {
 }
 
 export interface KernelExports extends MemoryExports, GemmExports, ElementwiseExports, LossExports, LstmExports, OptimExports, MpoExports {}
+// --- prune branch: CSR kernels (assembly/sparse.ts) ---
+export interface SparseExports {
+  csr_spmv_f32(rows: number, rowPtr: Ptr, colIdx: Ptr, values: Ptr, x: Ptr, beta: number, y: Ptr): void;
+  csr_spmm_f32(batch: number, rows: number, cols: number, rowPtr: Ptr, colIdx: Ptr, values: Ptr, x: Ptr, ldx: number, scratch: Ptr, beta: number, y: Ptr, ldy: number): void;
+}
+
+/** Declaration merging adds this family to KernelExports without editing the shared line below. */
+export interface KernelExports extends SparseExports {}
+
+export interface KernelExports extends MemoryExports, GemmExports, ElementwiseExports, LossExports, LstmExports, OptimExports {}
 
 /** Names of every function export, checked against the module at load so a stale build fails loudly. */
 export const KERNEL_FUNCTIONS: readonly (keyof Omit<KernelExports, "memory">)[] = [
@@ -109,4 +119,6 @@ export const KERNEL_FUNCTIONS: readonly (keyof Omit<KernelExports, "memory">)[] 
   "svd_work_bytes", "qr_work_bytes", "svd_f32", "qr_f32",
   // --- mpo (branch mpo) ---
   "mpo_gemm_f32", "mpo_gemm_abt_f32", "mpo_permute_f32",
+  // prune branch: CSR kernels
+  "csr_spmv_f32", "csr_spmm_f32",
 ];
