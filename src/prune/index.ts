@@ -5,5 +5,5 @@ export { MagnitudePruner, GradualPruner, type PrunerOptions, type PrunableTensor
 export { denseToCsr, csrToDense, validateCsr, csrStorageBytes, csrDensity, uploadCsr, releaseCsr, type CsrMatrix } from "./csr.js";
 export { compressionReport, formatCompressionReport, type CompressionReport, type MatrixCompression, type PrunedMatrixCount } from "./accounting.js";
 export { preferSparse, productCostNs, crossoverDensity, MEASURED_COST, type SparseCostModel } from "./cost.js";
-export { LstmInference, type LstmLayerWeights, type LstmInferenceOptions, type LstmInferenceResult, type KernelChoice, type KernelChoiceReport } from "./sparse-lstm.js";
 export { csrSpmv, csrSpmm, spmmScratchElements, type CsrBlocks, type CsrSpmmArgs } from "../backend/sparse.js";
+export { CsrProjection, SparseLSTMLayer, SparseLSTM, sparsifyLSTM, lstmKernelChoices, type SparsifyOptions, type KernelChoice, type KernelChoiceReport } from "./sparse-layer.js";
