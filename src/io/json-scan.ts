@@ -56,11 +56,13 @@ export function scanJson(text: string, limits: JsonScanLimits, what: string): vo
       if (j >= n) return; // unterminated string: JSON.parse reports it
       const top = stack[stack.length - 1];
       if (top !== undefined && top.keys !== null && top.expectKey) {
-        let key: string;
-        try {
-          key = JSON.parse(text.slice(i, j + 1)) as string; // decodes escapes, so "\u0061" equals "a"
-        } catch {
-          return; // a malformed string: JSON.parse reports it
+        let key = text.slice(i + 1, j);
+        if (key.includes("\\")) {
+          try {
+            key = JSON.parse(text.slice(i, j + 1)) as string; // decodes escapes, so "\u0061" equals "a"
+          } catch {
+            return; // a malformed string: JSON.parse reports it
+          }
         }
         if (top.keys.has(key)) {
           throw new MpoLstmError("format", `${what}: duplicate key ${JSON.stringify(key)} in ${pathOf(stack)}; JSON readers disagree on which copy wins, so the file is rejected`);
