@@ -1,0 +1,247 @@
+/**
+ * Model files: a module's parameters as a safetensors file, with its architecture in the metadata, so
+ * any safetensors reader (Python's `safetensors`, candle, transformers.js) can read the tensors, and
+ * `load` can rebuild the module.
+ *
+ * ```
+ * __metadata__ (string -> string, per the spec; structures are JSON strings):
+ *   "format":           "mpo-lstm"
+ *   "mpo-lstm.version": "1"
+ *   "mpo-lstm.config":  JSON of module.config(), e.g. {"type":"LSTM","inputSize":6,"hiddenSize":5,...}
+ *   "mpo-lstm.frozen":  JSON array of frozen parameter names (only when some are frozen)
+ *   any user keys passed to save() (not starting with "mpo-lstm.")
+ * tensors: one F32 tensor per namedParameters() entry, same dotted name, same shape
+ * ```
+ * MPO modules carry their factorization and bond dimensions in config() and their cores as parameters;
+ * magnitude-pruned weights are stored dense with their zeros, so a mask is recovered as `w != 0`.
+ *
+ * Rebuilding goes through a registry of module kinds keyed by config().type. Each kind gives `shapes`,
+ * the parameter shapes a config implies, computed without allocating, and `create`. `load` compares the
+ * file's tensors (names, shapes) with `shapes(config)` before it builds anything, so a file whose metadata
+ * says "hidden 4096" next to small tensors is rejected, never allocated; then it builds the module and
+ * copies the values in. Every defect of the file is `MpoLstmError("format")` naming the tensor.
+ */
+import { MpoLstmError } from "../errors.js";
+import { scanJson } from "./json-scan.js";
+import { encodeSafetensors, type DecodeOptions, type SafetensorsInput } from "./safetensors.js";
+import { readStateDict, type NamedTensor } from "./state-dict.js";
+
+/** What saving needs of a parameter (nn/parameter.ts's Parameter has it). */
+export interface SavableParameter {
+  readonly shape: readonly number[];
+  data(): Float32Array;
+  frozen?: boolean;
+}
+
+/** What saving and loading need of a module (nn/module.ts's Module has it). */
+export interface SavableModule {
+  namedParameters(prefix?: string): [string, SavableParameter][];
+  config(): Record<string, unknown>;
+}
+
+/** A JSON architecture object, as config() returns it; `type` selects the registered kind. */
+export type ModuleConfig = Readonly<Record<string, unknown>>;
+
+/** How to rebuild one module type from its config. */
+export interface ModuleKind {
+  /**
+   * Every parameter a module of `config` has: dotted name (as namedParameters() gives it) and shape.
+   * Must not allocate tensors (it runs on untrusted configs before any check passed); throws
+   * MpoLstmError for a malformed config.
+   */
+  shapes(config: ModuleConfig): Iterable<readonly [string, readonly number[]]>;
+  /** A module of `config`; its parameter values are overwritten right after. */
+  create(config: ModuleConfig): SavableModule;
+}
+
+const registry = new Map<string, ModuleKind>();
+
+/**
+ * Registers how to rebuild modules whose config().type is `type` (a later registration replaces an
+ * earlier one, so applications can override built-ins).
+ */
+export function registerModule(type: string, kind: ModuleKind): void {
+  registry.set(type, kind);
+}
+
+/** The types `load` can rebuild. */
+export function registeredModuleTypes(): string[] {
+  return [...registry.keys()].sort();
+}
+
+export const FORMAT_NAME = "mpo-lstm";
+export const FORMAT_VERSION = "1";
+const KEY_PREFIX = "mpo-lstm.";
+const CONFIG_KEY = `${KEY_PREFIX}config`;
+const VERSION_KEY = `${KEY_PREFIX}version`;
+const FROZEN_KEY = `${KEY_PREFIX}frozen`;
+
+/** Options for `save`. */
+export interface SaveOptions {
+  /** Extra string metadata (keys must not start with "mpo-lstm."), e.g. training details. */
+  metadata?: Readonly<Record<string, string>>;
+}
+
+/** Options for `load`: the decoder's limits, plus the value checks. */
+export interface LoadOptions extends DecodeOptions {
+  /** Accept NaN and infinite parameter values (default false: they mean a diverged or corrupt model). */
+  allowNonFinite?: boolean;
+  /** Largest file accepted from a Response, in bytes (default 4 GiB, the wasm32 memory limit). */
+  maxFileBytes?: number;
+}
+
+function formatError(message: string): MpoLstmError {
+  return new MpoLstmError("format", `model file: ${message}`);
+}
+
+function shapeText(shape: readonly number[]): string {
+  return `[${shape.join(", ")}]`;
+}
+
+/**
+ * The module as safetensors bytes: its parameters as F32 tensors, its config() and frozen names in the
+ * metadata. Encoding is canonical, so saving a loaded model reproduces the file byte for byte.
+ */
+export function save(module: SavableModule, opts: SaveOptions = {}): Uint8Array {
+  const config = module.config();
+  if (typeof config.type !== "string") throw new MpoLstmError("value", `save: module.config() must hold a string "type", got ${JSON.stringify(config.type)}`);
+  const tensors = new Map<string, SafetensorsInput>();
+  const frozen: string[] = [];
+  for (const [name, p] of module.namedParameters()) {
+    tensors.set(name, { dtype: "F32", shape: p.shape, data: p.data() }); // a view: encoding allocates no Wasm memory
+    if (p.frozen === true) frozen.push(name);
+  }
+  const metadata: Record<string, string> = {};
+  for (const [key, value] of Object.entries(opts.metadata ?? {})) {
+    if (key.startsWith(KEY_PREFIX) || key === "format") throw new MpoLstmError("value", `save: metadata key "${key}" is reserved; use another name`);
+    metadata[key] = value;
+  }
+  metadata.format = FORMAT_NAME;
+  metadata[VERSION_KEY] = FORMAT_VERSION;
+  metadata[CONFIG_KEY] = JSON.stringify(config);
+  if (frozen.length > 0) metadata[FROZEN_KEY] = JSON.stringify(frozen.sort());
+  return encodeSafetensors(tensors, metadata);
+}
+
+/** Parses a JSON metadata value, rejecting duplicates and absurd nesting like the header itself. */
+function parseJsonMeta(key: string, text: string): unknown {
+  scanJson(text, { maxDepth: 32, maxArrayLength: 1_000_000 }, `model file: metadata "${key}"`);
+  try {
+    return JSON.parse(text);
+  } catch (e) {
+    throw formatError(`metadata "${key}" is not valid JSON (${e instanceof Error ? e.message : String(e)})`);
+  }
+}
+
+/** Describes a config briefly for messages: its type and numeric fields. */
+function describe(config: ModuleConfig): string {
+  const fields = Object.entries(config)
+    .filter(([k, v]) => k !== "type" && (typeof v === "number" || typeof v === "boolean"))
+    .map(([k, v]) => `${k} ${String(v)}`)
+    .slice(0, 6);
+  return `${String(config.type)}${fields.length > 0 ? ` (${fields.join(", ")})` : ""}`;
+}
+
+function firstNonFinite(data: Float32Array): number {
+  for (let i = 0; i < data.length; i++) if (!Number.isFinite(data[i]!)) return i;
+  return -1;
+}
+
+/**
+ * Builds a module of `config` holding the values of `state`, after checking that `state` has exactly the
+ * parameters `config` implies (names and shapes). `what` names the source in errors. Used by `load` and
+ * by the PyTorch importers. Throws "format" for any disagreement.
+ */
+export function build(config: unknown, state: ReadonlyMap<string, NamedTensor>, what: string, opts: { allowNonFinite?: boolean; frozen?: readonly string[] } = {}): SavableModule {
+  const fail = (message: string) => new MpoLstmError("format", `${what}: ${message}`);
+  if (typeof config !== "object" || config === null || Array.isArray(config)) throw fail("the architecture (config) must be a JSON object");
+  const cfg = config as ModuleConfig;
+  if (typeof cfg.type !== "string") throw fail(`the architecture has no string "type" (got ${JSON.stringify(cfg.type)})`);
+  const kind = registry.get(cfg.type);
+  if (kind === undefined) {
+    throw fail(`unknown module type "${cfg.type}"; registered types: ${registeredModuleTypes().join(", ") || "none"} (register it with registerModule)`);
+  }
+  let expected: Map<string, readonly number[]>;
+  try {
+    expected = new Map(kind.shapes(cfg));
+  } catch (e) {
+    if (e instanceof MpoLstmError) throw fail(`the architecture ${describe(cfg)} is invalid: ${e.message}`);
+    throw e;
+  }
+
+  // The tensors must be exactly what the architecture implies: this is where a file whose metadata and
+  // tensors disagree is caught, before anything is allocated from the metadata.
+  for (const [name, shape] of expected) {
+    const t = state.get(name);
+    if (t === undefined) throw fail(`the architecture ${describe(cfg)} has parameter "${name}" ${shapeText(shape)}, which the file lacks`);
+    if (t.shape.length !== shape.length || t.shape.some((d, k) => d !== shape[k])) {
+      throw fail(`tensor "${name}" has shape ${shapeText(t.shape)} but the architecture ${describe(cfg)} says ${shapeText(shape)}`);
+    }
+    if (opts.allowNonFinite !== true) {
+      const bad = firstNonFinite(t.data);
+      if (bad >= 0) throw fail(`tensor "${name}" holds ${t.data[bad]} at element ${bad}; pass allowNonFinite to load it anyway`);
+    }
+  }
+  for (const name of state.keys()) {
+    if (!expected.has(name)) throw fail(`tensor "${name}" is not a parameter of the architecture ${describe(cfg)}`);
+  }
+  for (const name of opts.frozen ?? []) {
+    if (!expected.has(name)) throw fail(`frozen parameter "${name}" is not a parameter of the architecture`);
+  }
+
+  const module = kind.create(cfg);
+  const params = module.namedParameters();
+  if (params.length !== expected.size || params.some(([name, p]) => !expected.has(name) || shapeText(p.shape) !== shapeText(expected.get(name)!))) {
+    throw new MpoLstmError("state", `${what}: the registered kind "${cfg.type}" is inconsistent: create() made parameters ${params.map(([n, p]) => `${n} ${shapeText(p.shape)}`).join(", ")} but shapes() promised ${[...expected].map(([n, s]) => `${n} ${shapeText(s)}`).join(", ")}`);
+  }
+  const frozen = new Set(opts.frozen ?? []);
+  for (const [name, p] of params) {
+    p.data().set(state.get(name)!.data);
+    if (frozen.has(name)) p.frozen = true;
+  }
+  return module;
+}
+
+/** Rebuilds a module from bytes written by `save` (checked throughout; see the module header). */
+export function loadSync(bytes: Uint8Array | ArrayBuffer, opts: LoadOptions = {}): SavableModule {
+  const { tensors, metadata } = readStateDict(bytes, opts);
+  const configText = metadata[CONFIG_KEY];
+  if (configText === undefined) {
+    throw formatError(`no "${CONFIG_KEY}" metadata, so this is not an mpo-lstm model file (for PyTorch weights use importTorchLstm / importTorchLinear / importTorchEmbedding)`);
+  }
+  const version = metadata[VERSION_KEY];
+  if (version !== FORMAT_VERSION) throw formatError(`format version ${JSON.stringify(version)} is not supported by this package (it reads version ${FORMAT_VERSION})`);
+  const config = parseJsonMeta(CONFIG_KEY, configText);
+  let frozen: string[] = [];
+  const frozenText = metadata[FROZEN_KEY];
+  if (frozenText !== undefined) {
+    const parsed = parseJsonMeta(FROZEN_KEY, frozenText);
+    if (!Array.isArray(parsed) || !parsed.every((n): n is string => typeof n === "string")) throw formatError(`metadata "${FROZEN_KEY}" must be a JSON array of parameter names`);
+    frozen = parsed;
+  }
+  return build(config, tensors, "model file", { allowNonFinite: opts.allowNonFinite ?? false, frozen });
+}
+
+function isResponse(v: unknown): v is Response {
+  return typeof v === "object" && v !== null && typeof (v as Response).arrayBuffer === "function" && typeof (v as Response).ok === "boolean";
+}
+
+/**
+ * Rebuilds a module from a model file given as bytes, or as a fetch Response (or a promise of one), e.g.
+ * `await load(fetch("model.safetensors"))` in a browser. For paths in Node use `loadFile` from
+ * "mpo-lstm/node". The Content-Length, when present, is checked against `maxFileBytes` before reading.
+ */
+export async function load(source: Uint8Array | ArrayBuffer | Response | Promise<Response>, opts: LoadOptions = {}): Promise<SavableModule> {
+  const resolved = await source;
+  if (resolved instanceof Uint8Array || resolved instanceof ArrayBuffer) return loadSync(resolved, opts);
+  if (!isResponse(resolved)) throw new MpoLstmError("value", `load: expected a Uint8Array, ArrayBuffer or Response, got ${Object.prototype.toString.call(resolved)}`);
+  if (!resolved.ok) throw new MpoLstmError("format", `load: the response for ${resolved.url || "the model"} has status ${resolved.status}, not a model file`);
+  const limit = opts.maxFileBytes ?? 2 ** 32;
+  const declared = Number(resolved.headers.get("content-length") ?? NaN);
+  if (Number.isFinite(declared) && declared > limit) {
+    throw new MpoLstmError("format", `load: the response declares ${declared} bytes, more than maxFileBytes ${limit}`);
+  }
+  const bytes = new Uint8Array(await resolved.arrayBuffer());
+  if (bytes.length > limit) throw new MpoLstmError("format", `load: the response holds ${bytes.length} bytes, more than maxFileBytes ${limit}`);
+  return loadSync(bytes, opts);
+}
