@@ -23,8 +23,9 @@
  */
 import { MpoLstmError } from "../errors.js";
 import { scanJson } from "./json-scan.js";
-import { encodeSafetensors, type DecodeOptions, type SafetensorsInput } from "./safetensors.js";
-import { readStateDict, type NamedTensor } from "./state-dict.js";
+import { toFloat32, type Dtype } from "./dtype.js";
+import { decodeSafetensors, encodeSafetensors, type DecodeOptions, type SafetensorsInput } from "./safetensors.js";
+import { type NamedTensor } from "./state-dict.js";
 
 /** What saving needs of a parameter (nn/parameter.ts's Parameter has it). */
 export interface SavableParameter {
@@ -46,8 +47,10 @@ export type ModuleConfig = Readonly<Record<string, unknown>>;
 export interface ModuleKind {
   /**
    * Every parameter a module of `config` has: dotted name (as namedParameters() gives it) and shape.
-   * Must not allocate tensors (it runs on untrusted configs before any check passed); throws
-   * MpoLstmError for a malformed config.
+   * It runs on untrusted configs before any check passed, so it must not allocate tensors, and it should
+   * be a generator (`function*`): `load` checks each yielded name against the file and stops at the
+   * first mismatch, so a config claiming absurd sizes costs nothing. Throws MpoLstmError for a
+   * malformed config.
    */
   shapes(config: ModuleConfig): Iterable<readonly [string, readonly number[]]>;
   /** A module of `config`; its parameter values are overwritten right after. */
@@ -75,6 +78,7 @@ const KEY_PREFIX = "mpo-lstm.";
 const CONFIG_KEY = `${KEY_PREFIX}config`;
 const VERSION_KEY = `${KEY_PREFIX}version`;
 const FROZEN_KEY = `${KEY_PREFIX}frozen`;
+const FLOAT_DTYPES: readonly Dtype[] = ["F32", "F16", "BF16", "F64"];
 
 /** Options for `save`. */
 export interface SaveOptions {
@@ -161,26 +165,28 @@ export function build(config: unknown, state: ReadonlyMap<string, NamedTensor>, 
   if (kind === undefined) {
     throw fail(`unknown module type "${cfg.type}"; registered types: ${registeredModuleTypes().join(", ") || "none"} (register it with registerModule)`);
   }
-  let expected: Map<string, readonly number[]>;
-  try {
-    expected = new Map(kind.shapes(cfg));
-  } catch (e) {
-    if (e instanceof MpoLstmError) throw fail(`the architecture ${describe(cfg)} is invalid: ${e.message}`);
-    throw e;
-  }
-
   // The tensors must be exactly what the architecture implies: this is where a file whose metadata and
-  // tensors disagree is caught, before anything is allocated from the metadata.
-  for (const [name, shape] of expected) {
-    const t = state.get(name);
-    if (t === undefined) throw fail(`the architecture ${describe(cfg)} has parameter "${name}" ${shapeText(shape)}, which the file lacks`);
-    if (t.shape.length !== shape.length || t.shape.some((d, k) => d !== shape[k])) {
-      throw fail(`tensor "${name}" has shape ${shapeText(t.shape)} but the architecture ${describe(cfg)} says ${shapeText(shape)}`);
+  // tensors disagree is caught, before anything is allocated from the metadata. `shapes` is consumed
+  // lazily and each name is checked as it comes, so a generator over a config claiming 2^53 layers stops
+  // at the first parameter the file lacks.
+  const expected = new Map<string, readonly number[]>();
+  try {
+    for (const [name, shape] of kind.shapes(cfg)) {
+      const t = state.get(name);
+      if (t === undefined) throw fail(`the architecture ${describe(cfg)} has parameter "${name}" ${shapeText(shape)}, which the file lacks`);
+      if (expected.has(name)) throw fail(`the architecture ${describe(cfg)} names parameter "${name}" twice`);
+      if (t.shape.length !== shape.length || t.shape.some((d, k) => d !== shape[k])) {
+        throw fail(`tensor "${name}" has shape ${shapeText(t.shape)} but the architecture ${describe(cfg)} says ${shapeText(shape)}`);
+      }
+      if (opts.allowNonFinite !== true) {
+        const bad = firstNonFinite(t.data);
+        if (bad >= 0) throw fail(`tensor "${name}" holds ${t.data[bad]} at element ${bad}; pass allowNonFinite to load it anyway`);
+      }
+      expected.set(name, shape);
     }
-    if (opts.allowNonFinite !== true) {
-      const bad = firstNonFinite(t.data);
-      if (bad >= 0) throw fail(`tensor "${name}" holds ${t.data[bad]} at element ${bad}; pass allowNonFinite to load it anyway`);
-    }
+  } catch (e) {
+    if (e instanceof MpoLstmError && e.code !== "format") throw fail(`the architecture ${describe(cfg)} is invalid: ${e.message}`);
+    throw e;
   }
   for (const name of state.keys()) {
     if (!expected.has(name)) throw fail(`tensor "${name}" is not a parameter of the architecture ${describe(cfg)}`);
@@ -204,7 +210,18 @@ export function build(config: unknown, state: ReadonlyMap<string, NamedTensor>, 
 
 /** Rebuilds a module from bytes written by `save` (checked throughout; see the module header). */
 export function loadSync(bytes: Uint8Array | ArrayBuffer, opts: LoadOptions = {}): SavableModule {
-  const { tensors, metadata } = readStateDict(bytes, opts);
+  const { tensors: raw, metadata } = decodeSafetensors(bytes, opts);
+  // Parameters are floating point: integer tensors (and values float32 cannot hold) mean a damaged file.
+  const tensors = new Map<string, NamedTensor>();
+  for (const [name, t] of raw) {
+    if (!FLOAT_DTYPES.includes(t.dtype)) throw formatError(`tensor "${name}" is ${t.dtype}; model parameters are ${FLOAT_DTYPES.join(", ")}`);
+    try {
+      tensors.set(name, { shape: t.shape, data: toFloat32(t.dtype, t.data, name) });
+    } catch (e) {
+      if (e instanceof MpoLstmError) throw formatError(e.message);
+      throw e;
+    }
+  }
   const configText = metadata[CONFIG_KEY];
   if (configText === undefined) {
     throw formatError(`no "${CONFIG_KEY}" metadata, so this is not an mpo-lstm model file (for PyTorch weights use importTorchLstm / importTorchLinear / importTorchEmbedding)`);

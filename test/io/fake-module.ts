@@ -24,18 +24,20 @@ function dim(config: ModuleConfig, key: string): number {
 }
 
 /** "FakeStack": `layers` dense layers of width `hidden` after an input of `inputs`, named like an LSTM's. */
-export function fakeStackShapes(config: ModuleConfig): [string, number[]][] {
+export function* fakeStackShapeIter(config: ModuleConfig): Generator<[string, number[]]> {
   const inputs = dim(config, "inputs");
   const hidden = dim(config, "hidden");
   const layers = dim(config, "layers");
-  const out: [string, number[]][] = [];
   for (let k = 0; k < layers; k++) {
-    out.push([`layers.${k}.weightIh`, [4 * hidden, k === 0 ? inputs : hidden]]);
-    out.push([`layers.${k}.weightHh`, [4 * hidden, hidden]]);
-    out.push([`layers.${k}.biasIh`, [4 * hidden]]);
-    out.push([`layers.${k}.biasHh`, [4 * hidden]]);
+    yield [`layers.${k}.weightIh`, [4 * hidden, k === 0 ? inputs : hidden]];
+    yield [`layers.${k}.weightHh`, [4 * hidden, hidden]];
+    yield [`layers.${k}.biasIh`, [4 * hidden]];
+    yield [`layers.${k}.biasHh`, [4 * hidden]];
   }
-  return out;
+}
+
+export function fakeStackShapes(config: ModuleConfig): [string, number[]][] {
+  return [...fakeStackShapeIter(config)];
 }
 
 export class FakeModule implements SavableModule {
@@ -54,7 +56,7 @@ export class FakeModule implements SavableModule {
 export const builds = { count: 0 };
 
 registerModule("FakeStack", {
-  shapes: fakeStackShapes,
+  shapes: fakeStackShapeIter,
   create(config) {
     builds.count++;
     return new FakeModule({ ...config }, fakeStackShapes(config));

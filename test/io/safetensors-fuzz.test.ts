@@ -9,7 +9,9 @@ import * as assert from "uvu/assert";
 import { MpoLstmError } from "../../src/errors.js";
 import { DTYPE_BYTES, toFloat32, type Dtype } from "../../src/io/dtype.js";
 import { decodeSafetensors, encodeSafetensors, type SafetensorsInput } from "../../src/io/safetensors.js";
+import { loadSync, save } from "../../src/io/model-file.js";
 import { rng, uniform } from "../util/random.js";
+import { FakeModule, fakeStackShapes } from "./fake-module.js";
 
 const CASES = 4000;
 const MAX_CASE_MS = 50;
@@ -197,6 +199,56 @@ test(`fuzz: ${CASES} mutated files either load consistently or throw MpoLstmErro
   assert.ok(loaded > CASES / 50, `only ${loaded} files loaded`);
   assert.ok(worstMs < MAX_CASE_MS, `slowest case took ${worstMs} ms`);
   assert.ok(totalMs < MAX_TOTAL_MS, `fuzzing took ${totalMs} ms`);
+});
+
+/** One edit of the architecture JSON inside a model file's metadata, written back as a valid file. */
+function editConfig(file: Uint8Array, r: () => number): Uint8Array {
+  const { header, data } = split(file);
+  const meta = header.__metadata__ as Record<string, string>;
+  const config = JSON.parse(meta["mpo-lstm.config"]!) as Record<string, unknown>;
+  const key = ["inputs", "hidden", "layers", "type"][Math.floor(r() * 4)]!;
+  const kind = Math.floor(r() * 4);
+  if (kind === 0) config[key] = WEIRD_NUMBERS[Math.floor(r() * WEIRD_NUMBERS.length)];
+  else if (kind === 1) config[key] = typeof config[key] === "number" ? (config[key] as number) + (r() < 0.5 ? -1 : 1) : "LSTM";
+  else if (kind === 2) delete config[key];
+  else meta["mpo-lstm.frozen"] = JSON.stringify(r() < 0.5 ? ["layers.0.biasIh"] : ["nope", 3]);
+  meta["mpo-lstm.config"] = JSON.stringify(config);
+  return withHeader(JSON.stringify(header), data);
+}
+
+test("fuzz: 1500 mutated model files either load or throw MpoLstmError(format), each quickly", () => {
+  const config = { type: "FakeStack", inputs: 3, hidden: 2, layers: 2 };
+  const m = new FakeModule(config, fakeStackShapes(config));
+  m.params.forEach(([, p], i) => p.data().set(uniform(p.data().length, i)));
+  const base = save(m);
+  const r = rng(7);
+  let loaded = 0;
+  let worstMs = 0;
+  for (let c = 0; c < 1500; c++) {
+    const input = r() < 0.4 ? editConfig(base, r) : mutate(base, r);
+    const attempt = (): boolean => {
+      try {
+        loadSync(input);
+        return true;
+      } catch (e) {
+        if (!(e instanceof MpoLstmError)) assert.unreachable(`case ${c}: ${e instanceof Error ? `${e.name}: ${e.message}` : String(e)} escaped`);
+        assert.is((e as MpoLstmError).code, "format", (e as Error).message);
+        return false;
+      }
+    };
+    let start = performance.now();
+    if (attempt()) loaded++;
+    let ms = performance.now() - start;
+    for (let retry = 0; retry < 3 && ms > MAX_CASE_MS / 5; retry++) { // retimed as above
+      start = performance.now();
+      attempt();
+      ms = Math.min(ms, performance.now() - start);
+    }
+    worstMs = Math.max(worstMs, ms);
+  }
+  console.log(`  model-file fuzz: 1500 cases, ${loaded} loaded, ${1500 - loaded} rejected; slowest case ${worstMs.toFixed(2)} ms`);
+  assert.ok(loaded > 15 && loaded < 1500 / 2, `${loaded} loaded`);
+  assert.ok(worstMs < MAX_CASE_MS, `slowest case took ${worstMs} ms`);
 });
 
 test("pathological headers inside the size limit cost time linear in their size, not more", () => {
