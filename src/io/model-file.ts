@@ -26,51 +26,9 @@ import { scanJson } from "./json-scan.js";
 import { toFloat32, type Dtype } from "./dtype.js";
 import { decodeSafetensors, encodeSafetensors, type DecodeOptions, type SafetensorsInput } from "./safetensors.js";
 import { type NamedTensor } from "./state-dict.js";
+import { kindOf, type ModuleConfig, type ModuleKind, type SavableModule } from "./registry.js";
 
-/** What saving needs of a parameter (nn/parameter.ts's Parameter has it). */
-export interface SavableParameter {
-  readonly shape: readonly number[];
-  data(): Float32Array;
-  frozen?: boolean;
-}
-
-/** What saving and loading need of a module (nn/module.ts's Module has it). */
-export interface SavableModule {
-  namedParameters(prefix?: string): [string, SavableParameter][];
-  config(): Record<string, unknown>;
-}
-
-/** A JSON architecture object, as config() returns it; `type` selects the registered kind. */
-export type ModuleConfig = Readonly<Record<string, unknown>>;
-
-/** How to rebuild one module type from its config. */
-export interface ModuleKind {
-  /**
-   * Every parameter a module of `config` has: dotted name (as namedParameters() gives it) and shape.
-   * It runs on untrusted configs before any check passed, so it must not allocate tensors, and it should
-   * be a generator (`function*`): `load` checks each yielded name against the file and stops at the
-   * first mismatch, so a config claiming absurd sizes costs nothing. Throws MpoLstmError for a
-   * malformed config.
-   */
-  shapes(config: ModuleConfig): Iterable<readonly [string, readonly number[]]>;
-  /** A module of `config`; its parameter values are overwritten right after. */
-  create(config: ModuleConfig): SavableModule;
-}
-
-const registry = new Map<string, ModuleKind>();
-
-/**
- * Registers how to rebuild modules whose config().type is `type` (a later registration replaces an
- * earlier one, so applications can override built-ins).
- */
-export function registerModule(type: string, kind: ModuleKind): void {
-  registry.set(type, kind);
-}
-
-/** The types `load` can rebuild. */
-export function registeredModuleTypes(): string[] {
-  return [...registry.keys()].sort();
-}
+export { registerModule, registeredModuleTypes, type ModuleConfig, type ModuleKind, type SavableModule, type SavableParameter } from "./registry.js";
 
 export const FORMAT_NAME = "mpo-lstm";
 export const FORMAT_VERSION = "1";
@@ -158,13 +116,14 @@ function firstNonFinite(data: Float32Array): number {
  */
 export function build(config: unknown, state: ReadonlyMap<string, NamedTensor>, what: string, opts: { allowNonFinite?: boolean; frozen?: readonly string[] } = {}): SavableModule {
   const fail = (message: string) => new MpoLstmError("format", `${what}: ${message}`);
-  if (typeof config !== "object" || config === null || Array.isArray(config)) throw fail("the architecture (config) must be a JSON object");
-  const cfg = config as ModuleConfig;
-  if (typeof cfg.type !== "string") throw fail(`the architecture has no string "type" (got ${JSON.stringify(cfg.type)})`);
-  const kind = registry.get(cfg.type);
-  if (kind === undefined) {
-    throw fail(`unknown module type "${cfg.type}"; registered types: ${registeredModuleTypes().join(", ") || "none"} (register it with registerModule)`);
+  let kind: ModuleKind;
+  try {
+    kind = kindOf(config);
+  } catch (e) {
+    if (e instanceof MpoLstmError) throw fail(e.message);
+    throw e;
   }
+  const cfg = config as ModuleConfig;
   // The tensors must be exactly what the architecture implies: this is where a file whose metadata and
   // tensors disagree is caught, before anything is allocated from the metadata. `shapes` is consumed
   // lazily and each name is checked as it comes, so a generator over a config claiming 2^53 layers stops

@@ -8,7 +8,7 @@
  *   PyTorch nn.LSTM                          ours (nn.LSTM)
  *   {p}weight_ih_l{k}  [4H, in_k]            layers.{k}.weightIh  [4H, in_k]   in_0 = inputSize, in_k = H
  *   {p}weight_hh_l{k}  [4H, H]               layers.{k}.weightHh  [4H, H]
- *   {p}bias_ih_l{k}    [4H]                  layers.{k}.biasIh    [4H]         (zeros if bias=False)
+ *   {p}bias_ih_l{k}    [4H]                  layers.{k}.biasIh    [4H]         (absent if bias=False)
  *   {p}bias_hh_l{k}    [4H]                  layers.{k}.biasHh    [4H]
  *   nn.Linear  {p}weight [out, in], {p}bias [out]  ->  weight, bias       (y = x W^T + b in both)
  *   nn.Embedding {p}weight [num, dim]              ->  weight
@@ -20,7 +20,9 @@
  * (`proj_size`, `weight_hr_l{k}` keys).
  *
  * The importers go through `build` (model-file.ts), so imported tensors get the same checks as a model
- * file: every expected name present, every shape right, no stray tensors under the prefix, finite values.
+ * file: every expected name present, every shape right, no stray LSTM keys under the prefix, finite values.
+ * Keys that are not LSTM parameter names (e.g. "head.weight" with prefix "") are ignored, so one
+ * state dict of a whole model can be imported piece by piece.
  */
 import { MpoLstmError } from "../errors.js";
 import { build, type ModuleConfig, type SavableModule } from "./model-file.js";
@@ -102,16 +104,13 @@ export function torchLstmState(stateDict: StateDict, prefix = ""): { config: Mod
     if (bias) {
       state.set(ours.bias_ih, take(`bias_ih_l${k}`, [4 * hiddenSize]));
       state.set(ours.bias_hh, take(`bias_hh_l${k}`, [4 * hiddenSize]));
-    } else {
-      // bias=False in PyTorch is exactly zero biases here.
-      state.set(ours.bias_ih, { shape: [4 * hiddenSize], data: new Float32Array(4 * hiddenSize) });
-      state.set(ours.bias_hh, { shape: [4 * hiddenSize], data: new Float32Array(4 * hiddenSize) });
     }
   }
   for (const key of all.keys()) {
     if (TORCH_LSTM_KEY.test(key) && !used.has(key)) throw formatError(what, `"${prefix}${key}" does not fit an LSTM with ${numLayers} layers${bias ? "" : " and no biases"}`);
   }
-  return { config: { type: "LSTM", inputSize, hiddenSize, numLayers }, state };
+  // dropout is a training setting PyTorch does not save: 0, as nn.LSTM's default.
+  return { config: { type: "LSTM", inputSize, hiddenSize, numLayers, bias, dropout: 0 }, state };
 }
 
 /** Maps an `nn.Linear` state dict (`{prefix}weight`, optional `{prefix}bias`) to our Linear's config and parameters. */
@@ -134,7 +133,7 @@ export function torchEmbeddingState(stateDict: StateDict, prefix = ""): { config
   const w = all.get("weight");
   if (w === undefined || w.shape.length !== 2) throw formatError(what, `"${prefix}weight" must be present and 2-D [numEmbeddings, embeddingDim]`);
   const [numEmbeddings, embeddingDim] = w.shape as [number, number];
-  return { config: { type: "Embedding", numEmbeddings, embeddingDim }, state: new Map([["weight", w]]) };
+  return { config: { type: "Embedding", numEmbeddings, dim: embeddingDim }, state: new Map([["weight", w]]) };
 }
 
 /** Our LSTM holding the weights of a PyTorch `nn.LSTM` state dict (keys under `prefix`, e.g. "lstm."). */
@@ -174,6 +173,7 @@ export function exportTorchLstm(lstm: SavableModule, prefix = ""): Map<string, N
   const out = new Map<string, NamedTensor>();
   for (let k = 0; k < numLayers; k++) {
     for (const [torchStem, ours] of Object.entries(lstmNames(k))) {
+      if (torchStem.startsWith("bias") && config.bias === false) continue;
       const t = state.get(ours);
       if (t === undefined) throw new MpoLstmError("value", `exportTorchLstm: the module has no parameter "${ours}"; only a dense LSTM (${config.type === "LSTM" ? "this one is damaged" : `not ${String(config.type)}`}) exports to nn.LSTM`);
       out.set(`${prefix}${torchStem}_l${k}`, t);

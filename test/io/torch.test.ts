@@ -78,7 +78,7 @@ test("the PyTorch file decodes (a writer that is not ours, header in state_dict 
 
 test("nn.LSTM + nn.Linear weights map to our names and reproduce PyTorch's outputs within 1e-5", () => {
   const { config, state } = torchLstmState(torch, "lstm.");
-  assert.equal(config, { type: "LSTM", inputSize: 6, hiddenSize: 5, numLayers: 2 });
+  assert.equal(config, { type: "LSTM", inputSize: 6, hiddenSize: 5, numLayers: 2, bias: true, dropout: 0 });
   assert.equal([...state.keys()].sort(), ["Ih", "Hh"].flatMap((s) => [0, 1].flatMap((k) => [`layers.${k}.weight${s}`, `layers.${k}.bias${s}`])).sort());
   const ref = referenceLstm(state, 2, 5, io.input);
   assert.ok(maxAbsDiff(ref.output, io.output.data) < 1e-5, `output differs by ${maxAbsDiff(ref.output, io.output.data)}`);
@@ -138,10 +138,11 @@ test("unsupported or inconsistent PyTorch state dicts are clear errors", () => {
       assert.match((e as Error).message, pattern);
     }
   }
-  // bias=False imports as zero biases, which computes the same thing.
+  // bias=False: no bias parameters, and the config says so.
   const noBias = torchLstmState(new Map([["weight_ih_l0", t([8, 3])], ["weight_hh_l0", t([8, 2])]]));
-  assert.equal([...noBias.state.get("layers.0.biasHh")!.data], new Array(8).fill(0));
-  assert.equal(torchEmbeddingState({ "emb.weight": t([10, 4]) }, "emb.").config, { type: "Embedding", numEmbeddings: 10, embeddingDim: 4 });
+  assert.equal([...noBias.state.keys()], ["layers.0.weightIh", "layers.0.weightHh"]);
+  assert.is(noBias.config.bias, false);
+  assert.equal(torchEmbeddingState({ "emb.weight": t([10, 4]) }, "emb.").config, { type: "Embedding", numEmbeddings: 10, dim: 4 });
   assert.throws(() => torchLinearState({ weight: t([3]) }), (e: unknown) => e instanceof MpoLstmError && /2-D/.test((e as Error).message));
 });
 
