@@ -1,6 +1,6 @@
 /**
- * PyTorch interop against a real PyTorch file (test/fixtures/torch-lstm.safetensors, written by
- * scripts/fixtures/safetensors_fixture.py with struct + json, not by our encoder) and PyTorch's own
+ * PyTorch interop against a real PyTorch file (test/fixtures/io-torch-lstm.safetensors, written by
+ * scripts/fixtures/io_torch_fixture.py with struct + json, not by our encoder) and PyTorch's own
  * outputs for a fixed input. The name mapping and gate order are checked by running the imported weights
  * through an independent float64 LSTM written here, with no use of the package's engine.
  */
@@ -14,16 +14,16 @@ import { type NamedTensor } from "../../src/io/state-dict.js";
 import { exportTorchLstm, exportTorchParameters, torchEmbeddingState, torchLinearState, torchLstmState } from "../../src/io/torch.js";
 import { FakeModule } from "./fake-module.js";
 
-const FIXTURE = new URL("../fixtures/torch-lstm.safetensors", import.meta.url);
+const FIXTURE = new URL("../fixtures/io-torch-lstm.safetensors", import.meta.url);
 interface Packed { shape: number[]; data: number[] }
-const io = JSON.parse(readFileSync(new URL("../fixtures/torch-lstm-io.json", import.meta.url), "utf8")) as Record<"input" | "output" | "h_n" | "c_n" | "logits", Packed>;
+const io = JSON.parse(readFileSync(new URL("../fixtures/io-torch-lstm-io.json", import.meta.url), "utf8")) as Record<"input" | "output" | "h_n" | "c_n" | "logits", Packed>;
 const torch = readSafetensorsFile(FIXTURE.pathname).tensors;
 
 const sigmoid = (x: number) => 1 / (1 + Math.exp(-x));
 
-/** A float64 stacked LSTM over x [seq, batch, in], gate rows [i, f, g, o]; returns output, h_n, c_n. */
+/** A float64 stacked LSTM over x [batch, seq, in], gate rows [i, f, g, o]; returns output, h_n, c_n. */
 function referenceLstm(state: Map<string, NamedTensor>, layers: number, hidden: number, x: Packed) {
-  const [seq, batch] = x.shape as [number, number];
+  const [batch, seq] = x.shape as [number, number];
   let input = Float64Array.from(x.data);
   let inSize = x.shape[2]!;
   const hN = new Float64Array(layers * batch * hidden); // [layer, batch, hidden], as PyTorch's h_n
@@ -38,7 +38,7 @@ function referenceLstm(state: Map<string, NamedTensor>, layers: number, hidden: 
       const h = new Float64Array(hidden);
       const c = new Float64Array(hidden);
       for (let t = 0; t < seq; t++) {
-        const xt = input.subarray((t * batch + b) * inSize, (t * batch + b + 1) * inSize);
+        const xt = input.subarray((b * seq + t) * inSize, (b * seq + t + 1) * inSize);
         const z = new Float64Array(4 * hidden);
         for (let r = 0; r < 4 * hidden; r++) {
           let s = bih[r]! + bhh[r]!;
@@ -51,7 +51,7 @@ function referenceLstm(state: Map<string, NamedTensor>, layers: number, hidden: 
           c[j] = f * c[j]! + i * g;
           h[j] = o * Math.tanh(c[j]!);
         }
-        out.set(h, (t * batch + b) * hidden);
+        out.set(h, (b * seq + t) * hidden);
       }
       for (let j = 0; j < hidden; j++) {
         hN[(k * batch + b) * hidden + j] = h[j]!;
