@@ -17,6 +17,7 @@ export {
   save,
   load,
   loadSync,
+  readModelFile,
   build,
   registerModule,
   registeredModuleTypes,
@@ -28,6 +29,7 @@ export {
   type SavableParameter,
   type SaveOptions,
   type LoadOptions,
+  type ModelFileContents,
 } from "./model-file.js";
 export {
   importTorchLstm,

@@ -9,11 +9,13 @@
  *   "mpo-lstm.version": "1"
  *   "mpo-lstm.config":  JSON of module.config(), e.g. {"type":"LSTM","inputSize":6,"hiddenSize":5,...}
  *   "mpo-lstm.frozen":  JSON array of frozen parameter names (only when some are frozen)
+ *   "mpo-lstm.pruned":  JSON object: pruned parameter name -> number of zero weights (save's `pruned`)
  *   any user keys passed to save() (not starting with "mpo-lstm.")
  * tensors: one F32 tensor per namedParameters() entry, same dotted name, same shape
  * ```
  * MPO modules carry their factorization and bond dimensions in config() and their cores as parameters;
- * magnitude-pruned weights are stored dense with their zeros, so a mask is recovered as `w != 0`.
+ * magnitude-pruned weights are stored dense with their zeros, so a mask is recovered as `w != 0`, and
+ * the recorded zero counts let `load` notice a pruned file whose weights were altered.
  *
  * Rebuilding goes through a registry of module kinds keyed by config().type. Each kind gives `shapes`,
  * the parameter shapes a config implies, computed without allocating, and `create`. `load` compares the
@@ -36,12 +38,18 @@ const KEY_PREFIX = "mpo-lstm.";
 const CONFIG_KEY = `${KEY_PREFIX}config`;
 const VERSION_KEY = `${KEY_PREFIX}version`;
 const FROZEN_KEY = `${KEY_PREFIX}frozen`;
+const PRUNED_KEY = `${KEY_PREFIX}pruned`;
 const FLOAT_DTYPES: readonly Dtype[] = ["F32", "F16", "BF16", "F64"];
 
 /** Options for `save`. */
 export interface SaveOptions {
   /** Extra string metadata (keys must not start with "mpo-lstm."), e.g. training details. */
   metadata?: Readonly<Record<string, string>>;
+  /**
+   * Names of magnitude-pruned parameters. Their zero counts are recorded ("mpo-lstm.pruned"), and `load`
+   * checks the tensors still have exactly those zeros; the mask of a pruned weight is `w != 0`.
+   */
+  pruned?: readonly string[];
 }
 
 /** Options for `load`: the decoder's limits, plus the value checks. */
@@ -82,6 +90,15 @@ export function save(module: SavableModule, opts: SaveOptions = {}): Uint8Array 
   metadata[VERSION_KEY] = FORMAT_VERSION;
   metadata[CONFIG_KEY] = JSON.stringify(config);
   if (frozen.length > 0) metadata[FROZEN_KEY] = JSON.stringify(frozen.sort());
+  if (opts.pruned !== undefined && opts.pruned.length > 0) {
+    const zeros: Record<string, number> = {};
+    for (const name of [...opts.pruned].sort()) {
+      const t = tensors.get(name);
+      if (t === undefined) throw new MpoLstmError("value", `save: pruned parameter "${name}" is not a parameter of the module`);
+      zeros[name] = countZeros(t.data as Float32Array);
+    }
+    metadata[PRUNED_KEY] = JSON.stringify(zeros);
+  }
   return encodeSafetensors(tensors, metadata);
 }
 
@@ -102,6 +119,12 @@ function describe(config: ModuleConfig): string {
     .map(([k, v]) => `${k} ${String(v)}`)
     .slice(0, 6);
   return `${String(config.type)}${fields.length > 0 ? ` (${fields.join(", ")})` : ""}`;
+}
+
+function countZeros(data: Float32Array): number {
+  let n = 0;
+  for (let i = 0; i < data.length; i++) if (data[i] === 0) n++;
+  return n;
 }
 
 function firstNonFinite(data: Float32Array): number {
@@ -167,8 +190,26 @@ export function build(config: unknown, state: ReadonlyMap<string, NamedTensor>, 
   return module;
 }
 
-/** Rebuilds a module from bytes written by `save` (checked throughout; see the module header). */
-export function loadSync(bytes: Uint8Array | ArrayBuffer, opts: LoadOptions = {}): SavableModule {
+/** A model file's contents, checked, before any module is built. */
+export interface ModelFileContents {
+  /** The architecture (module.config() at save time). */
+  config: unknown;
+  /** Parameters by dotted name, as float32. */
+  tensors: Map<string, NamedTensor>;
+  /** Names of frozen parameters. */
+  frozen: string[];
+  /** Pruned parameters and how many of their weights are zero (the mask is `w != 0`). */
+  pruned: Map<string, number>;
+  /** All metadata, including the "mpo-lstm." keys. */
+  metadata: Record<string, string>;
+}
+
+/**
+ * Reads and checks a model file without building the module: safetensors layout, float dtypes, the
+ * version, and JSON metadata that agrees with the tensors (frozen names exist, pruned zero counts hold).
+ * The architecture itself is checked against the tensors by `build` / `loadSync`.
+ */
+export function readModelFile(bytes: Uint8Array | ArrayBuffer, opts: DecodeOptions = {}): ModelFileContents {
   const { tensors: raw, metadata } = decodeSafetensors(bytes, opts);
   // Parameters are floating point: integer tensors (and values float32 cannot hold) mean a damaged file.
   const tensors = new Map<string, NamedTensor>();
@@ -193,8 +234,29 @@ export function loadSync(bytes: Uint8Array | ArrayBuffer, opts: LoadOptions = {}
   if (frozenText !== undefined) {
     const parsed = parseJsonMeta(FROZEN_KEY, frozenText);
     if (!Array.isArray(parsed) || !parsed.every((n): n is string => typeof n === "string")) throw formatError(`metadata "${FROZEN_KEY}" must be a JSON array of parameter names`);
+    for (const name of parsed) if (!tensors.has(name)) throw formatError(`frozen parameter "${name}" is not a tensor of the file`);
     frozen = parsed;
   }
+  const pruned = new Map<string, number>();
+  const prunedText = metadata[PRUNED_KEY];
+  if (prunedText !== undefined) {
+    const parsed = parseJsonMeta(PRUNED_KEY, prunedText);
+    if (typeof parsed !== "object" || parsed === null || Array.isArray(parsed)) throw formatError(`metadata "${PRUNED_KEY}" must be a JSON object of parameter name -> zero count`);
+    for (const [name, count] of Object.entries(parsed)) {
+      const t = tensors.get(name);
+      if (t === undefined) throw formatError(`pruned parameter "${name}" is not a tensor of the file`);
+      if (typeof count !== "number" || !Number.isSafeInteger(count) || count < 0) throw formatError(`metadata "${PRUNED_KEY}" gives ${JSON.stringify(count)} for "${name}"; expected a count of zeros`);
+      const zeros = countZeros(t.data);
+      if (zeros !== count) throw formatError(`tensor "${name}" has ${zeros} zeros but the pruning metadata says ${count} of its ${t.data.length} weights were pruned`);
+      pruned.set(name, count);
+    }
+  }
+  return { config, tensors, frozen, pruned, metadata };
+}
+
+/** Rebuilds a module from bytes written by `save` (checked throughout; see the module header). */
+export function loadSync(bytes: Uint8Array | ArrayBuffer, opts: LoadOptions = {}): SavableModule {
+  const { config, tensors, frozen } = readModelFile(bytes, opts);
   return build(config, tensors, "model file", { allowNonFinite: opts.allowNonFinite ?? false, frozen });
 }
 

@@ -5,7 +5,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { MpoLstmError } from "../../src/errors.js";
 import { decodeSafetensors, encodeSafetensors, type SafetensorsInput } from "../../src/io/safetensors.js";
-import { load, loadSync, save } from "../../src/io/model-file.js";
+import { load, loadSync, readModelFile, save } from "../../src/io/model-file.js";
 import { loadFile, saveFile, writeFileAtomic } from "../../src/io/node.js";
 import { builds, FakeModule, fakeStackShapes } from "./fake-module.js";
 import { uniform } from "../util/random.js";
@@ -77,6 +77,22 @@ test("metadata that disagrees with the tensors is rejected before anything is bu
   formatError(() => loadSync(handmade(good, goodConfig, { "mpo-lstm.frozen": '["nope"]' })), /frozen parameter "nope"/);
   formatError(() => loadSync(encodeSafetensors(new Map())), /not an mpo-lstm model file/);
   assert.is(builds.count, before, "nothing may be built from a rejected file");
+});
+
+test("pruned parameters: zero counts are recorded, checked on load, and the mask is w != 0", () => {
+  const m = fakeStack(3, 2, 1, 4);
+  const w = m.params[0]![1].data();
+  for (let i = 0; i < w.length; i += 3) w[i] = 0;
+  const zeros = w.filter((v) => v === 0).length;
+  const bytes = save(m, { pruned: ["layers.0.weightIh"] });
+  const info = readModelFile(bytes);
+  assert.equal([...info.pruned], [["layers.0.weightIh", zeros]]);
+  assert.equal((loadSync(bytes) as FakeModule).params[0]![1].data(), w);
+  // Flip one pruned weight in the file (the first zero of layers.0.weightIh) to 1.0.
+  const raw = decodeSafetensors(bytes).tensors.get("layers.0.weightIh")!.data;
+  new DataView(raw.buffer, raw.byteOffset).setFloat32(0, 1, true);
+  formatError(() => loadSync(bytes), new RegExp(`tensor "layers\\.0\\.weightIh" has ${zeros - 1} zeros but the pruning metadata says ${zeros} of its 24 weights were pruned`));
+  assert.throws(() => save(m, { pruned: ["nope"] }), /pruned parameter "nope" is not a parameter/);
 });
 
 test("non-finite parameters are rejected unless allowed", () => {

@@ -220,7 +220,9 @@ test("fuzz: 1500 mutated model files either load or throw MpoLstmError(format), 
   const config = { type: "FakeStack", inputs: 3, hidden: 2, layers: 2 };
   const m = new FakeModule(config, fakeStackShapes(config));
   m.params.forEach(([, p], i) => p.data().set(uniform(p.data().length, i)));
-  const base = save(m);
+  m.params[0]![1].data().fill(0, 0, 10); // pruned weights
+  m.params[1]![1].frozen = true;
+  const base = save(m, { pruned: ["layers.0.weightIh"] });
   const r = rng(7);
   let loaded = 0;
   let worstMs = 0;
