@@ -127,6 +127,9 @@ export function decodeSafetensors(bytes: Uint8Array | ArrayBuffer, opts: DecodeO
   const maxHeader = opts.maxHeaderBytes ?? DEFAULT_MAX_HEADER_BYTES;
   const maxName = opts.maxNameLength ?? DEFAULT_MAX_NAME_LENGTH;
   const maxRank = opts.maxRank ?? DEFAULT_MAX_RANK;
+  for (const [key, v] of [["maxHeaderBytes", maxHeader], ["maxNameLength", maxName], ["maxRank", maxRank]] as const) {
+    if (!Number.isSafeInteger(v) || v < 0) throw new MpoLstmError("value", `decodeSafetensors: option ${key} must be a non-negative integer, got ${v}`);
+  }
 
   if (buf.length < 8) throw formatError(`the file is ${buf.length} bytes long, shorter than the 8-byte header length; it is truncated or not safetensors`);
   const view = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
