@@ -28,9 +28,10 @@ import { scanJson } from "./json-scan.js";
 import { toFloat32, type Dtype } from "./dtype.js";
 import { decodeSafetensors, encodeSafetensors, type DecodeOptions, type SafetensorsInput } from "./safetensors.js";
 import { type NamedTensor } from "./state-dict.js";
-import { kindOf, type ModuleConfig, type ModuleKind, type SavableModule } from "./registry.js";
+import { ensureBuiltinModules } from "./builtins.js";
+import { asConfig, defaultModuleFactory, kindOf, UnknownShapesError, type ModuleConfig, type ModuleKind, type SavableModule } from "./registry.js";
 
-export { registerModule, registeredModuleTypes, type ModuleConfig, type ModuleKind, type SavableModule, type SavableParameter } from "./registry.js";
+export { registerModuleShapes, registeredModuleTypes, type ModuleConfig, type ModuleKind, type SavableModule, type SavableParameter } from "./registry.js";
 
 export const FORMAT_NAME = "mpo-lstm";
 export const FORMAT_VERSION = "1";
@@ -132,55 +133,93 @@ function firstNonFinite(data: Float32Array): number {
   return -1;
 }
 
+function sameShape(a: readonly number[], b: readonly number[]): boolean {
+  return a.length === b.length && a.every((d, k) => d === b[k]);
+}
+
 /**
  * Builds a module of `config` holding the values of `state`, after checking that `state` has exactly the
  * parameters `config` implies (names and shapes). `what` names the source in errors. Used by `load` and
  * by the PyTorch importers. Throws "format" for any disagreement.
+ *
+ * With registered shapes (every built-in type) the check runs before anything is built. For a type with
+ * none, the module is built first and compared after (and disposed on mismatch): register shapes for
+ * new module families (registerModuleShapes) so their files get the stronger check.
  */
 export function build(config: unknown, state: ReadonlyMap<string, NamedTensor>, what: string, opts: { allowNonFinite?: boolean; frozen?: readonly string[] } = {}): SavableModule {
   const fail = (message: string) => new MpoLstmError("format", `${what}: ${message}`);
-  let kind: ModuleKind;
+  ensureBuiltinModules();
+  let cfg: ModuleConfig & { type: string };
+  let kind: ModuleKind | undefined;
   try {
-    kind = kindOf(config);
+    cfg = asConfig(config);
+    kind = kindOf(cfg);
   } catch (e) {
     if (e instanceof MpoLstmError) throw fail(e.message);
     throw e;
   }
-  const cfg = config as ModuleConfig;
+  const checkTensor = (name: string, shape: readonly number[]): void => {
+    const t = state.get(name);
+    if (t === undefined) throw fail(`the architecture ${describe(cfg)} has parameter "${name}" ${shapeText(shape)}, which the file lacks`);
+    if (!sameShape(t.shape, shape)) throw fail(`tensor "${name}" has shape ${shapeText(t.shape)} but the architecture ${describe(cfg)} says ${shapeText(shape)}`);
+    if (opts.allowNonFinite !== true) {
+      const bad = firstNonFinite(t.data);
+      if (bad >= 0) throw fail(`tensor "${name}" holds ${t.data[bad]} at element ${bad}; pass allowNonFinite to load it anyway`);
+    }
+  };
+  const checkCovered = (expected: ReadonlyMap<string, unknown>): void => {
+    for (const name of state.keys()) {
+      if (!expected.has(name)) throw fail(`tensor "${name}" is not a parameter of the architecture ${describe(cfg)}`);
+    }
+    for (const name of opts.frozen ?? []) {
+      if (!expected.has(name)) throw fail(`frozen parameter "${name}" is not a parameter of the architecture`);
+    }
+  };
+
   // The tensors must be exactly what the architecture implies: this is where a file whose metadata and
   // tensors disagree is caught, before anything is allocated from the metadata. `shapes` is consumed
-  // lazily and each name is checked as it comes, so a generator over a config claiming 2^53 layers stops
+  // lazily and each name is checked as it comes, so a generator over a config claiming 2^52 layers stops
   // at the first parameter the file lacks.
-  const expected = new Map<string, readonly number[]>();
-  try {
-    for (const [name, shape] of kind.shapes(cfg)) {
-      const t = state.get(name);
-      if (t === undefined) throw fail(`the architecture ${describe(cfg)} has parameter "${name}" ${shapeText(shape)}, which the file lacks`);
-      if (expected.has(name)) throw fail(`the architecture ${describe(cfg)} names parameter "${name}" twice`);
-      if (t.shape.length !== shape.length || t.shape.some((d, k) => d !== shape[k])) {
-        throw fail(`tensor "${name}" has shape ${shapeText(t.shape)} but the architecture ${describe(cfg)} says ${shapeText(shape)}`);
+  let expected: Map<string, readonly number[]> | null = null;
+  if (kind !== undefined) {
+    expected = new Map();
+    try {
+      for (const [name, shape] of kind.shapes(cfg)) {
+        if (expected.has(name)) throw fail(`the architecture ${describe(cfg)} names parameter "${name}" twice`);
+        checkTensor(name, shape);
+        expected.set(name, shape);
       }
-      if (opts.allowNonFinite !== true) {
-        const bad = firstNonFinite(t.data);
-        if (bad >= 0) throw fail(`tensor "${name}" holds ${t.data[bad]} at element ${bad}; pass allowNonFinite to load it anyway`);
-      }
-      expected.set(name, shape);
+      checkCovered(expected);
+    } catch (e) {
+      if (e instanceof UnknownShapesError) expected = null; // a child type without shapes: check after building
+      else if (e instanceof MpoLstmError && e.code !== "format") throw fail(`the architecture ${describe(cfg)} is invalid: ${e.message}`);
+      else throw e;
     }
-  } catch (e) {
-    if (e instanceof MpoLstmError && e.code !== "format") throw fail(`the architecture ${describe(cfg)} is invalid: ${e.message}`);
-    throw e;
-  }
-  for (const name of state.keys()) {
-    if (!expected.has(name)) throw fail(`tensor "${name}" is not a parameter of the architecture ${describe(cfg)}`);
-  }
-  for (const name of opts.frozen ?? []) {
-    if (!expected.has(name)) throw fail(`frozen parameter "${name}" is not a parameter of the architecture`);
   }
 
-  const module = kind.create(cfg);
+  let module: SavableModule;
+  try {
+    const create = kind?.create ?? defaultModuleFactory();
+    if (create === null) throw new MpoLstmError("value", `no way to build module type "${cfg.type}": register a create() with registerModuleShapes`);
+    module = create(cfg);
+  } catch (e) {
+    if (e instanceof MpoLstmError) throw fail(`cannot build the architecture ${describe(cfg)}: ${e.message}`);
+    throw e;
+  }
   const params = module.namedParameters();
-  if (params.length !== expected.size || params.some(([name, p]) => !expected.has(name) || shapeText(p.shape) !== shapeText(expected.get(name)!))) {
-    throw new MpoLstmError("state", `${what}: the registered kind "${cfg.type}" is inconsistent: create() made parameters ${params.map(([n, p]) => `${n} ${shapeText(p.shape)}`).join(", ")} but shapes() promised ${[...expected].map(([n, s]) => `${n} ${shapeText(s)}`).join(", ")}`);
+  if (expected !== null) {
+    if (params.length !== expected.size || params.some(([name, p]) => !sameShape(p.shape, expected!.get(name) ?? []))) {
+      module.dispose?.();
+      throw new MpoLstmError("state", `${what}: the shapes registered for "${cfg.type}" disagree with the module built: it has ${params.map(([n, p]) => `${n} ${shapeText(p.shape)}`).join(", ")}; shapes() promised ${[...expected].map(([n, s]) => `${n} ${shapeText(s)}`).join(", ")}`);
+    }
+  } else {
+    try {
+      for (const [name, p] of params) checkTensor(name, p.shape);
+      checkCovered(new Map(params));
+    } catch (e) {
+      module.dispose?.();
+      throw e;
+    }
   }
   const frozen = new Set(opts.frozen ?? []);
   for (const [name, p] of params) {

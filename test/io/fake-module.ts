@@ -4,7 +4,7 @@
  * a bad file is rejected before anything is built.
  */
 import { MpoLstmError } from "../../src/errors.js";
-import { registerModule, type ModuleConfig, type SavableModule, type SavableParameter } from "../../src/io/model-file.js";
+import { registerModuleShapes, type ModuleConfig, type SavableModule, type SavableParameter } from "../../src/io/model-file.js";
 
 export class FakeParameter implements SavableParameter {
   frozen = false;
@@ -55,7 +55,7 @@ export class FakeModule implements SavableModule {
 
 export const builds = { count: 0 };
 
-registerModule("FakeStack", {
+registerModuleShapes("FakeStack", {
   shapes: fakeStackShapeIter,
   create(config) {
     builds.count++;

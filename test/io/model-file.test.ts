@@ -67,7 +67,7 @@ test("metadata that disagrees with the tensors is rejected before anything is bu
   formatError(() => loadSync(handmade(good, { type: "FakeStack", inputs: 6, hidden: 5, layers: 2 ** 52 })), /"layers\.2\.weightIh" \[20, 5\], which the file lacks/);
   formatError(() => loadSync(handmade(good, { type: "FakeStack", inputs: 6, hidden: 5, layers: 1 })), /tensor "layers\.1\.\w+" is not a parameter/);
   formatError(() => loadSync(handmade(good, { type: "FakeStack", inputs: 6, hidden: -5, layers: 2 })), /architecture FakeStack .* is invalid: hidden must be a positive integer/);
-  formatError(() => loadSync(handmade(good, { type: "Transformer" })), /unknown module type "Transformer"; known types: .*FakeStack/);
+  formatError(() => loadSync(handmade(good, { type: "Transformer" })), /module type "Transformer"/);
   formatError(() => loadSync(handmade(good, [1, 2])), /must be a JSON object/);
   formatError(() => loadSync(handmade(good, { hidden: 5 })), /no string "type"/);
   const goodConfig = { type: "FakeStack", inputs: 6, hidden: 5, layers: 2 };
