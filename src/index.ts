@@ -30,3 +30,5 @@ export { MPO, fromDense, truncate, factorize, bondForRatio, chooseForwardPath } 
 // A namespace (mpo.prune.magnitudeMask, ...) so that generic names cannot clash with other families.
 export * as prune from "./prune/index.js";
 export { MagnitudePruner, GradualPruner, CubicSparsitySchedule } from "./prune/index.js";
+// --- io: model files (safetensors) and PyTorch interop (branch io) ---
+export * from "./io/index.js";

@@ -1,0 +1,324 @@
+/**
+ * Model files: a module's parameters as a safetensors file, with its architecture in the metadata, so
+ * any safetensors reader (Python's `safetensors`, candle, transformers.js) can read the tensors, and
+ * `load` can rebuild the module.
+ *
+ * ```
+ * __metadata__ (string -> string, per the spec; structures are JSON strings):
+ *   "format":           "mpo-lstm"
+ *   "mpo-lstm.version": "1"
+ *   "mpo-lstm.config":  JSON of module.config(), e.g. {"type":"LSTM","inputSize":6,"hiddenSize":5,...}
+ *   "mpo-lstm.frozen":  JSON array of frozen parameter names (only when some are frozen)
+ *   "mpo-lstm.pruned":  JSON object: pruned parameter name -> number of zero weights (save's `pruned`)
+ *   any user keys passed to save() (not starting with "mpo-lstm.")
+ * tensors: one F32 tensor per namedParameters() entry, same dotted name, same shape
+ * ```
+ * MPO modules carry their factorization and bond dimensions in config() and their cores as parameters;
+ * magnitude-pruned weights are stored dense with their zeros, so a mask is recovered as `w != 0`, and
+ * the recorded zero counts let `load` notice a pruned file whose weights were altered.
+ *
+ * Rebuilding goes through a registry of module kinds keyed by config().type. Each kind gives `shapes`,
+ * the parameter shapes a config implies, computed without allocating, and `create`. `load` compares the
+ * file's tensors (names, shapes) with `shapes(config)` before it builds anything, so a file whose metadata
+ * says "hidden 4096" next to small tensors is rejected, never allocated; then it builds the module and
+ * copies the values in. Every defect of the file is `MpoLstmError("format")` naming the tensor.
+ */
+import { MpoLstmError } from "../errors.js";
+import { scanJson } from "./json-scan.js";
+import { toFloat32, type Dtype } from "./dtype.js";
+import { decodeSafetensors, encodeSafetensors, type DecodeOptions, type SafetensorsInput } from "./safetensors.js";
+import { type NamedTensor } from "./state-dict.js";
+import { ensureBuiltinModules } from "./builtins.js";
+import { asConfig, defaultModuleFactory, kindOf, UnknownShapesError, type ModuleConfig, type ModuleKind, type SavableModule } from "./registry.js";
+
+export { registerModuleShapes, registeredModuleTypes, type ModuleConfig, type ModuleKind, type SavableModule, type SavableParameter } from "./registry.js";
+
+export const FORMAT_NAME = "mpo-lstm";
+export const FORMAT_VERSION = "1";
+const KEY_PREFIX = "mpo-lstm.";
+const CONFIG_KEY = `${KEY_PREFIX}config`;
+const VERSION_KEY = `${KEY_PREFIX}version`;
+const FROZEN_KEY = `${KEY_PREFIX}frozen`;
+const PRUNED_KEY = `${KEY_PREFIX}pruned`;
+const FLOAT_DTYPES: readonly Dtype[] = ["F32", "F16", "BF16", "F64"];
+
+/** Options for `save`. */
+export interface SaveOptions {
+  /** Extra string metadata (keys must not start with "mpo-lstm."), e.g. training details. */
+  metadata?: Readonly<Record<string, string>>;
+  /**
+   * Names of magnitude-pruned parameters. Their zero counts are recorded ("mpo-lstm.pruned"), and `load`
+   * checks the tensors still have exactly those zeros; the mask of a pruned weight is `w != 0`.
+   */
+  pruned?: readonly string[];
+}
+
+/** Options for `load`: the decoder's limits, plus the value checks. */
+export interface LoadOptions extends DecodeOptions {
+  /** Accept NaN and infinite parameter values (default false: they mean a diverged or corrupt model). */
+  allowNonFinite?: boolean;
+  /** Largest file accepted from a Response, in bytes (default 4 GiB, the wasm32 memory limit). */
+  maxFileBytes?: number;
+}
+
+function formatError(message: string): MpoLstmError {
+  return new MpoLstmError("format", `model file: ${message}`);
+}
+
+function shapeText(shape: readonly number[]): string {
+  return `[${shape.join(", ")}]`;
+}
+
+/**
+ * The module as safetensors bytes: its parameters as F32 tensors, its config() and frozen names in the
+ * metadata. Encoding is canonical, so saving a loaded model reproduces the file byte for byte.
+ */
+export function save(module: SavableModule, opts: SaveOptions = {}): Uint8Array {
+  const config = module.config();
+  if (typeof config.type !== "string") throw new MpoLstmError("value", `save: module.config() must hold a string "type", got ${JSON.stringify(config.type)}`);
+  const tensors = new Map<string, SafetensorsInput>();
+  const frozen: string[] = [];
+  for (const [name, p] of module.namedParameters()) {
+    tensors.set(name, { dtype: "F32", shape: p.shape, data: p.data() }); // a view: encoding allocates no Wasm memory
+    if (p.frozen === true) frozen.push(name);
+  }
+  const metadata: Record<string, string> = {};
+  for (const [key, value] of Object.entries(opts.metadata ?? {})) {
+    if (key.startsWith(KEY_PREFIX) || key === "format") throw new MpoLstmError("value", `save: metadata key "${key}" is reserved; use another name`);
+    metadata[key] = value;
+  }
+  metadata.format = FORMAT_NAME;
+  metadata[VERSION_KEY] = FORMAT_VERSION;
+  metadata[CONFIG_KEY] = JSON.stringify(config);
+  if (frozen.length > 0) metadata[FROZEN_KEY] = JSON.stringify(frozen.sort());
+  if (opts.pruned !== undefined && opts.pruned.length > 0) {
+    const zeros: Record<string, number> = {};
+    for (const name of [...opts.pruned].sort()) {
+      const t = tensors.get(name);
+      if (t === undefined) throw new MpoLstmError("value", `save: pruned parameter "${name}" is not a parameter of the module`);
+      zeros[name] = countZeros(t.data as Float32Array);
+    }
+    metadata[PRUNED_KEY] = JSON.stringify(zeros);
+  }
+  return encodeSafetensors(tensors, metadata);
+}
+
+/** Parses a JSON metadata value, rejecting duplicates and absurd nesting like the header itself. */
+function parseJsonMeta(key: string, text: string): unknown {
+  scanJson(text, { maxDepth: 32, maxArrayLength: 1_000_000 }, `model file: metadata "${key}"`);
+  try {
+    return JSON.parse(text);
+  } catch (e) {
+    throw formatError(`metadata "${key}" is not valid JSON (${e instanceof Error ? e.message : String(e)})`);
+  }
+}
+
+/** Describes a config briefly for messages: its type and numeric fields. */
+function describe(config: ModuleConfig): string {
+  const fields = Object.entries(config)
+    .filter(([k, v]) => k !== "type" && (typeof v === "number" || typeof v === "boolean"))
+    .map(([k, v]) => `${k} ${String(v)}`)
+    .slice(0, 6);
+  return `${String(config.type)}${fields.length > 0 ? ` (${fields.join(", ")})` : ""}`;
+}
+
+function countZeros(data: Float32Array): number {
+  let n = 0;
+  for (let i = 0; i < data.length; i++) if (data[i] === 0) n++;
+  return n;
+}
+
+function firstNonFinite(data: Float32Array): number {
+  for (let i = 0; i < data.length; i++) if (!Number.isFinite(data[i]!)) return i;
+  return -1;
+}
+
+function sameShape(a: readonly number[], b: readonly number[]): boolean {
+  return a.length === b.length && a.every((d, k) => d === b[k]);
+}
+
+/**
+ * Builds a module of `config` holding the values of `state`, after checking that `state` has exactly the
+ * parameters `config` implies (names and shapes). `what` names the source in errors. Used by `load` and
+ * by the PyTorch importers. Throws "format" for any disagreement.
+ *
+ * With registered shapes (every built-in type) the check runs before anything is built. For a type with
+ * none, the module is built first and compared after (and disposed on mismatch): register shapes for
+ * new module families (registerModuleShapes) so their files get the stronger check.
+ */
+export function build(config: unknown, state: ReadonlyMap<string, NamedTensor>, what: string, opts: { allowNonFinite?: boolean; frozen?: readonly string[] } = {}): SavableModule {
+  const fail = (message: string) => new MpoLstmError("format", `${what}: ${message}`);
+  ensureBuiltinModules();
+  let cfg: ModuleConfig & { type: string };
+  let kind: ModuleKind | undefined;
+  try {
+    cfg = asConfig(config);
+    kind = kindOf(cfg);
+  } catch (e) {
+    if (e instanceof MpoLstmError) throw fail(e.message);
+    throw e;
+  }
+  const checkTensor = (name: string, shape: readonly number[]): void => {
+    const t = state.get(name);
+    if (t === undefined) throw fail(`the architecture ${describe(cfg)} has parameter "${name}" ${shapeText(shape)}, which the file lacks`);
+    if (!sameShape(t.shape, shape)) throw fail(`tensor "${name}" has shape ${shapeText(t.shape)} but the architecture ${describe(cfg)} says ${shapeText(shape)}`);
+    if (opts.allowNonFinite !== true) {
+      const bad = firstNonFinite(t.data);
+      if (bad >= 0) throw fail(`tensor "${name}" holds ${t.data[bad]} at element ${bad}; pass allowNonFinite to load it anyway`);
+    }
+  };
+  const checkCovered = (expected: ReadonlyMap<string, unknown>): void => {
+    for (const name of state.keys()) {
+      if (!expected.has(name)) throw fail(`tensor "${name}" is not a parameter of the architecture ${describe(cfg)}`);
+    }
+    for (const name of opts.frozen ?? []) {
+      if (!expected.has(name)) throw fail(`frozen parameter "${name}" is not a parameter of the architecture`);
+    }
+  };
+
+  // The tensors must be exactly what the architecture implies: this is where a file whose metadata and
+  // tensors disagree is caught, before anything is allocated from the metadata. `shapes` is consumed
+  // lazily and each name is checked as it comes, so a generator over a config claiming 2^52 layers stops
+  // at the first parameter the file lacks.
+  let expected: Map<string, readonly number[]> | null = null;
+  if (kind !== undefined) {
+    expected = new Map();
+    try {
+      for (const [name, shape] of kind.shapes(cfg)) {
+        if (expected.has(name)) throw fail(`the architecture ${describe(cfg)} names parameter "${name}" twice`);
+        checkTensor(name, shape);
+        expected.set(name, shape);
+      }
+      checkCovered(expected);
+    } catch (e) {
+      if (e instanceof UnknownShapesError) expected = null; // a child type without shapes: check after building
+      else if (e instanceof MpoLstmError && e.code !== "format") throw fail(`the architecture ${describe(cfg)} is invalid: ${e.message}`);
+      else throw e;
+    }
+  }
+
+  let module: SavableModule;
+  try {
+    const create = kind?.create ?? defaultModuleFactory();
+    if (create === null) throw new MpoLstmError("value", `no way to build module type "${cfg.type}": register a create() with registerModuleShapes`);
+    module = create(cfg);
+  } catch (e) {
+    if (e instanceof MpoLstmError) throw fail(`cannot build the architecture ${describe(cfg)}: ${e.message}`);
+    throw e;
+  }
+  const params = module.namedParameters();
+  if (expected !== null) {
+    if (params.length !== expected.size || params.some(([name, p]) => !sameShape(p.shape, expected!.get(name) ?? []))) {
+      module.dispose?.();
+      throw new MpoLstmError("state", `${what}: the shapes registered for "${cfg.type}" disagree with the module built: it has ${params.map(([n, p]) => `${n} ${shapeText(p.shape)}`).join(", ")}; shapes() promised ${[...expected].map(([n, s]) => `${n} ${shapeText(s)}`).join(", ")}`);
+    }
+  } else {
+    try {
+      for (const [name, p] of params) checkTensor(name, p.shape);
+      checkCovered(new Map(params));
+    } catch (e) {
+      module.dispose?.();
+      throw e;
+    }
+  }
+  const frozen = new Set(opts.frozen ?? []);
+  for (const [name, p] of params) {
+    p.data().set(state.get(name)!.data);
+    if (frozen.has(name)) p.frozen = true;
+  }
+  return module;
+}
+
+/** A model file's contents, checked, before any module is built. */
+export interface ModelFileContents {
+  /** The architecture (module.config() at save time). */
+  config: unknown;
+  /** Parameters by dotted name, as float32. */
+  tensors: Map<string, NamedTensor>;
+  /** Names of frozen parameters. */
+  frozen: string[];
+  /** Pruned parameters and how many of their weights are zero (the mask is `w != 0`). */
+  pruned: Map<string, number>;
+  /** All metadata, including the "mpo-lstm." keys. */
+  metadata: Record<string, string>;
+}
+
+/**
+ * Reads and checks a model file without building the module: safetensors layout, float dtypes, the
+ * version, and JSON metadata that agrees with the tensors (frozen names exist, pruned zero counts hold).
+ * The architecture itself is checked against the tensors by `build` / `loadSync`.
+ */
+export function readModelFile(bytes: Uint8Array | ArrayBuffer, opts: DecodeOptions = {}): ModelFileContents {
+  const { tensors: raw, metadata } = decodeSafetensors(bytes, opts);
+  // Parameters are floating point: integer tensors (and values float32 cannot hold) mean a damaged file.
+  const tensors = new Map<string, NamedTensor>();
+  for (const [name, t] of raw) {
+    if (!FLOAT_DTYPES.includes(t.dtype)) throw formatError(`tensor "${name}" is ${t.dtype}; model parameters are ${FLOAT_DTYPES.join(", ")}`);
+    try {
+      tensors.set(name, { shape: t.shape, data: toFloat32(t.dtype, t.data, name) });
+    } catch (e) {
+      if (e instanceof MpoLstmError) throw formatError(e.message);
+      throw e;
+    }
+  }
+  const configText = metadata[CONFIG_KEY];
+  if (configText === undefined) {
+    throw formatError(`no "${CONFIG_KEY}" metadata, so this is not an mpo-lstm model file (for PyTorch weights use importTorchLstm / importTorchLinear / importTorchEmbedding)`);
+  }
+  const version = metadata[VERSION_KEY];
+  if (version !== FORMAT_VERSION) throw formatError(`format version ${JSON.stringify(version)} is not supported by this package (it reads version ${FORMAT_VERSION})`);
+  const config = parseJsonMeta(CONFIG_KEY, configText);
+  let frozen: string[] = [];
+  const frozenText = metadata[FROZEN_KEY];
+  if (frozenText !== undefined) {
+    const parsed = parseJsonMeta(FROZEN_KEY, frozenText);
+    if (!Array.isArray(parsed) || !parsed.every((n): n is string => typeof n === "string")) throw formatError(`metadata "${FROZEN_KEY}" must be a JSON array of parameter names`);
+    for (const name of parsed) if (!tensors.has(name)) throw formatError(`frozen parameter "${name}" is not a tensor of the file`);
+    frozen = parsed;
+  }
+  const pruned = new Map<string, number>();
+  const prunedText = metadata[PRUNED_KEY];
+  if (prunedText !== undefined) {
+    const parsed = parseJsonMeta(PRUNED_KEY, prunedText);
+    if (typeof parsed !== "object" || parsed === null || Array.isArray(parsed)) throw formatError(`metadata "${PRUNED_KEY}" must be a JSON object of parameter name -> zero count`);
+    for (const [name, count] of Object.entries(parsed)) {
+      const t = tensors.get(name);
+      if (t === undefined) throw formatError(`pruned parameter "${name}" is not a tensor of the file`);
+      if (typeof count !== "number" || !Number.isSafeInteger(count) || count < 0) throw formatError(`metadata "${PRUNED_KEY}" gives ${JSON.stringify(count)} for "${name}"; expected a count of zeros`);
+      const zeros = countZeros(t.data);
+      if (zeros !== count) throw formatError(`tensor "${name}" has ${zeros} zeros but the pruning metadata says ${count} of its ${t.data.length} weights were pruned`);
+      pruned.set(name, count);
+    }
+  }
+  return { config, tensors, frozen, pruned, metadata };
+}
+
+/** Rebuilds a module from bytes written by `save` (checked throughout; see the module header). */
+export function loadSync(bytes: Uint8Array | ArrayBuffer, opts: LoadOptions = {}): SavableModule {
+  const { config, tensors, frozen } = readModelFile(bytes, opts);
+  return build(config, tensors, "model file", { allowNonFinite: opts.allowNonFinite ?? false, frozen });
+}
+
+function isResponse(v: unknown): v is Response {
+  return typeof v === "object" && v !== null && typeof (v as Response).arrayBuffer === "function" && typeof (v as Response).ok === "boolean";
+}
+
+/**
+ * Rebuilds a module from a model file given as bytes, or as a fetch Response (or a promise of one), e.g.
+ * `await load(fetch("model.safetensors"))` in a browser. For paths in Node use `loadFile` from
+ * "mpo-lstm/node". The Content-Length, when present, is checked against `maxFileBytes` before reading.
+ */
+export async function load(source: Uint8Array | ArrayBuffer | Response | Promise<Response>, opts: LoadOptions = {}): Promise<SavableModule> {
+  const resolved = await source;
+  if (resolved instanceof Uint8Array || resolved instanceof ArrayBuffer) return loadSync(resolved, opts);
+  if (!isResponse(resolved)) throw new MpoLstmError("value", `load: expected a Uint8Array, ArrayBuffer or Response, got ${Object.prototype.toString.call(resolved)}`);
+  if (!resolved.ok) throw new MpoLstmError("format", `load: the response for ${resolved.url || "the model"} has status ${resolved.status}, not a model file`);
+  const limit = opts.maxFileBytes ?? 2 ** 32;
+  const declared = Number(resolved.headers.get("content-length") ?? NaN);
+  if (Number.isFinite(declared) && declared > limit) {
+    throw new MpoLstmError("format", `load: the response declares ${declared} bytes, more than maxFileBytes ${limit}`);
+  }
+  const bytes = new Uint8Array(await resolved.arrayBuffer());
+  if (bytes.length > limit) throw new MpoLstmError("format", `load: the response holds ${bytes.length} bytes, more than maxFileBytes ${limit}`);
+  return loadSync(bytes, opts);
+}

@@ -1,0 +1,107 @@
+/**
+ * Parameter shapes by module type, for checking a model file before anything is built.
+ *
+ * Modules are rebuilt from config() by nn's `moduleFromConfig` (nn/config.ts, where module families
+ * register their factories). What that cannot do is say, before allocating, which parameters a config
+ * implies: a file whose metadata says "hidden 4096" next to small tensors would allocate first and be
+ * rejected after. So model files keep a second, small table here: for each type, `shapes(config)`, the
+ * parameters as (dotted name, shape) computed without allocating; optionally `create(config)` to build
+ * without nn's factories (tests, applications). Types without shapes still load, with the comparison
+ * made after construction (see `build` in model-file.ts); module families should register shapes.
+ * Composite kinds (Sequential, user models) call `shapesOf` on their children's configs.
+ */
+import { MpoLstmError } from "../errors.js";
+
+/** What saving needs of a parameter (nn/parameter.ts's Parameter has it). */
+export interface SavableParameter {
+  readonly shape: readonly number[];
+  data(): Float32Array;
+  frozen?: boolean;
+}
+
+/** What saving and loading need of a module (nn/module.ts's Module has it). */
+export interface SavableModule {
+  namedParameters(prefix?: string): [string, SavableParameter][];
+  config(): Record<string, unknown>;
+  dispose?(): void;
+}
+
+/** A JSON architecture object, as config() returns it; `type` selects the kind. */
+export type ModuleConfig = Readonly<Record<string, unknown>>;
+
+/** How model files check (and optionally build) one module type. */
+export interface ModuleKind {
+  /**
+   * Every parameter a module of `config` has: dotted name (as namedParameters() gives it) and shape.
+   * It runs on untrusted configs before any check passed, so it must not allocate tensors, and it should
+   * be a generator (`function*`): `load` checks each yielded name against the file and stops at the
+   * first mismatch, so a config claiming absurd sizes costs nothing. Throws MpoLstmError("value") for a
+   * malformed config.
+   */
+  shapes(config: ModuleConfig): Iterable<readonly [string, readonly number[]]>;
+  /** Builds a module of `config` (default: nn's moduleFromConfig); values are overwritten right after. */
+  create?(config: ModuleConfig): SavableModule;
+}
+
+/** Thrown by `shapesOf` for a type with no registered shapes: `build` then checks after construction. */
+export class UnknownShapesError extends MpoLstmError {
+  constructor(readonly type: string) {
+    super("unsupported", `no parameter shapes are registered for module type "${type}"; register them with registerModuleShapes so files are checked before anything is built`);
+  }
+}
+
+const registry = new Map<string, ModuleKind>();
+// nn's moduleFromConfig once the nn modules are in this tree (it lives on the autodiff branch).
+let fallbackFactory: ((config: ModuleConfig) => SavableModule) | null = null;
+
+/** Sets how to build types whose kind has no `create` (nn's moduleFromConfig). */
+export function setDefaultModuleFactory(factory: (config: ModuleConfig) => SavableModule): void {
+  fallbackFactory = factory;
+}
+
+/** The builder for kinds without `create`, or null when none is set. */
+export function defaultModuleFactory(): ((config: ModuleConfig) => SavableModule) | null {
+  return fallbackFactory;
+}
+const builtins = new Map<string, ModuleKind>();
+
+/**
+ * Registers the parameter shapes (and optionally a builder) of modules whose config().type is `type`;
+ * takes precedence over the built-in table and over earlier registrations.
+ */
+export function registerModuleShapes(type: string, kind: ModuleKind): void {
+  registry.set(type, kind);
+}
+
+/** Adds the package's own kinds (builtins.ts; not for applications). */
+export function defineBuiltinModules(kinds: Readonly<Record<string, ModuleKind>>): void {
+  for (const [type, kind] of Object.entries(kinds)) builtins.set(type, kind);
+}
+
+/** The types whose shapes are known (built-ins appear once `build`/`load` has run). */
+export function registeredModuleTypes(): string[] {
+  return [...new Set([...registry.keys(), ...builtins.keys()])].sort();
+}
+
+/** `config` checked to be an object with a string type. */
+export function asConfig(config: unknown): ModuleConfig & { type: string } {
+  if (typeof config !== "object" || config === null || Array.isArray(config)) {
+    throw new MpoLstmError("value", `the architecture (config) must be a JSON object, got ${Array.isArray(config) ? "an array" : config === null ? "null" : typeof config}`);
+  }
+  const type = (config as ModuleConfig).type;
+  if (typeof type !== "string") throw new MpoLstmError("value", `the architecture has no string "type" (got ${JSON.stringify(type)})`);
+  return config as ModuleConfig & { type: string };
+}
+
+/** The kind registered for `config`'s type, or undefined. */
+export function kindOf(config: unknown): ModuleKind | undefined {
+  const { type } = asConfig(config);
+  return registry.get(type) ?? builtins.get(type);
+}
+
+/** The parameter shapes `config` implies (for composite kinds' `shapes`); UnknownShapesError if unknown. */
+export function shapesOf(config: unknown): Iterable<readonly [string, readonly number[]]> {
+  const kind = kindOf(config);
+  if (kind === undefined) throw new UnknownShapesError((config as { type: string }).type);
+  return kind.shapes(config as ModuleConfig);
+}

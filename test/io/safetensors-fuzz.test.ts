@@ -1,0 +1,274 @@
+/**
+ * Seeded fuzzing of the safetensors reader: thousands of mutations of valid files (truncations, bit flips,
+ * structured header edits, forged lengths, garbage). Every case must either load (and then describe only
+ * bytes inside the file, with sizes that agree) or throw MpoLstmError: no RangeError, TypeError or hang
+ * escapes. Each case is timed; the slowest must stay far below what a hang or an unbounded allocation costs.
+ */
+import { test } from "uvu";
+import * as assert from "uvu/assert";
+import { MpoLstmError } from "../../src/errors.js";
+import { DTYPE_BYTES, toFloat32, type Dtype } from "../../src/io/dtype.js";
+import { decodeSafetensors, encodeSafetensors, type SafetensorsInput } from "../../src/io/safetensors.js";
+import { loadSync, save } from "../../src/io/model-file.js";
+import { rng, uniform } from "../util/random.js";
+import { FakeModule, fakeStackShapes } from "./fake-module.js";
+
+const CASES = 4000;
+const MAX_CASE_MS = 50;
+const MAX_TOTAL_MS = 3000;
+
+function baseFiles(): Uint8Array[] {
+  const dense = new Map<string, SafetensorsInput>([
+    ["lstm.layers.0.weightIh", { dtype: "F32", shape: [12, 5], data: uniform(60, 1) }],
+    ["lstm.layers.0.weightHh", { dtype: "F32", shape: [12, 3], data: uniform(36, 2) }],
+    ["lstm.layers.0.biasIh", { dtype: "F32", shape: [12], data: uniform(12, 3) }],
+    ["head.weight", { dtype: "F32", shape: [2, 3], data: uniform(6, 4) }],
+  ]);
+  const mixed = new Map<string, SafetensorsInput>([
+    ["h", { dtype: "F16", shape: [3], data: new Uint16Array([0x3c00, 0xc000, 0x7bff]) }],
+    ["b", { dtype: "BF16", shape: [1, 2], data: new Uint16Array([0x3f80, 0x4000]) }],
+    ["d", { dtype: "F64", shape: [2], data: new Float64Array([0.5, -2]) }],
+    ["i", { dtype: "I64", shape: [2], data: new BigInt64Array([1n, -7n]) }],
+    ["m", { dtype: "BOOL", shape: [4], data: new Uint8Array([1, 0, 0, 1]) }],
+    ["e", { dtype: "I32", shape: [0, 3], data: new Int32Array(0) }],
+    ["u", { dtype: "U8", shape: [3], data: new Uint8Array([1, 2, 255]) }],
+  ]);
+  const meta = { architecture: '{"type":"LSTM","inputSize":5,"hiddenSize":3}', format: "mpo-lstm" };
+  return [encodeSafetensors(dense, meta), encodeSafetensors(mixed), encodeSafetensors(new Map(), meta)];
+}
+
+function withHeader(header: string, data: Uint8Array, lengthDelta = 0): Uint8Array {
+  const json = new TextEncoder().encode(header);
+  const out = new Uint8Array(8 + json.length + data.length);
+  new DataView(out.buffer).setBigUint64(0, BigInt(Math.max(0, json.length + lengthDelta)), true);
+  out.set(json, 8);
+  out.set(data, 8 + json.length);
+  return out;
+}
+
+function split(file: Uint8Array): { header: Record<string, unknown>; data: Uint8Array } {
+  const n = new DataView(file.buffer, file.byteOffset).getUint32(0, true);
+  return { header: JSON.parse(new TextDecoder().decode(file.subarray(8, 8 + n))) as Record<string, unknown>, data: file.subarray(8 + n) };
+}
+
+const WEIRD_NUMBERS: unknown[] = [0, -1, 1, 3, 7, 2 ** 31, 2 ** 32 + 4, 2 ** 53, 2 ** 53 + 2, 1e308, -0, 0.5, "8", null, [], {}, true];
+const DTYPES = [...Object.keys(DTYPE_BYTES), "F33", "", "constructor", "__proto__"];
+
+/** One structured edit of a parsed header; returns the new header text. */
+function editHeader(header: Record<string, unknown>, r: () => number): string {
+  const pick = <T>(xs: readonly T[]): T => xs[Math.floor(r() * xs.length)]!;
+  const names = Object.keys(header).filter((k) => k !== "__metadata__");
+  const entry = names.length > 0 ? (header[pick(names)] as Record<string, unknown>) : null;
+  const kind = Math.floor(r() * 11);
+  if (entry !== null && kind <= 2) {
+    const key = pick(["shape", "data_offsets"] as const);
+    const arr = entry[key] as unknown[];
+    if (arr.length > 0) {
+      const k = Math.floor(r() * arr.length);
+      arr[k] = r() < 0.5 ? (arr[k] as number) + pick([-8, -4, -1, 1, 2, 4, 8]) : pick(WEIRD_NUMBERS);
+    } else arr.push(pick(WEIRD_NUMBERS));
+  } else if (entry !== null && kind === 3) {
+    delete entry[pick(["dtype", "shape", "data_offsets"])];
+  } else if (entry !== null && kind === 4) {
+    entry.dtype = pick(DTYPES);
+  } else if (names.length >= 2 && kind === 5) {
+    const a = header[pick(names)] as Record<string, unknown>;
+    const b = header[pick(names)] as Record<string, unknown>;
+    [a.data_offsets, b.data_offsets] = [b.data_offsets, a.data_offsets];
+  } else if (names.length > 0 && kind === 6) {
+    // Duplicate key: re-add an entry's text under the same name (JSON.stringify cannot express it).
+    const name = pick(names);
+    const text = JSON.stringify(header);
+    return `${text.slice(0, -1)},${JSON.stringify(name)}:${JSON.stringify(header[name])}}`;
+  } else if (kind === 7) {
+    header.__metadata__ = pick<unknown>([{ k: 1 }, [], "x", { a: { b: "c" } }, null, { "": "v" }]);
+  } else if (entry !== null && kind === 8) {
+    entry[pick(["extra", "Dtype", "shape "])] = pick(WEIRD_NUMBERS);
+  } else if (entry !== null && kind === 9) {
+    entry.shape = pick<unknown>([[[2]], new Array(100).fill(1), "2", null, [1, [1]]]);
+  } else if (names.length > 0) {
+    delete header[pick(names)];
+  }
+  return JSON.stringify(header);
+}
+
+function mutate(base: Uint8Array, r: () => number): Uint8Array {
+  const kind = Math.floor(r() * 8);
+  const file = base.slice();
+  const view = new DataView(file.buffer);
+  const headerEnd = 8 + view.getUint32(0, true);
+  switch (kind) {
+    case 0: // truncation
+      return file.subarray(0, Math.floor(r() * file.length));
+    case 1: { // bit flips anywhere
+      const flips = 1 + Math.floor(r() * 4);
+      for (let i = 0; i < flips; i++) file[Math.floor(r() * file.length)]! ^= 1 << Math.floor(r() * 8);
+      return file;
+    }
+    case 2: { // a random byte in the header (hits digits, quotes, braces)
+      const at = 8 + Math.floor(r() * (headerEnd - 8));
+      file[at] = pick256(r);
+      return file;
+    }
+    case 3: // forged header length
+      view.setBigUint64(0, [0n, 1n, 7n, 2n ** 64n - 1n, 2n ** 63n, 2n ** 53n + 1n, 2n ** 32n, 100_000_001n, BigInt(file.length), BigInt(headerEnd - 8 + 1), BigInt(headerEnd - 8 - 1)][Math.floor(r() * 11)]!, true);
+      return file;
+    case 4:
+    case 5: { // structured header edits, written back with a right (mostly) or wrong length
+      const { header, data } = split(base);
+      const text = editHeader(header, r);
+      return withHeader(text, data, r() < 0.8 ? 0 : Math.floor(r() * 9) - 4);
+    }
+    case 6: { // bytes appended or the data section shortened
+      if (r() < 0.5) return file.subarray(0, Math.max(headerEnd, file.length - 1 - Math.floor(r() * 8)));
+      const out = new Uint8Array(file.length + 1 + Math.floor(r() * 8));
+      out.set(file);
+      return out;
+    }
+    default: { // garbage with a plausible length field
+      const out = new Uint8Array(8 + Math.floor(r() * 200));
+      for (let i = 8; i < out.length; i++) out[i] = pick256(r);
+      new DataView(out.buffer).setUint32(0, Math.floor(r() * out.length), true);
+      if (out.length > 8 && r() < 0.5) out[8] = 0x7b;
+      return out;
+    }
+  }
+}
+
+function pick256(r: () => number): number {
+  return r() < 0.5 ? Math.floor(r() * 256) : '{}[]",:0123456789-e. '.charCodeAt(Math.floor(r() * 21));
+}
+
+/** Decodes and converts `input`; returns whether it loaded, and how many tensors would not convert. */
+function runCase(c: number, input: Uint8Array): { loaded: boolean; unsupported: number } {
+  let unsupported = 0;
+  try {
+    const { tensors } = decodeSafetensors(input);
+    for (const [name, t] of tensors) {
+      // What loaded must describe bytes inside the input, with a size that matches its shape.
+      assert.is(t.data.buffer, input.buffer);
+      assert.ok(t.data.byteOffset >= input.byteOffset && t.data.byteOffset + t.data.length <= input.byteOffset + input.length);
+      assert.is(t.data.length, t.shape.reduce((a, b) => a * b, 1) * DTYPE_BYTES[t.dtype as Dtype]);
+      try {
+        toFloat32(t.dtype, t.data, name);
+      } catch (e) {
+        if (!(e instanceof MpoLstmError) || (e.code !== "unsupported" && e.code !== "format")) throw e;
+        unsupported++;
+      }
+    }
+    return { loaded: true, unsupported };
+  } catch (e) {
+    if (!(e instanceof MpoLstmError)) {
+      assert.unreachable(`case ${c}: ${e instanceof Error ? `${e.name}: ${e.message}` : String(e)} escaped`);
+    }
+    assert.is((e as MpoLstmError).code, "format", `case ${c}: ${(e as Error).message}`);
+    return { loaded: false, unsupported };
+  }
+}
+
+test(`fuzz: ${CASES} mutated files either load consistently or throw MpoLstmError, each quickly`, () => {
+  const bases = baseFiles();
+  const r = rng(20240601);
+  let loaded = 0;
+  let unsupported = 0;
+  let worstRawMs = 0;
+  let worstMs = 0;
+  const t0 = performance.now();
+  for (let c = 0; c < CASES; c++) {
+    const input = mutate(bases[c % bases.length]!, r);
+    let start = performance.now();
+    const outcome = runCase(c, input);
+    let ms = performance.now() - start;
+    worstRawMs = Math.max(worstRawMs, ms);
+    // The machine is shared: a slow case is timed again, and its best time counts, so a preemption or a
+    // GC pause is not taken for a hang, while a case that is really slow stays slow on every try.
+    for (let retry = 0; retry < 3 && ms > MAX_CASE_MS / 5; retry++) {
+      start = performance.now();
+      runCase(c, input);
+      ms = Math.min(ms, performance.now() - start);
+    }
+    worstMs = Math.max(worstMs, ms);
+    if (outcome.loaded) loaded++;
+    unsupported += outcome.unsupported;
+  }
+  const totalMs = performance.now() - t0;
+  const rejected = CASES - loaded;
+  console.log(`  safetensors fuzz: ${CASES} cases, ${loaded} loaded, ${rejected} rejected, ${unsupported} unconvertible tensors; slowest case ${worstMs.toFixed(2)} ms (${worstRawMs.toFixed(2)} ms before retiming), total ${totalMs.toFixed(0)} ms`);
+  // The mutations must actually exercise both outcomes.
+  assert.ok(rejected > CASES / 2, `only ${rejected} rejections`);
+  assert.ok(loaded > CASES / 50, `only ${loaded} files loaded`);
+  assert.ok(worstMs < MAX_CASE_MS, `slowest case took ${worstMs} ms`);
+  assert.ok(totalMs < MAX_TOTAL_MS, `fuzzing took ${totalMs} ms`);
+});
+
+/** One edit of the architecture JSON inside a model file's metadata, written back as a valid file. */
+function editConfig(file: Uint8Array, r: () => number): Uint8Array {
+  const { header, data } = split(file);
+  const meta = header.__metadata__ as Record<string, string>;
+  const config = JSON.parse(meta["mpo-lstm.config"]!) as Record<string, unknown>;
+  const key = ["inputs", "hidden", "layers", "type"][Math.floor(r() * 4)]!;
+  const kind = Math.floor(r() * 4);
+  if (kind === 0) config[key] = WEIRD_NUMBERS[Math.floor(r() * WEIRD_NUMBERS.length)];
+  else if (kind === 1) config[key] = typeof config[key] === "number" ? (config[key] as number) + (r() < 0.5 ? -1 : 1) : "LSTM";
+  else if (kind === 2) delete config[key];
+  else meta["mpo-lstm.frozen"] = JSON.stringify(r() < 0.5 ? ["layers.0.biasIh"] : ["nope", 3]);
+  meta["mpo-lstm.config"] = JSON.stringify(config);
+  return withHeader(JSON.stringify(header), data);
+}
+
+test("fuzz: 1500 mutated model files either load or throw MpoLstmError(format), each quickly", () => {
+  const config = { type: "FakeStack", inputs: 3, hidden: 2, layers: 2 };
+  const m = new FakeModule(config, fakeStackShapes(config));
+  m.params.forEach(([, p], i) => p.data().set(uniform(p.data().length, i)));
+  m.params[0]![1].data().fill(0, 0, 10); // pruned weights
+  m.params[1]![1].frozen = true;
+  const base = save(m, { pruned: ["layers.0.weightIh"] });
+  const r = rng(7);
+  let loaded = 0;
+  let worstMs = 0;
+  for (let c = 0; c < 1500; c++) {
+    const input = r() < 0.4 ? editConfig(base, r) : mutate(base, r);
+    const attempt = (): boolean => {
+      try {
+        loadSync(input);
+        return true;
+      } catch (e) {
+        if (!(e instanceof MpoLstmError)) assert.unreachable(`case ${c}: ${e instanceof Error ? `${e.name}: ${e.message}` : String(e)} escaped`);
+        assert.is((e as MpoLstmError).code, "format", (e as Error).message);
+        return false;
+      }
+    };
+    let start = performance.now();
+    if (attempt()) loaded++;
+    let ms = performance.now() - start;
+    for (let retry = 0; retry < 3 && ms > MAX_CASE_MS / 5; retry++) { // retimed as above
+      start = performance.now();
+      attempt();
+      ms = Math.min(ms, performance.now() - start);
+    }
+    worstMs = Math.max(worstMs, ms);
+  }
+  console.log(`  model-file fuzz: 1500 cases, ${loaded} loaded, ${1500 - loaded} rejected; slowest case ${worstMs.toFixed(2)} ms`);
+  assert.ok(loaded > 15 && loaded < 1500 / 2, `${loaded} loaded`);
+  assert.ok(worstMs < MAX_CASE_MS, `slowest case took ${worstMs} ms`);
+});
+
+test("pathological headers inside the size limit cost time linear in their size, not more", () => {
+  const huge: string[] = [
+    "{" + '"a":'.repeat(1) + "[".repeat(1_000_000) + "]".repeat(1_000_000) + "}",
+    '{"a":{"dtype":"F32","shape":[' + "1,".repeat(500_000) + '1],"data_offsets":[0,4]}}',
+    "{" + Array.from({ length: 20_000 }, (_, i) => `"t${i}":{"dtype":"F32","shape":[1],"data_offsets":[0,4]}`).join(",") + "}",
+  ];
+  for (const header of huge) {
+    const start = performance.now();
+    try {
+      decodeSafetensors(withHeader(header, new Uint8Array(4)));
+      assert.unreachable("should reject");
+    } catch (e) {
+      assert.instance(e, MpoLstmError);
+    }
+    assert.ok(performance.now() - start < 1000, `took ${performance.now() - start} ms`);
+  }
+});
+
+test.run();
