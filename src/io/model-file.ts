@@ -29,6 +29,7 @@ import { toFloat32, type Dtype } from "./dtype.js";
 import { decodeSafetensors, encodeSafetensors, type DecodeOptions, type SafetensorsInput } from "./safetensors.js";
 import { type NamedTensor } from "./state-dict.js";
 import { ensureBuiltinModules } from "./builtins.js";
+import { moduleFromConfig } from "../nn/config.js";
 import { asConfig, defaultModuleFactory, kindOf, UnknownShapesError, type ModuleConfig, type ModuleKind, type SavableModule } from "./registry.js";
 
 export { registerModuleShapes, registeredModuleTypes, type ModuleConfig, type ModuleKind, type SavableModule, type SavableParameter } from "./registry.js";
@@ -199,8 +200,7 @@ export function build(config: unknown, state: ReadonlyMap<string, NamedTensor>, 
 
   let module: SavableModule;
   try {
-    const create = kind?.create ?? defaultModuleFactory();
-    if (create === null) throw new MpoLstmError("value", `no way to build module type "${cfg.type}": register a create() with registerModuleShapes`);
+    const create = kind?.create ?? defaultModuleFactory() ?? moduleFromConfig;
     module = create(cfg);
   } catch (e) {
     if (e instanceof MpoLstmError) throw fail(`cannot build the architecture ${describe(cfg)}: ${e.message}`);

@@ -1,24 +1,3 @@
-# io: wiring into the nn modules once `autodiff` is in main
-
-Verified on a scratch tree = `autodiff` at 1947014 + this branch's `src/io` (io+nn+ops+tape tests: 89/89,
-including the test below: our imported LSTM + Linear reproduce PyTorch within 1e-5).
-
-1. `src/io/model-file.ts`: build modules with nn's factories when a kind has no `create`:
-
-```ts
-import { moduleFromConfig } from "../nn/config.js";
-// in build():
-    const create = kind?.create ?? defaultModuleFactory() ?? moduleFromConfig;
-```
-   and drop the `if (create === null)` line after it. (Until then `setDefaultModuleFactory(moduleFromConfig)`
-   does the same from outside.)
-2. Add `test/io/nn-model-file.test.ts` (below): real LSTM/Linear/Embedding/Sequential round trips
-   (identical values, bytes and forward outputs), forged architectures rejected before building, a type
-   with an nn factory but no shapes, and the PyTorch fixture run through our LSTM.
-3. nn exports `registerModule(name, factory)` (how to build); io exports `registerModuleShapes(type, kind)`
-   (which parameters a config implies, checked before building). Different names, no clash in src/index.ts.
-
-```ts
 /**
  * Model files and PyTorch import with the real nn modules: save/load round trips (identical values,
  * identical bytes, identical forward outputs), metadata/tensor disagreement caught before building, and
@@ -178,4 +157,3 @@ test("PyTorch nn.LSTM(6, 5, 2 layers) + nn.Linear(5, 3) imported from safetensor
 });
 
 test.run();
-```
