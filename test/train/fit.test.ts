@@ -3,46 +3,18 @@ import * as assert from "uvu/assert";
 import { getBackend } from "../../src/backend/module.js";
 import { ProgressBar } from "../../src/cli/progress.js";
 import { MpoLstmError } from "../../src/errors.js";
-import { LSTM } from "../../src/nn/lstm.js";
 import { Linear } from "../../src/nn/linear.js";
-import { Module } from "../../src/nn/module.js";
-import { select } from "../../src/ops/shape.js";
 import { Adam } from "../../src/optim/adam.js";
 import { SGD } from "../../src/optim/sgd.js";
 import { Random } from "../../src/random.js";
-import { arrayDataset, type Dataset } from "../../src/train/data.js";
+import { arrayDataset } from "../../src/train/data.js";
 import { evaluate, fit, predict } from "../../src/train/fit.js";
 import { accuracy, argmax } from "../../src/train/metrics.js";
 import { tidy } from "../../src/tape.js";
 import { Tensor } from "../../src/tensor.js";
 import { record } from "../../src/tape.js";
 import { mean } from "../../src/ops/reduce.js";
-
-/** LSTM over the sequence, then a linear head on the final hidden state. */
-class Classifier extends Module {
-  lstm: LSTM;
-  head: Linear;
-  constructor(rng: Random, inputSize: number, hidden: number, classes: number) {
-    super();
-    this.lstm = new LSTM({ inputSize, hiddenSize: hidden, rng });
-    this.head = new Linear(hidden, classes, { rng });
-  }
-  forward(x: Tensor, lengths?: Int32Array): Tensor {
-    return this.head.forward(select(this.lstm.forward(x, { lengths }).h, 0));
-  }
-}
-
-/** Parity of bit sequences of random length 1..8 (the bits are those of the sample index). */
-function parityData(ids: readonly number[], T: number, lengthsOf: Int32Array): Dataset {
-  const x = new Float32Array(ids.length * T);
-  const labels = new Int32Array(ids.length);
-  ids.forEach((s, i) => {
-    let p = 0;
-    for (let t = 0; t < lengthsOf[s]!; t++) { const bit = (s >> t) & 1; x[i * T + t] = bit; p ^= bit; }
-    labels[i] = p;
-  });
-  return arrayDataset({ x, sampleShape: [T, 1], labels, lengths: ids.map((s) => lengthsOf[s]!) });
-}
+import { Classifier, parityData } from "../util/parity-task.js";
 
 test("an LSTM learns 8-bit parity (uneven lengths) to >= 95% on 64 held-out sequences within 150 epochs", () => {
   const T = 8, N = 256;

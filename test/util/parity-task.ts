@@ -1,0 +1,37 @@
+/**
+ * The small task with a known answer that several suites train on: parity of bit sequences of uneven
+ * length, classified by an LSTM with a linear head on its final hidden state.
+ */
+import { LSTM } from "../../src/nn/lstm.js";
+import { Linear } from "../../src/nn/linear.js";
+import { Module } from "../../src/nn/module.js";
+import { select } from "../../src/ops/shape.js";
+import { Random } from "../../src/random.js";
+import { arrayDataset, type Dataset } from "../../src/train/data.js";
+import { Tensor } from "../../src/tensor.js";
+
+/** LSTM over the sequence, then a linear head on the final hidden state. */
+export class Classifier extends Module {
+  lstm: LSTM;
+  head: Linear;
+  constructor(rng: Random, inputSize: number, hidden: number, classes: number) {
+    super();
+    this.lstm = new LSTM({ inputSize, hiddenSize: hidden, rng });
+    this.head = new Linear(hidden, classes, { rng });
+  }
+  forward(x: Tensor, lengths?: Int32Array): Tensor {
+    return this.head.forward(select(this.lstm.forward(x, { lengths }).h, 0));
+  }
+}
+
+/** Parity of bit sequences of random length 1..8 (the bits are those of the sample index). */
+export function parityData(ids: readonly number[], T: number, lengthsOf: Int32Array): Dataset {
+  const x = new Float32Array(ids.length * T);
+  const labels = new Int32Array(ids.length);
+  ids.forEach((s, i) => {
+    let p = 0;
+    for (let t = 0; t < lengthsOf[s]!; t++) { const bit = (s >> t) & 1; x[i * T + t] = bit; p ^= bit; }
+    labels[i] = p;
+  });
+  return arrayDataset({ x, sampleShape: [T, 1], labels, lengths: ids.map((s) => lengthsOf[s]!) });
+}
