@@ -9,24 +9,13 @@ import { load, loadSync, readModelFile, save } from "../../src/io/model-file.js"
 import { loadFile, saveFile, writeFileAtomic } from "../../src/io/node.js";
 import { builds, FakeModule, fakeStackShapes } from "./fake-module.js";
 import { uniform } from "../util/random.js";
+import { formatError } from "./assert-format.js";
 
 function fakeStack(inputs: number, hidden: number, layers: number, seed: number): FakeModule {
   const config = { type: "FakeStack", inputs, hidden, layers };
   const m = new FakeModule(config, fakeStackShapes(config));
   m.params.forEach(([, p], i) => p.data().set(uniform(p.data().length, seed + i)));
   return m;
-}
-
-function formatError(fn: () => unknown, pattern: RegExp): void {
-  try {
-    fn();
-  } catch (e) {
-    assert.instance(e, MpoLstmError, String(e));
-    assert.is((e as MpoLstmError).code, "format", (e as Error).message);
-    assert.match((e as Error).message, pattern);
-    return;
-  }
-  assert.unreachable(`expected a format error matching ${pattern}`);
 }
 
 /** A model file assembled by hand from tensors and metadata, so tests can make files save() never would. */

@@ -6,7 +6,6 @@
 import { test } from "uvu";
 import * as assert from "uvu/assert";
 import { readFileSync } from "node:fs";
-import { MpoLstmError } from "../../src/errors.js";
 import { loadSync, readModelFile, save } from "../../src/io/model-file.js";
 import { readSafetensorsFile } from "../../src/io/node.js";
 import { encodeSafetensors } from "../../src/io/safetensors.js";
@@ -23,18 +22,7 @@ import { Sequential } from "../../src/nn/sequential.js";
 import { noGrad, tidy } from "../../src/tape.js";
 import { Tensor } from "../../src/tensor.js";
 import { uniform } from "../util/random.js";
-
-function formatError(fn: () => unknown, pattern: RegExp): void {
-  try {
-    fn();
-  } catch (e) {
-    assert.instance(e, MpoLstmError, String(e));
-    assert.is((e as MpoLstmError).code, "format", (e as Error).message);
-    assert.match((e as Error).message, pattern);
-    return;
-  }
-  assert.unreachable(`expected a format error matching ${pattern}`);
-}
+import { formatError } from "./assert-format.js";
 
 function sameParameters(a: Module, b: Module): void {
   const pa = a.namedParameters(), pb = b.namedParameters();
