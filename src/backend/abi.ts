@@ -61,15 +61,12 @@ export interface ElementwiseSimdExports {
 }
 // --- end elementwise SIMD additions ---
 
-export interface KernelExports extends MemoryExports, GemmExports, ElementwiseExports, LossExports, LstmExports, OptimExports, ElementwiseSimdExports {}
 
 /** assembly/peak.ts: the machine's f32x4 multiply-add peak, for benchmarks. */
 export interface PeakExports {
   /** Runs `rounds` rounds of 14 f32x4 multiply-adds (112 flops each); returns a result of all of them. */
   peak_fma_f32(rounds: number): number;
 }
-// Declaration merging adds this family to KernelExports without editing the line above.
-export interface KernelExports extends PeakExports {}
 // --- svd (assembly/svd.ts) ---
 export interface SvdExports {
   svd_work_bytes(m: number, n: number): number;
@@ -81,8 +78,6 @@ export interface SvdExports {
 }
 // --- end svd ---
 
-export interface KernelExports extends MemoryExports, GemmExports, ElementwiseExports, LossExports, LstmExports, OptimExports,
-  SvdExports {}
 // --- mpo (branch mpo) ---
 export interface MpoExports {
   mpo_gemm_f32(m: number, n: number, k: number, a: Ptr, rsA: number, csA: number, b: Ptr, ldb: number, beta: number, c: Ptr, ldc: number): void;
@@ -90,17 +85,17 @@ export interface MpoExports {
   mpo_permute_f32(rank: number, meta: Ptr, src: Ptr, dst: Ptr, beta: number): void;
 }
 
-export interface KernelExports extends MemoryExports, GemmExports, ElementwiseExports, LossExports, LstmExports, OptimExports, MpoExports {}
 // --- prune branch: CSR kernels (assembly/sparse.ts) ---
 export interface SparseExports {
   csr_spmv_f32(rows: number, rowPtr: Ptr, colIdx: Ptr, values: Ptr, x: Ptr, beta: number, y: Ptr): void;
   csr_spmm_f32(batch: number, rows: number, cols: number, rowPtr: Ptr, colIdx: Ptr, values: Ptr, x: Ptr, ldx: number, scratch: Ptr, beta: number, y: Ptr, ldy: number): void;
 }
 
-/** Declaration merging adds this family to KernelExports without editing the shared line below. */
-export interface KernelExports extends SparseExports {}
 
-export interface KernelExports extends MemoryExports, GemmExports, ElementwiseExports, LossExports, LstmExports, OptimExports {}
+/** Every family above: the whole module as the host sees it. */
+export interface KernelExports
+  extends MemoryExports, GemmExports, ElementwiseExports, ElementwiseSimdExports, LossExports, LstmExports, OptimExports,
+    PeakExports, SvdExports, MpoExports, SparseExports {}
 
 /** Names of every function export, checked against the module at load so a stale build fails loudly. */
 export const KERNEL_FUNCTIONS: readonly (keyof Omit<KernelExports, "memory">)[] = [
