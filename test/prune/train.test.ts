@@ -8,7 +8,7 @@ import { backward, tidy } from "../../src/tape.js";
 import { Tensor } from "../../src/tensor.js";
 import { GradualPruner, MagnitudePruner } from "../../src/prune/pruner.js";
 import { keptCount } from "../../src/prune/mask.js";
-import { Classifier, parityData } from "../util/parity-task.js";
+import { Classifier, paritySplit } from "../util/parity-task.js";
 
 test("masks hold through 100 Adam steps: pruned weights stay exactly 0 while kept ones train", () => {
   const r = new Random(7);
@@ -44,12 +44,7 @@ test("masks hold through 100 Adam steps: pruned weights stay exactly 0 while kep
 });
 
 test("a pruned LSTM still learns 8-bit parity: gradual pruning to 4x (75%) during training, >= 95% held out", () => {
-  const T = 8, N = 256;
-  const r = new Random(3);
-  const lengths = Int32Array.from({ length: N }, () => 1 + r.int(T));
-  const perm = new Random(9).permutation(N);
-  const train = parityData(perm.slice(0, 192), T, lengths);
-  const val = parityData(perm.slice(192), T, lengths);
+  const { train, val } = paritySplit();
   const model = new Classifier(new Random(1), 1, 16, 2);
   const opt = new Adam(model.parameters(), { lr: 0.02 });
   const pruner = new MagnitudePruner(model, { params: /^lstm\..*weight/ });
@@ -70,12 +65,7 @@ test("a pruned LSTM still learns 8-bit parity: gradual pruning to 4x (75%) durin
 });
 
 test("one-shot pruning of a trained LSTM to 3x, then fine-tuning, recovers >= 95% on parity", () => {
-  const T = 8, N = 256;
-  const r = new Random(3);
-  const lengths = Int32Array.from({ length: N }, () => 1 + r.int(T));
-  const perm = new Random(9).permutation(N);
-  const train = parityData(perm.slice(0, 192), T, lengths);
-  const val = parityData(perm.slice(192), T, lengths);
+  const { train, val } = paritySplit();
   const model = new Classifier(new Random(1), 1, 16, 2);
   const opt = new Adam(model.parameters(), { lr: 0.02 });
   const solved = (e: { accuracy?: number; valAccuracy?: number }) => ((e.valAccuracy ?? 0) >= 0.95 && (e.accuracy ?? 0) >= 0.95 ? "stop" : undefined);

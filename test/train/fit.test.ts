@@ -14,15 +14,10 @@ import { tidy } from "../../src/tape.js";
 import { Tensor } from "../../src/tensor.js";
 import { record } from "../../src/tape.js";
 import { mean } from "../../src/ops/reduce.js";
-import { Classifier, parityData } from "../util/parity-task.js";
+import { Classifier, paritySplit } from "../util/parity-task.js";
 
 test("an LSTM learns 8-bit parity (uneven lengths) to >= 95% on 64 held-out sequences within 150 epochs", () => {
-  const T = 8, N = 256;
-  const r = new Random(3);
-  const lengths = Int32Array.from({ length: N }, () => 1 + r.int(T));
-  const perm = new Random(9).permutation(N);
-  const train = parityData(perm.slice(0, 192), T, lengths);
-  const val = parityData(perm.slice(192), T, lengths);
+  const { train, val } = paritySplit();
   const model = new Classifier(new Random(1), 1, 16, 2);
   const opt = new Adam(model.parameters(), { lr: 0.02 });
   const res = fit(model, train, { epochs: 150, batchSize: 32, optimizer: opt, loss: "crossEntropy", seed: 1, validation: val, onEpoch: (e) => ((e.valAccuracy ?? 0) >= 0.95 && (e.accuracy ?? 0) >= 0.95 ? "stop" : undefined) });

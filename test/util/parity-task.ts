@@ -35,3 +35,15 @@ export function parityData(ids: readonly number[], T: number, lengthsOf: Int32Ar
   });
   return arrayDataset({ x, sampleShape: [T, 1], labels, lengths: ids.map((s) => lengthsOf[s]!) });
 }
+
+/**
+ * The suites' fixed split: 256 sequences of random length 1..8 (lengths from seed 3), permuted with seed 9;
+ * 192 train, 64 held out.
+ */
+export function paritySplit(): { train: Dataset; val: Dataset } {
+  const T = 8, N = 256;
+  const r = new Random(3);
+  const lengths = Int32Array.from({ length: N }, () => 1 + r.int(T));
+  const perm = new Random(9).permutation(N);
+  return { train: parityData(perm.slice(0, 192), T, lengths), val: parityData(perm.slice(192), T, lengths) };
+}
