@@ -1,14 +1,31 @@
 #!/usr/bin/env node
 /**
- * The `mpo-lstm` command. Until the experiments land, `demo` (what `npm start` runs) proves the kernels
- * run: a GEMM and an LSTM cell step, checked against plain JavaScript, with timings.
+ * The `mpo-lstm` command.
+ *   experiment <task|quick> [flags]   train dense / MPO / pruned models, write results (npm start: quick)
+ *   demo                              the kernels checked against plain JavaScript, with timings
  */
+import { MpoLstmError } from "../errors.js";
 import { runDemo } from "./demo.js";
+import { EXPERIMENT_HELP, runExperimentCommand } from "./experiment.js";
 
-const [command = "demo"] = process.argv.slice(2);
-if (command === "demo") {
-  runDemo();
-} else {
-  console.error(`mpo-lstm: unknown command "${command}". Commands: demo`);
-  process.exit(2);
+const COMMANDS = "experiment, demo";
+const [command = "experiment", ...rest] = process.argv.slice(2);
+try {
+  if (command === "demo") {
+    runDemo();
+  } else if (command === "experiment") {
+    if (rest.includes("--help") || rest.includes("-h")) process.stdout.write(EXPERIMENT_HELP);
+    else runExperimentCommand(rest.length ? rest : ["quick"]);
+  } else if (command === "--help" || command === "-h" || command === "help") {
+    process.stdout.write(`mpo-lstm <command>\ncommands: ${COMMANDS}\n\n${EXPERIMENT_HELP}`);
+  } else {
+    console.error(`mpo-lstm: unknown command "${command}". Commands: ${COMMANDS} (mpo-lstm --help)`);
+    process.exit(2);
+  }
+} catch (e) {
+  if (e instanceof MpoLstmError) {
+    console.error(`mpo-lstm: ${e.message}`);
+    process.exit(1);
+  }
+  throw e;
 }

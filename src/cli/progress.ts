@@ -34,6 +34,14 @@ function formatFields(fields: ProgressFields): string {
   return Object.entries(fields).map(([k, v]) => `${k} ${typeof v === "number" ? (Math.abs(v) >= 1000 || Number.isInteger(v) ? String(v) : v.toFixed(4)) : v}`).join("  ");
 }
 
+/** Seconds as "42s", "3m05s" or "1h02m". */
+export function formatDuration(seconds: number): string {
+  const s = Math.max(0, Math.round(seconds));
+  if (s < 60) return `${s}s`;
+  if (s < 3600) return `${Math.floor(s / 60)}m${String(s % 60).padStart(2, "0")}s`;
+  return `${Math.floor(s / 3600)}h${String(Math.floor((s % 3600) / 60)).padStart(2, "0")}m`;
+}
+
 export class ProgressBar {
   private readonly writer: ProgressWriter;
   private readonly opts: Required<Omit<ProgressOptions, "label">> & { label: string };
@@ -77,7 +85,9 @@ export class ProgressBar {
     const filled = Math.round(frac * width);
     const bar = this.writer.isTTY ? `[${"#".repeat(filled)}${"-".repeat(width - filled)}] ` : "";
     const secs = (t - this.start) / 1000;
-    const text = `${label ? label + " " : ""}${bar}${current}/${total} ${secs.toFixed(1)}s${Object.keys(fields).length ? "  " + formatFields(fields) : ""}`;
+    // ETA from the mean rate so far, shown while the run is under way.
+    const eta = frac > 0 && frac < 1 ? ` eta ${formatDuration((secs / frac) * (1 - frac))}` : "";
+    const text = `${label ? label + " " : ""}${bar}${current}/${total} ${secs.toFixed(1)}s${eta}${Object.keys(fields).length ? "  " + formatFields(fields) : ""}`;
     const cols = this.writer.columns;
     return cols && this.writer.isTTY && text.length >= cols ? text.slice(0, cols - 1) : text;
   }

@@ -70,6 +70,30 @@ export abstract class Optimizer {
     return t;
   }
 
+  /**
+   * The optimizer's state for a checkpoint: the step count and copies of every state buffer, keyed
+   * "kind:parameterIndex" (e.g. "m1:3"), so `loadStateDict` on an optimizer over the same parameter list
+   * continues exactly where this one stopped.
+   */
+  stateDict(): { stepCount: number; buffers: Record<string, Float32Array> } {
+    const buffers: Record<string, Float32Array> = {};
+    for (const [key, t] of this.stateBuffers) if (!t.disposed) buffers[key] = t.toArray();
+    return { stepCount: this.stepCount, buffers };
+  }
+
+  /** Restores what `stateDict` returned; buffer sizes must match the parameters they belong to. */
+  loadStateDict(state: { stepCount: number; buffers: Readonly<Record<string, ArrayLike<number>>> }): void {
+    if (!Number.isInteger(state.stepCount) || state.stepCount < 0) throw new MpoLstmError("value", `${this.constructor.name}.loadStateDict: stepCount must be a non-negative integer, got ${state.stepCount}`);
+    for (const [key, values] of Object.entries(state.buffers)) {
+      const m = /^([A-Za-z0-9_]+):(\d+)$/.exec(key);
+      const p = m ? this.params[Number(m[2])] : undefined;
+      if (!m || !p) throw new MpoLstmError("value", `${this.constructor.name}.loadStateDict: state buffer "${key}" does not name a kind and an index below ${this.params.length}`);
+      if (values.length !== p.size) throw new MpoLstmError("shape", `${this.constructor.name}.loadStateDict: state buffer "${key}" holds ${values.length} values but parameter ${m[2]} has ${p.size}`);
+      this.buffer(m[1]!, Number(m[2]), p).data().set(values);
+    }
+    this.stepCount = state.stepCount;
+  }
+
   /** Frees the optimizer's state buffers. */
   dispose(): void {
     for (const t of this.stateBuffers.values()) t.dispose();

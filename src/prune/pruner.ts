@@ -231,6 +231,20 @@ export class GradualPruner {
     return this;
   }
 
+  /**
+   * Resumes a schedule after `steps` optimizer steps (from a checkpoint whose pruned weights are zero):
+   * the masks are rebuilt by magnitude at the sparsity in force at that step, which picks exactly the
+   * zeroed weights, and the step counter continues from there. Call before `attach` (which re-prunes to
+   * the same sparsity when the step is a pruning step, a no-op).
+   */
+  restore(steps: number): this {
+    if (!Number.isInteger(steps) || steps < 0) throw new MpoLstmError("value", `GradualPruner.restore: steps must be a non-negative integer, got ${steps}`);
+    this.steps = steps;
+    const s = this.schedule.sparsityAt(steps);
+    if (s > 0) this.pruner.prune(s);
+    return this;
+  }
+
   private update(): void {
     const t = this.steps;
     if (this.schedule.isPruningStep(t)) this.pruner.prune(this.schedule.sparsityAt(t));

@@ -74,6 +74,8 @@ export interface FitOptions {
   clipNorm?: number;
   /** Check the loss and every gradient for NaN / Inf each step (default true). */
   checkFinite?: boolean;
+  /** Called after backward and before clipping and the update (e.g. a pruner's maskGradients). */
+  onGradients?: () => void;
   /** Called after every step; return "stop" to end training after it. */
   onStep?: (info: StepInfo) => void | "stop";
   /** Called after every epoch (after validation); return "stop" to end training. */
@@ -184,6 +186,7 @@ export function fit(model: Module, data: Dataset, opts: FitOptions): FitResult {
           const bad = nonFiniteGrads(params, names);
           if (bad.length) throw new MpoLstmError("nonfinite", `non-finite gradients first appeared in ${bad.join(", ")} (loss ${value}); lower the learning rate or clip gradients (clipNorm)`);
         }
+        opts.onGradients?.();
         if (opts.clipNorm !== undefined) clipGradNorm(params, opts.clipNorm, names);
         opts.optimizer.step();
         if (!(batch.y instanceof Tensor)) { correct += countCorrect(pred, batch.y); labelled += batch.y.length; }

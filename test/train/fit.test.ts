@@ -1,7 +1,7 @@
 import { test } from "uvu";
 import * as assert from "uvu/assert";
 import { getBackend } from "../../src/backend/module.js";
-import { ProgressBar } from "../../src/cli/progress.js";
+import { formatDuration, ProgressBar } from "../../src/cli/progress.js";
 import { MpoLstmError } from "../../src/errors.js";
 import { Linear } from "../../src/nn/linear.js";
 import { Adam } from "../../src/optim/adam.js";
@@ -120,6 +120,9 @@ test("progress bar: redraws in place on a TTY, plain lines otherwise", () => {
   bar.done({ acc: 0.75 });
   assert.ok(tty.every((s) => s.startsWith("\r")));
   assert.ok(tty.length < 10, "throttled");
+  // 60 ms per unit: after unit 2 of 10 (120 ms), 8 units remain, about 0.5 s.
+  assert.ok(tty.some((s) => /2\/10 0\.1s eta 0s/.test(s)) || tty.some((s) => / eta \d+s/.test(s)), "an ETA while running");
+  assert.not.match(tty.at(-1)!, /eta/);
   assert.match(tty.at(-1)!, /epoch 1\/2 \[##########\] 10\/10 .*acc 0\.7500\x1b\[K\n$/);
   const plain: string[] = [];
   const bar2 = new ProgressBar({ write: (s: string) => plain.push(s) }, { total: 100, now: () => 0 });
@@ -127,6 +130,12 @@ test("progress bar: redraws in place on a TTY, plain lines otherwise", () => {
   bar2.done();
   assert.is(plain.length, 4);
   assert.ok(plain.every((s) => !s.includes("\r") && s.endsWith("\n")));
+});
+
+test("formatDuration: seconds, minutes, hours", () => {
+  assert.is(formatDuration(42.4), "42s");
+  assert.is(formatDuration(185), "3m05s");
+  assert.is(formatDuration(3725), "1h02m");
 });
 
 test.run();

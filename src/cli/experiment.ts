@@ -1,0 +1,181 @@
+/**
+ * `mpo-lstm experiment <task|quick> [flags]`: trains the dense, MPO and pruned models of a task and writes
+ * results/<name>.json, .md and .svg (name: <task>-<date> for the default preset, <task>-<preset>-<date>
+ * otherwise, or --name). `quick` runs the quick preset of sequential MNIST and IMDB one after the other
+ * (what `npm start` does). Progress bars with an ETA go to stdout; a checkpoint is written after every epoch
+ * to results/.checkpoints/<name>/ and `--resume` continues from it.
+ */
+import { execFileSync } from "node:child_process";
+import { mkdirSync, writeFileSync } from "node:fs";
+import { cpus } from "node:os";
+import { join } from "node:path";
+import { MpoLstmError } from "../errors.js";
+import { experimentRecord, resultsChart, resultsMarkdown, resultsTable, type ExperimentRecord } from "../experiment/report.js";
+import { runExperiment } from "../experiment/runner.js";
+import { QUICK_TASKS, TASKS } from "../experiment/tasks/index.js";
+import type { Method, PresetName, TaskConfig } from "../experiment/types.js";
+import { fileCheckpointStore } from "./checkpoint-files.js";
+import type { ProgressWriter } from "./progress.js";
+
+export const EXPERIMENT_HELP = `mpo-lstm experiment <task|quick> [flags]
+
+Trains the dense LSTM, MPO-LSTM and magnitude-pruned LSTM (or FC2 for fc2) at each compression level, same
+optimizer, epochs and seed for all, and writes results/<name>.json, .md and .svg.
+
+tasks: ${Object.keys(TASKS).join(", ")}; quick = smnist and imdb with --preset quick (what npm start runs)
+
+flags:
+  --preset tiny|quick|default|paper   sizes (default: default; quick for "quick")
+  --ratios 5,10,20,50,100             compression ratios to sweep
+  --bonds 2,4,8                       MPO bonds to sweep instead (fc2's default)
+  --methods dense,mpo,pruned          which models to train
+  --epochs N  --batch-size N  --lr X  --clip-norm X  --seed N
+  --set key=value                     any task knob (e.g. --set hidden=64 --set trainLimit=4000)
+  --out DIR                           results directory (default results)
+  --name NAME                         result file name (default <task>[-<preset>]-<date>)
+  --resume                            continue from the last checkpoint of this name
+  --quiet                             no progress bars
+`;
+
+interface ParsedArgs {
+  target: string;
+  preset: PresetName | undefined;
+  overrides: Partial<TaskConfig>;
+  seed: number;
+  out: string;
+  name: string | undefined;
+  resume: boolean;
+  quiet: boolean;
+}
+
+const PRESETS: readonly PresetName[] = ["tiny", "quick", "default", "paper"];
+const METHODS: readonly Method[] = ["dense", "mpo", "pruned"];
+
+function numberList(flag: string, v: string): number[] {
+  const xs = v.split(",").map((s) => Number(s.trim()));
+  if (xs.length === 0 || xs.some((x) => !(x > 0) || !Number.isFinite(x))) throw new MpoLstmError("value", `experiment: ${flag} takes positive numbers separated by commas, got "${v}"`);
+  return xs;
+}
+
+function positive(flag: string, v: string, integer: boolean): number {
+  const x = Number(v);
+  if (!(x > 0) || !Number.isFinite(x) || (integer && !Number.isInteger(x))) throw new MpoLstmError("value", `experiment: ${flag} takes a positive ${integer ? "integer" : "number"}, got "${v}"`);
+  return x;
+}
+
+/** Parses the flags after `experiment`. */
+export function parseExperimentArgs(argv: readonly string[]): ParsedArgs {
+  const a: ParsedArgs = { target: "", preset: undefined, overrides: {}, seed: 1, out: "results", name: undefined, resume: false, quiet: false };
+  for (let i = 0; i < argv.length; i++) {
+    const flag = argv[i]!;
+    const value = (): string => {
+      const v = argv[++i];
+      if (v === undefined || v.startsWith("--")) throw new MpoLstmError("value", `experiment: ${flag} needs a value`);
+      return v;
+    };
+    switch (flag) {
+      case "--preset": {
+        const p = value();
+        if (!(PRESETS as readonly string[]).includes(p)) throw new MpoLstmError("value", `experiment: unknown preset "${p}"; use ${PRESETS.join(", ")}`);
+        a.preset = p as PresetName;
+        break;
+      }
+      case "--ratios": a.overrides.ratios = numberList(flag, value()); a.overrides.bonds = []; break;
+      case "--bonds": a.overrides.bonds = numberList(flag, value()).map((b) => positive(flag, String(b), true)); break;
+      case "--methods": {
+        const ms = value().split(",");
+        for (const m of ms) if (!(METHODS as readonly string[]).includes(m)) throw new MpoLstmError("value", `experiment: unknown method "${m}"; use ${METHODS.join(", ")}`);
+        a.overrides.methods = ms as Method[];
+        break;
+      }
+      case "--epochs": a.overrides.epochs = positive(flag, value(), true); break;
+      case "--batch-size": a.overrides.batchSize = positive(flag, value(), true); break;
+      case "--lr": a.overrides.lr = positive(flag, value(), false); break;
+      case "--clip-norm": { const v = Number(value()); if (!(v >= 0)) throw new MpoLstmError("value", `experiment: --clip-norm takes a number >= 0`); a.overrides.clipNorm = v; break; }
+      case "--seed": { const v = Number(value()); if (!Number.isInteger(v) || v < 0) throw new MpoLstmError("value", `experiment: --seed takes a non-negative integer`); a.seed = v; break; }
+      case "--set": {
+        const kv = value();
+        const eq = kv.indexOf("=");
+        if (eq < 1) throw new MpoLstmError("value", `experiment: --set takes key=value, got "${kv}"`);
+        const key = kv.slice(0, eq), raw = kv.slice(eq + 1);
+        a.overrides[key] = raw.includes(",") ? numberList(`--set ${key}`, raw) : Number.isFinite(Number(raw)) && raw !== "" ? Number(raw) : raw;
+        break;
+      }
+      case "--out": a.out = value(); break;
+      case "--name": a.name = value(); break;
+      case "--resume": a.resume = true; break;
+      case "--quiet": a.quiet = true; break;
+      default:
+        if (flag.startsWith("--")) throw new MpoLstmError("value", `experiment: unknown flag ${flag}; see mpo-lstm experiment --help`);
+        if (a.target) throw new MpoLstmError("value", `experiment: one task at a time (got "${a.target}" and "${flag}")`);
+        a.target = flag;
+    }
+  }
+  if (!a.target) throw new MpoLstmError("value", `experiment: name a task (${Object.keys(TASKS).join(", ")}) or quick`);
+  return a;
+}
+
+/** The preset's config with the flags applied; unknown --set keys are rejected. */
+export function configFor(task: string, preset: PresetName, overrides: Partial<TaskConfig>): TaskConfig {
+  const t = TASKS[task];
+  if (!t) throw new MpoLstmError("value", `experiment: unknown task "${task}"; tasks: ${Object.keys(TASKS).join(", ")}, or quick`);
+  const base = t.presets[preset];
+  for (const key of Object.keys(overrides)) {
+    if (!(key in base)) throw new MpoLstmError("value", `experiment: ${task} has no setting "${key}"; its settings: ${Object.keys(base).join(", ")}`);
+    const was = base[key], now = overrides[key];
+    if (Array.isArray(was) !== Array.isArray(now) && !(Array.isArray(was) && typeof now === "number")) throw new MpoLstmError("value", `experiment: ${task} setting "${key}" is ${Array.isArray(was) ? "a list" : "a single value"}, got ${JSON.stringify(now)}`);
+  }
+  const merged = { ...base } as TaskConfig;
+  for (const [k, v] of Object.entries(overrides)) if (v !== undefined) merged[k] = Array.isArray(base[k]) && typeof v === "number" ? [v] : v;
+  return merged;
+}
+
+function gitCommit(): string {
+  try {
+    const head = execFileSync("git", ["rev-parse", "--short=12", "HEAD"], { stdio: ["ignore", "pipe", "ignore"] }).toString().trim();
+    const dirty = execFileSync("git", ["status", "--porcelain", "--untracked-files=no"], { stdio: ["ignore", "pipe", "ignore"] }).toString().trim() !== "";
+    return dirty ? `${head} (with uncommitted changes)` : head;
+  } catch {
+    return "unknown (not a git checkout)";
+  }
+}
+
+export interface ExperimentOutcome {
+  records: ExperimentRecord[];
+  files: string[];
+}
+
+/** Runs `mpo-lstm experiment ...`; returns the records and the files written. */
+export function runExperimentCommand(argv: readonly string[], out: ProgressWriter & { write(s: string): unknown } = process.stdout): ExperimentOutcome {
+  const args = parseExperimentArgs(argv);
+  const quick = args.target === "quick";
+  const preset: PresetName = args.preset ?? (quick ? "quick" : "default");
+  const tasks = quick ? [...QUICK_TASKS] : [args.target];
+  const configs = tasks.map((t) => configFor(t, preset, args.overrides));
+  const date = new Date().toISOString().slice(0, 10);
+  const records: ExperimentRecord[] = [];
+  const files: string[] = [];
+  mkdirSync(args.out, { recursive: true });
+  tasks.forEach((name, i) => {
+    const task = TASKS[name]!;
+    const config = configs[i]!;
+    const fileName = args.name ? (tasks.length > 1 ? `${args.name}-${name}` : args.name) : `${name}${preset === "default" ? "" : `-${preset}`}-${date}`;
+    out.write(`\n${task.title}: preset ${preset}, ${config.epochs} epochs, ${config.bonds.length ? `bonds ${config.bonds}` : `ratios ${config.ratios}`}, methods ${config.methods}\n`);
+    const run = runExperiment({
+      task, config, preset, seed: args.seed, resume: args.resume,
+      checkpoints: fileCheckpointStore(join(args.out, ".checkpoints", fileName)),
+      log: (line) => out.write(`${line}\n`),
+      ...(args.quiet ? {} : { progress: out }),
+    });
+    const command = `npx mpo-lstm experiment ${argv.join(" ")}`;
+    const rec = experimentRecord(run, { date, gitCommit: gitCommit(), node: process.version, cpu: cpus()[0]?.model ?? "unknown", cores: cpus().length, command }, task.title, task.metric);
+    const base = join(args.out, fileName);
+    writeFileSync(`${base}.json`, JSON.stringify(rec, null, 1) + "\n");
+    writeFileSync(`${base}.svg`, resultsChart(rec));
+    writeFileSync(`${base}.md`, resultsMarkdown(rec, `${fileName}.svg`));
+    files.push(`${base}.json`, `${base}.md`, `${base}.svg`);
+    out.write(`\n${task.title}\n\n${resultsTable(rec)}\nwritten: ${base}.json, .md, .svg\n`);
+    records.push(rec);
+  });
+  return { records, files };
+}

@@ -1,0 +1,134 @@
+/**
+ * The model families the experiments train, each with a dense, an MPO and a pruned variant built the
+ * same way (same initializer stream for everything outside the compressed matrices):
+ *   - SequenceClassifier: [Embedding] -> LSTM -> final hidden state (at each sequence's length) -> Linear;
+ *   - CharLanguageModel: Embedding -> LSTM -> Linear at every step (next-character logits);
+ *   - FC2: Linear/MPOLinear 784 -> 256, ReLU, Linear/MPOLinear 256 -> 10 (the PRR 2020 MNIST model).
+ * A pruned variant is the dense model; the runner attaches the pruner to its compressible matrices.
+ */
+import { MpoLstmError } from "../errors.js";
+import { bondForRatio } from "../mpo/budget.js";
+import { Embedding } from "../nn/embedding.js";
+import { Linear } from "../nn/linear.js";
+import { LSTM } from "../nn/lstm.js";
+import { Module } from "../nn/module.js";
+import { MPOLinear } from "../nn/mpo-linear.js";
+import { MPOLSTM } from "../nn/mpo-lstm.js";
+import { relu } from "../ops/activation.js";
+import { reshape, select } from "../ops/shape.js";
+import { Random } from "../random.js";
+import type { Tensor } from "../tensor.js";
+import type { Batch } from "../train/data.js";
+import type { BuiltModel, Variant } from "./types.js";
+
+export interface RecurrentSpec {
+  inputSize: number;
+  hiddenSize: number;
+  /** Factors of inputSize and hiddenSize (same count); the gate side stacks 4 onto the first. */
+  inputFactors: readonly number[];
+  hiddenFactors: readonly number[];
+}
+
+/** MPO bonds of W and U for a variant (by ratio per matrix as the paper does, or one given bond). */
+export function recurrentBonds(spec: RecurrentSpec, variant: Variant): { bondIh: number; bondHh: number } {
+  const gates = spec.hiddenFactors.map((h, k) => (k === 0 ? 4 * h : h));
+  if (variant.bond !== undefined) return { bondIh: variant.bond, bondHh: variant.bond };
+  if (variant.ratio === undefined) throw new MpoLstmError("value", `experiment: an MPO variant needs a ratio or a bond`);
+  return { bondIh: bondForRatio(spec.inputFactors, gates, variant.ratio), bondHh: bondForRatio(spec.hiddenFactors, gates, variant.ratio) };
+}
+
+/** The recurrent core of a variant: a dense LSTM (dense, pruned) or an MPOLSTM. */
+export function recurrentCore(spec: RecurrentSpec, variant: Variant, rng: Random): { lstm: LSTM; description: string } {
+  if (variant.method !== "mpo") {
+    return { lstm: new LSTM({ inputSize: spec.inputSize, hiddenSize: spec.hiddenSize, rng }), description: `LSTM(${spec.inputSize} -> ${spec.hiddenSize})` };
+  }
+  const { bondIh, bondHh } = recurrentBonds(spec, variant);
+  const lstm = new MPOLSTM({ inputSize: spec.inputSize, hiddenSize: spec.hiddenSize, inputFactors: spec.inputFactors, hiddenFactors: spec.hiddenFactors, bondIh, bondHh, rng });
+  const gates = spec.hiddenFactors.map((h, k) => (k === 0 ? 4 * h : h));
+  return { lstm, description: `MPOLSTM(${spec.inputSize} -> ${spec.hiddenSize}), W (${spec.inputFactors}) -> (${gates}) bond ${bondIh}, U (${spec.hiddenFactors}) -> (${gates}) bond ${bondHh}` };
+}
+
+/** Names of the compressible matrices of an LSTM held under `prefix` (W and U of every layer, or their cores). */
+export function lstmCompressible(model: Module, prefix: string): string[] {
+  const re = new RegExp(`^${prefix.replace(/\./g, "\\.")}\\.layers\\.\\d+\\.(weightIh|weightHh|coresIh\\.\\d+|coresHh\\.\\d+)$`);
+  return model.namedParameters().map(([n]) => n).filter((n) => re.test(n));
+}
+
+/** Sequence classification: the final hidden state (at each length) feeds a linear head. */
+export class SequenceClassifier extends Module {
+  embedding: Embedding | null;
+  lstm: LSTM;
+  head: Linear;
+
+  constructor(embedding: Embedding | null, lstm: LSTM, classes: number, rng: Random) {
+    super();
+    this.embedding = embedding;
+    this.lstm = lstm;
+    this.head = new Linear(lstm.hiddenSize, classes, { rng });
+  }
+
+  /** x: token ids [B, T] (with an embedding) or features [B, T, F]; lengths per sequence. Returns logits [B, C]. */
+  forward(x: Tensor, lengths?: ArrayLike<number>): Tensor {
+    const input = this.embedding ? this.embedding.forward(x) : x;
+    const r = this.lstm.forward(input, lengths ? { lengths } : {});
+    return this.head.forward(select(r.h, this.lstm.numLayers - 1));
+  }
+}
+
+/** Next-character prediction at every step: logits [B * T, V]. */
+export class CharLanguageModel extends Module {
+  embedding: Embedding;
+  lstm: LSTM;
+  head: Linear;
+
+  constructor(embedding: Embedding, lstm: LSTM, rng: Random) {
+    super();
+    this.embedding = embedding;
+    this.lstm = lstm;
+    this.head = new Linear(lstm.hiddenSize, embedding.numEmbeddings, { rng });
+  }
+
+  forward(ids: Tensor): Tensor {
+    const [B, T] = ids.shape as [number, number];
+    const out = this.lstm.forward(this.embedding.forward(ids)).output;
+    return this.head.forward(reshape(out, [B * T, this.lstm.hiddenSize]));
+  }
+}
+
+/** FC2 (784 -> 256 -> 10 with ReLU), each layer dense or MPO. */
+export class FC2 extends Module {
+  fc1: Linear | MPOLinear;
+  fc2: Linear | MPOLinear;
+
+  constructor(fc1: Linear | MPOLinear, fc2: Linear | MPOLinear) {
+    super();
+    this.fc1 = fc1;
+    this.fc2 = fc2;
+  }
+
+  forward(x: Tensor): Tensor {
+    const [B] = x.shape as [number];
+    const flat = x.rank === 2 ? x : reshape(x, [B, x.size / B]);
+    return this.fc2.forward(relu(this.fc1.forward(flat)));
+  }
+}
+
+/** fit/evaluate forward for models whose forward(x, lengths) returns the logits. */
+export function classifierForward(model: Module, batch: Batch): Tensor {
+  return (model as SequenceClassifier).forward(batch.x, batch.lengths);
+}
+
+/** A BuiltModel for a SequenceClassifier or CharLanguageModel whose LSTM sits at `lstm`. */
+export function builtRecurrent(model: SequenceClassifier | CharLanguageModel, description: string): BuiltModel {
+  return {
+    model,
+    forward: (m, batch) => (m as SequenceClassifier).forward(batch.x, batch.lengths),
+    compressible: lstmCompressible(model, "lstm"),
+    description,
+  };
+}
+
+/** A generator per purpose, so the embedding and head draw the same numbers in every variant. */
+export function seededStreams(seed: number): { core: Random; rest: Random } {
+  return { core: new Random(seed * 2 + 1), rest: new Random(seed * 2 + 2) };
+}

@@ -1,0 +1,125 @@
+/**
+ * The experiment vocabulary. An experiment trains one *variant* per model kind and compression level on
+ * one *task* (a data set with its model family), all with the same optimizer, epochs, batch size and seed,
+ * and reports the task's metric against the measured compression ratio.
+ *
+ * Compression is counted the way the MPO-LSTM paper counts it: parameters of the compressible matrices
+ * (the LSTM's W and U, or the fully connected weights; biases, embeddings and output heads excluded) of the
+ * dense model divided by those of the variant (MPO core entries, or weights left after pruning).
+ */
+import type { Module } from "../nn/module.js";
+import type { Dataset } from "../train/data.js";
+import type { ForwardFn } from "../train/fit.js";
+
+/** How a variant compresses the task's matrices. */
+export type Method = "dense" | "mpo" | "pruned";
+
+/**
+ * One model to train. `ratio` is the target compression (MPO: bond from bondForRatio per matrix; pruned:
+ * the MPO variant's measured ratio at the same target, so both keep the same number of weights); `bond`
+ * asks for an MPO with that uniform bond instead (the FC2 sweep).
+ */
+export interface Variant {
+  method: Method;
+  ratio?: number;
+  bond?: number;
+}
+
+/** The metric a task reports. */
+export interface MetricSpec {
+  /** e.g. "accuracy" or "bpc". */
+  name: string;
+  /** Unit shown in tables ("%", "bits/char"). */
+  unit: string;
+  higherIsBetter: boolean;
+  /** From an evaluation (mean loss in nats, accuracy in [0, 1]) to the reported value. */
+  fromEvaluation(ev: { loss: number; accuracy?: number }): number;
+}
+
+/** A model built for one variant. */
+export interface BuiltModel {
+  model: Module;
+  /** Runs the model on a batch (fit / evaluate). */
+  forward: ForwardFn;
+  /**
+   * Dotted parameter names of the compressible matrices in this model: the dense weights for dense and
+   * pruned variants (what pruning prunes), the MPO cores for MPO variants.
+   */
+  compressible: string[];
+  /** Human-readable description of the architecture (factors, bonds). */
+  description: string;
+}
+
+/** A task's data, ready for training. */
+export interface TaskData {
+  train: Dataset;
+  validation: Dataset;
+  test: Dataset;
+  /** The split, as the loader documents it. */
+  description: string;
+}
+
+/** What every task module provides. `config` holds the task's size knobs (JSON-safe numbers/arrays). */
+export interface Task<C extends TaskConfig = TaskConfig> {
+  readonly name: string;
+  readonly title: string;
+  readonly metric: MetricSpec;
+  /** Sizes for each preset; flags override single fields. */
+  readonly presets: Readonly<Record<PresetName, C>>;
+  /** Loads and prepares the data (deterministic for a given config). */
+  prepare(config: C): TaskData;
+  /** Builds a model for `variant` with parameters drawn from a generator seeded by `seed`. */
+  build(variant: Variant, config: C, seed: number): BuiltModel;
+}
+
+export type PresetName = "tiny" | "quick" | "default" | "paper";
+
+/** Task size knobs shared by all tasks, plus the task's own. */
+export interface TaskConfig {
+  epochs: number;
+  batchSize: number;
+  lr: number;
+  /** Gradient clipping (global norm); 0 = off. */
+  clipNorm: number;
+  /** The compression levels to sweep (ratios), unless `bonds` is given. */
+  ratios: number[];
+  /** Uniform MPO bonds to sweep instead of ratios (FC2); empty = use ratios. */
+  bonds: number[];
+  /** Which methods to train (default all three). */
+  methods: Method[];
+  [knob: string]: number | number[] | string | string[] | boolean;
+}
+
+/** Metrics of one epoch of one variant. */
+export interface EpochRecord {
+  epoch: number;
+  trainLoss: number;
+  trainAccuracy?: number;
+  validationLoss: number;
+  validationMetric: number;
+  /** Fraction of the compressible weights that are zero (pruned variants). */
+  sparsity?: number;
+  seconds: number;
+}
+
+/** The result of one variant. */
+export interface VariantResult {
+  variant: Variant;
+  /** Stable key, e.g. "mpo@10", "pruned@10", "mpo@bond4", "dense". */
+  key: string;
+  description: string;
+  /** Compressible parameters of the dense model / of this variant. */
+  denseParams: number;
+  params: number;
+  /** denseParams / params (1 for dense). */
+  compression: number;
+  /** All trainable parameters of the model (heads and embeddings included). */
+  totalParams: number;
+  epochs: EpochRecord[];
+  /** Epoch whose weights were tested (best validation metric among eligible epochs). */
+  bestEpoch: number;
+  validationMetric: number;
+  testLoss: number;
+  testMetric: number;
+  seconds: number;
+}
