@@ -97,11 +97,14 @@ export function resultsChart(rec: ExperimentRecord): string {
     points: rec.results.filter((r) => r.variant.method === method && Number.isFinite(r.testMetric)).map((r) => ({ x: r.compression, y: r.testMetric })).sort((a, b) => a.x - b.x),
   });
   const dense = rec.results.find((r) => r.variant.method === "dense");
+  const compressed = [series("mpo", "MPO"), series("pruned", "pruning")].filter((s) => s.points.length > 0);
+  // A dense-only run still gets a chart: its one point at compression 1.
+  if (compressed.length === 0 && dense) compressed.push({ name: "dense", points: [{ x: 1, y: dense.testMetric }] });
   return renderChart({
     title: rec.title,
     xLabel: "compression ratio (dense / kept weights)",
     yLabel: `test ${rec.metric.name} (${rec.metric.unit})`,
-    series: [series("mpo", "MPO"), series("pruned", "pruning")].filter((s) => s.points.length > 0),
+    series: compressed,
     references: dense && Number.isFinite(dense.testMetric) ? [{ name: "dense", y: dense.testMetric }] : [],
   });
 }

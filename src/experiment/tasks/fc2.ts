@@ -6,11 +6,10 @@
 import { loadMnist, type ImageSet } from "../../data/mnist.js";
 import { Linear } from "../../nn/linear.js";
 import { MPOLinear } from "../../nn/mpo-linear.js";
-import { bondForRatio } from "../../mpo/budget.js";
 import { MpoLstmError } from "../../errors.js";
 import { arrayDataset, type Dataset } from "../../train/data.js";
 import { accuracyMetric } from "../metrics.js";
-import { FC2, seededStreams } from "../models.js";
+import { FC2, nearestBond, seededStreams } from "../models.js";
 import type { BuiltModel, Task, TaskConfig, TaskData, Variant } from "../types.js";
 
 export interface Fc2Config extends TaskConfig {
@@ -28,7 +27,7 @@ function toDataset(s: ImageSet): Dataset {
 }
 
 function layer(inF: readonly number[], outF: readonly number[], variant: Variant, rng: () => number): { l: MPOLinear; bond: number } {
-  const bond = variant.bond ?? (variant.ratio !== undefined ? bondForRatio(inF, outF, variant.ratio) : undefined);
+  const bond = variant.bond ?? (variant.ratio !== undefined ? nearestBond(inF, outF, variant.ratio) : undefined);
   if (bond === undefined) throw new MpoLstmError("value", "fc2: an MPO variant needs a bond or a ratio");
   return { l: MPOLinear.random(inF, outF, { bond, random: rng }), bond };
 }

@@ -36,8 +36,8 @@ export const imdbTask: Task<ImdbConfig> = {
   metric: accuracyMetric,
   presets: {
     tiny: { ...common, methods: [...common.methods], bonds: [], epochs: 1, batchSize: 16, ratios: [10], vocabSize: 500, maxLength: 16, trainLimit: 64, testLimit: 32, embedding: 16, hidden: 16, inputFactors: [2, 2, 2, 2], hiddenFactors: [2, 2, 2, 2] },
-    quick: { ...common, methods: [...common.methods], bonds: [], epochs: 2, batchSize: 32, ratios: [10, 50], vocabSize: 5000, maxLength: 80, trainLimit: 2000, testLimit: 2000, embedding: 64, hidden: 64, inputFactors: [4, 2, 2, 4], hiddenFactors: [4, 2, 2, 4] },
-    default: { ...common, methods: [...common.methods], bonds: [], epochs: 3, batchSize: 32, ratios: [5, 10, 20, 50, 100], vocabSize: 10000, maxLength: 100, trainLimit: 8000, testLimit: 5000, embedding: 128, hidden: 128, inputFactors: [4, 2, 4, 4], hiddenFactors: [4, 2, 4, 4] },
+    quick: { ...common, methods: [...common.methods], bonds: [], epochs: 4, batchSize: 32, ratios: [10, 50], vocabSize: 5000, maxLength: 100, trainLimit: 8000, testLimit: 5000, embedding: 64, hidden: 64, inputFactors: [4, 2, 2, 4], hiddenFactors: [4, 2, 2, 4] },
+    default: { ...common, methods: [...common.methods], bonds: [], epochs: 4, batchSize: 32, ratios: [5, 10, 20, 50, 100], vocabSize: 10000, maxLength: 100, trainLimit: 0, testLimit: 0, embedding: 128, hidden: 128, inputFactors: [4, 2, 4, 4], hiddenFactors: [4, 2, 4, 4] },
     paper: { ...common, methods: [...common.methods], bonds: [], lr: 1e-3, epochs: 5, batchSize: 32, ratios: [5, 10, 20, 50, 100], vocabSize: 20000, maxLength: 200, trainLimit: 0, testLimit: 0, embedding: 256, hidden: 256, inputFactors: [8, 2, 2, 8], hiddenFactors: [8, 2, 2, 8] },
   },
   prepare(c: ImdbConfig): TaskData {

@@ -28,7 +28,7 @@ export const smnistTask: Task<SmnistConfig> = {
   metric: accuracyMetric,
   presets: {
     tiny: { ...common, epochs: 1, batchSize: 16, ratios: [10], trainLimit: 64, hidden: 16, inputFactors: [4, 1, 1, 7], hiddenFactors: [2, 2, 2, 2] },
-    quick: { ...common, epochs: 3, batchSize: 64, ratios: [10, 50], trainLimit: 0, hidden: 64, inputFactors: [4, 1, 1, 7], hiddenFactors: [4, 2, 2, 4] },
+    quick: { ...common, epochs: 5, batchSize: 64, ratios: [10, 50], trainLimit: 0, hidden: 64, inputFactors: [4, 1, 1, 7], hiddenFactors: [4, 2, 2, 4] },
     default: { ...common, epochs: 10, batchSize: 64, ratios: [5, 10, 20, 50, 100], trainLimit: 0, hidden: 128, inputFactors: [4, 1, 1, 7], hiddenFactors: [4, 2, 4, 4] },
     paper: { ...common, epochs: 20, batchSize: 64, ratios: [5, 10, 20, 50, 100], trainLimit: 0, hidden: 256, inputFactors: [4, 1, 1, 7], hiddenFactors: [8, 2, 2, 8] },
   },
