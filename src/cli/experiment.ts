@@ -160,6 +160,7 @@ export function runExperimentCommand(argv: readonly string[], out: ProgressWrite
     const task = TASKS[name]!;
     const config = configs[i]!;
     const fileName = args.name ? (tasks.length > 1 ? `${args.name}-${name}` : args.name) : `${name}${preset === "default" ? "" : `-${preset}`}-${date}`;
+    const commit = gitCommit(); // before the run, so later edits to the checkout do not mislabel it
     out.write(`\n${task.title}: preset ${preset}, ${config.epochs} epochs, ${config.bonds.length ? `bonds ${config.bonds}` : `ratios ${config.ratios}`}, methods ${config.methods}\n`);
     const run = runExperiment({
       task, config, preset, seed: args.seed, resume: args.resume,
@@ -168,7 +169,7 @@ export function runExperimentCommand(argv: readonly string[], out: ProgressWrite
       ...(args.quiet ? {} : { progress: out }),
     });
     const command = `npx mpo-lstm experiment ${argv.join(" ")}`;
-    const rec = experimentRecord(run, { date, gitCommit: gitCommit(), node: process.version, cpu: cpus()[0]?.model ?? "unknown", cores: cpus().length, command }, task.title, task.metric);
+    const rec = experimentRecord(run, { date, gitCommit: commit, node: process.version, cpu: cpus()[0]?.model ?? "unknown", cores: cpus().length, command }, task.title, task.metric);
     const base = join(args.out, fileName);
     writeFileSync(`${base}.json`, JSON.stringify(rec, null, 1) + "\n");
     writeFileSync(`${base}.svg`, resultsChart(rec));
