@@ -110,8 +110,13 @@ export class Tensor {
   static from(data: ArrayLike<number>, shape: readonly number[], opts: TensorOptions = {}): Tensor {
     const size = shapeSize(shape, "Tensor.from");
     if (data.length !== size) throw new MpoLstmError("shape", `Tensor.from: shape ${shapeStr(shape)} needs ${size} values, got ${data.length}`);
+    // `data` may be a view of another tensor (x.data()); allocating can grow linear memory and detach
+    // it, so such a view is re-made over the new buffer from its offset before copying.
+    const memory = getBackend().arena.memory;
+    const inMemory = data instanceof Float32Array && data.buffer === memory.buffer;
+    const offset = inMemory ? (data as Float32Array).byteOffset : 0;
     const t = Tensor.empty(shape, opts);
-    t.data().set(data);
+    t.data().set(inMemory && (data as Float32Array).buffer !== memory.buffer ? new Float32Array(memory.buffer, offset, size) : data);
     return t;
   }
 
