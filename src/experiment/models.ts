@@ -49,12 +49,12 @@ export function recurrentBonds(spec: RecurrentSpec, variant: Variant): { bondIh:
   return { bondIh: nearestBond(spec.inputFactors, gates, variant.ratio), bondHh: nearestBond(spec.hiddenFactors, gates, variant.ratio) };
 }
 
-/** The recurrent core of a variant: a dense LSTM (dense, pruned) or an MPOLSTM. */
-export function recurrentCore(spec: RecurrentSpec, variant: Variant, rng: Random): { lstm: LSTM; description: string } {
+/** The recurrent core of a variant: a dense LSTM (dense, pruned) or an MPOLSTM (bonds given, or from the variant). */
+export function recurrentCore(spec: RecurrentSpec, variant: Variant, rng: Random, bonds?: { bondIh: number; bondHh: number }): { lstm: LSTM; description: string } {
   if (variant.method !== "mpo") {
     return { lstm: new LSTM({ inputSize: spec.inputSize, hiddenSize: spec.hiddenSize, rng }), description: `LSTM(${spec.inputSize} -> ${spec.hiddenSize})` };
   }
-  const { bondIh, bondHh } = recurrentBonds(spec, variant);
+  const { bondIh, bondHh } = bonds ?? recurrentBonds(spec, variant);
   const lstm = new MPOLSTM({ inputSize: spec.inputSize, hiddenSize: spec.hiddenSize, inputFactors: spec.inputFactors, hiddenFactors: spec.hiddenFactors, bondIh, bondHh, rng });
   const gates = spec.hiddenFactors.map((h, k) => (k === 0 ? 4 * h : h));
   return { lstm, description: `MPOLSTM(${spec.inputSize} -> ${spec.hiddenSize}), W (${spec.inputFactors}) -> (${gates}) bond ${bondIh}, U (${spec.hiddenFactors}) -> (${gates}) bond ${bondHh}` };

@@ -8,11 +8,12 @@ import { memoryCheckpointStore, type Checkpoint, type CheckpointStore } from "..
 import { experimentRecord, resultsTable } from "../../src/experiment/report.js";
 import { runExperiment, variantsOf } from "../../src/experiment/runner.js";
 import { TASKS } from "../../src/experiment/tasks/index.js";
+import type { TaskConfig } from "../../src/experiment/types.js";
 import { fileCheckpointStore } from "../../src/cli/checkpoint-files.js";
 import { MpoLstmError } from "../../src/errors.js";
 
 const smnist = TASKS["smnist"]!;
-const tiny = (over: Record<string, unknown> = {}) => configFor("smnist", "tiny", over);
+const tiny = (over: Partial<TaskConfig> = {}) => configFor("smnist", "tiny", over);
 
 test("variants: dense first, then MPO before pruned at every level; bonds replace ratios", () => {
   assert.equal(variantsOf(tiny({ ratios: [5, 20] })).map((v) => `${v.method}@${v.ratio ?? v.bond ?? ""}`), ["dense@", "mpo@5", "pruned@5", "mpo@20", "pruned@20"]);
@@ -101,6 +102,17 @@ test("the experiment command end to end: tiny preset writes JSON, Markdown and S
   } finally {
     rmSync(out, { recursive: true, force: true });
   }
+});
+
+test("the paper preset uses the paper's bonds d_W / d_U per ratio with (8,2,2,8) -> (32,2,2,8)", () => {
+  const c = configFor("imdb", "paper", {});
+  const imdb = TASKS["imdb"]!;
+  const built = imdb.build({ method: "mpo", ratio: 10 }, c, 1);
+  const shapes = built.compressible.map((n) => new Map(built.model.namedParameters()).get(n)!.shape.join("x"));
+  // W: 1x32x8x41, 41x2x2x41, 41x2x2x41, 41x8x8x1; U: bond 40.
+  assert.equal(shapes, ["1x32x8x41", "41x2x2x41", "41x2x2x41", "41x8x8x1", "1x32x8x40", "40x2x2x40", "40x2x2x40", "40x8x8x1"]);
+  built.model.dispose();
+  assert.throws(() => imdb.build({ method: "mpo", ratio: 10 }, { ...c, bondsU: [1] }, 1), /one bond per ratio/);
 });
 
 test("flags: clear errors for unknown tasks, flags, settings and bad values", () => {

@@ -1,9 +1,10 @@
 /**
  * IMDB sentiment with an embedding, an LSTM and a linear head on the final hidden state: the MPO-LSTM
  * paper's main task. The paper's configuration is hidden 256 with (8,2,2,8) factors on both sides (the
- * `paper` preset); the smaller presets keep the same structure at sizes 2 cores can train in minutes.
+ * `paper` preset, with the paper's bonds d_W / d_U per ratio); the smaller presets keep the same structure at sizes 2 cores can train in minutes.
  */
 import { loadImdb, type TextClassificationSplit } from "../../data/imdb.js";
+import { MpoLstmError } from "../../errors.js";
 import { Embedding } from "../../nn/embedding.js";
 import { arrayDataset } from "../../train/data.js";
 import type { Dataset } from "../../train/data.js";
@@ -22,9 +23,12 @@ export interface ImdbConfig extends TaskConfig {
   hidden: number;
   inputFactors: number[];
   hiddenFactors: number[];
+  /** Bonds of W and U per entry of `ratios` (the paper's table); empty = the bond nearest each ratio. */
+  bondsW: number[];
+  bondsU: number[];
 }
 
-const common = { lr: 2e-3, clipNorm: 5, bonds: [], methods: ["dense", "mpo", "pruned"] } as const;
+const common = { lr: 2e-3, clipNorm: 5, bonds: [], methods: ["dense", "mpo", "pruned"], bondsW: [], bondsU: [] } as const;
 
 function toDataset(s: TextClassificationSplit): Dataset {
   return arrayDataset({ x: Float32Array.from(s.tokens), sampleShape: [s.maxLength], labels: s.labels, lengths: s.lengths });
@@ -35,10 +39,10 @@ export const imdbTask: Task<ImdbConfig> = {
   title: "IMDB sentiment (accuracy)",
   metric: accuracyMetric,
   presets: {
-    tiny: { ...common, methods: [...common.methods], bonds: [], epochs: 1, batchSize: 16, ratios: [10], vocabSize: 500, maxLength: 16, trainLimit: 64, testLimit: 32, embedding: 16, hidden: 16, inputFactors: [2, 2, 2, 2], hiddenFactors: [2, 2, 2, 2] },
-    quick: { ...common, methods: [...common.methods], bonds: [], epochs: 4, batchSize: 32, ratios: [10, 50], vocabSize: 5000, maxLength: 100, trainLimit: 8000, testLimit: 5000, embedding: 64, hidden: 64, inputFactors: [4, 2, 2, 4], hiddenFactors: [4, 2, 2, 4] },
-    default: { ...common, methods: [...common.methods], bonds: [], epochs: 4, batchSize: 32, ratios: [5, 10, 20, 50, 100], vocabSize: 10000, maxLength: 100, trainLimit: 0, testLimit: 0, embedding: 128, hidden: 128, inputFactors: [4, 2, 4, 4], hiddenFactors: [4, 2, 4, 4] },
-    paper: { ...common, methods: [...common.methods], bonds: [], lr: 1e-3, epochs: 5, batchSize: 32, ratios: [5, 10, 20, 50, 100], vocabSize: 20000, maxLength: 200, trainLimit: 0, testLimit: 0, embedding: 256, hidden: 256, inputFactors: [8, 2, 2, 8], hiddenFactors: [8, 2, 2, 8] },
+    tiny: { ...common, methods: [...common.methods], bonds: [], bondsW: [], bondsU: [], epochs: 1, batchSize: 16, ratios: [10], vocabSize: 500, maxLength: 16, trainLimit: 64, testLimit: 32, embedding: 16, hidden: 16, inputFactors: [2, 2, 2, 2], hiddenFactors: [2, 2, 2, 2] },
+    quick: { ...common, methods: [...common.methods], bonds: [], bondsW: [], bondsU: [], epochs: 4, batchSize: 32, ratios: [10, 50], vocabSize: 5000, maxLength: 100, trainLimit: 8000, testLimit: 5000, embedding: 64, hidden: 64, inputFactors: [4, 2, 2, 4], hiddenFactors: [4, 2, 2, 4] },
+    default: { ...common, methods: [...common.methods], bonds: [], bondsW: [], bondsU: [], epochs: 4, batchSize: 32, ratios: [5, 10, 20, 50, 100], vocabSize: 10000, maxLength: 100, trainLimit: 0, testLimit: 0, embedding: 128, hidden: 128, inputFactors: [4, 2, 4, 4], hiddenFactors: [4, 2, 4, 4] },
+    paper: { ...common, methods: [...common.methods], bonds: [], lr: 1e-3, epochs: 5, batchSize: 32, ratios: [5, 10, 20, 50, 100], vocabSize: 20000, maxLength: 200, trainLimit: 0, testLimit: 0, embedding: 256, hidden: 256, inputFactors: [8, 2, 2, 8], hiddenFactors: [8, 2, 2, 8], bondsW: [64, 41, 26, 13, 7], bondsU: [64, 40, 24, 13, 7] },
   },
   prepare(c: ImdbConfig): TaskData {
     const d = loadImdb({ vocabSize: c.vocabSize, maxLength: c.maxLength, ...(c.trainLimit > 0 ? { trainLimit: c.trainLimit } : {}), ...(c.testLimit > 0 ? { testLimit: c.testLimit } : {}) });
@@ -47,7 +51,12 @@ export const imdbTask: Task<ImdbConfig> = {
   build(variant: Variant, c: ImdbConfig, seed: number): BuiltModel {
     const { core, rest } = seededStreams(seed);
     const embedding = new Embedding(c.vocabSize, c.embedding, { rng: rest });
-    const { lstm, description } = recurrentCore({ inputSize: c.embedding, hiddenSize: c.hidden, inputFactors: c.inputFactors, hiddenFactors: c.hiddenFactors }, variant, core);
+    const at = variant.method === "mpo" && variant.ratio !== undefined ? c.ratios.indexOf(variant.ratio) : -1;
+    if (c.bondsW.length !== c.bondsU.length || (c.bondsW.length > 0 && c.bondsW.length !== c.ratios.length)) {
+      throw new MpoLstmError("value", `imdb: bondsW [${c.bondsW}] and bondsU [${c.bondsU}] must give one bond per ratio [${c.ratios}] (or be empty)`);
+    }
+    const bonds = at >= 0 && c.bondsW.length > 0 ? { bondIh: c.bondsW[at]!, bondHh: c.bondsU[at]! } : undefined;
+    const { lstm, description } = recurrentCore({ inputSize: c.embedding, hiddenSize: c.hidden, inputFactors: c.inputFactors, hiddenFactors: c.hiddenFactors }, variant, core, bonds);
     return builtRecurrent(new SequenceClassifier(embedding, lstm, 2, rest), `Embedding(${c.vocabSize}, ${c.embedding}) -> ${description} -> Linear(${c.hidden}, 2)`);
   },
 };
