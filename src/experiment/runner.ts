@@ -113,7 +113,11 @@ export function runExperiment<C extends TaskConfig>(opts: RunOptions<C>): RunRes
     const result = trainVariant(opts, data, variant, key, `[${vi + 1}/${variants.length}]`, denseParams, pruneRatio, resume, results);
     results.push(result);
     checkpoint = null;
-    log(`[${vi + 1}/${variants.length}] ${key}: ${task.metric.name} ${result.testMetric.toFixed(2)} ${task.metric.unit} at compression ${result.compression.toFixed(1)}x (${result.params} of ${result.denseParams} weights), ${formatDuration(result.seconds)}`);
+    // The experiment's ETA: the mean time of the variants trained so far times those still to come.
+    const spent = results.reduce((s, r) => s + r.seconds, 0);
+    const left = variants.length - vi - 1;
+    const eta = left > 0 ? `; about ${formatDuration((spent / results.length) * left)} left for ${left} more` : "";
+    log(`[${vi + 1}/${variants.length}] ${key}: ${task.metric.name} ${result.testMetric.toFixed(2)} ${task.metric.unit} at compression ${result.compression.toFixed(1)}x (${result.params} of ${result.denseParams} weights), ${formatDuration(result.seconds)}${eta}`);
   });
   opts.checkpoints?.clear();
   return { task: task.name, preset: opts.preset, seed, config, data: data.description, results, seconds: (performance.now() - t0) / 1000 };
