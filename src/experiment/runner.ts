@@ -14,7 +14,7 @@ import { ProgressBar, formatDuration, type ProgressWriter } from "../cli/progres
 import { GradualPruner, MagnitudePruner } from "../prune/pruner.js";
 import { Adam } from "../optim/adam.js";
 import { evaluate, fit } from "../train/fit.js";
-import type { CheckpointStore, VariantProgress } from "./checkpoint.js";
+import type { Checkpoint, CheckpointStore, VariantProgress } from "./checkpoint.js";
 import type { BuiltModel, EpochRecord, Task, TaskConfig, TaskData, Variant, VariantResult } from "./types.js";
 
 export interface RunOptions<C extends TaskConfig> {
@@ -125,7 +125,7 @@ export function runExperiment<C extends TaskConfig>(opts: RunOptions<C>): RunRes
 
 function trainVariant<C extends TaskConfig>(
   opts: RunOptions<C>, data: TaskData, variant: Variant, key: string, tag: string, denseParams: number, pruneRatio: number,
-  resume: import("./checkpoint.js").Checkpoint | null, completed: readonly VariantResult[],
+  resume: Checkpoint | null, completed: readonly VariantResult[],
 ): VariantResult {
   const { task, config, seed } = opts;
   const built = task.build(variant, config, seed);
