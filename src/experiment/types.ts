@@ -90,6 +90,17 @@ export interface TaskConfig {
   [knob: string]: number | number[] | string | string[] | boolean;
 }
 
+/** Knobs of the tasks built on an LSTM. */
+export interface RecurrentTaskConfig extends TaskConfig {
+  hidden: number;
+  /** Factors of the LSTM's input size and of its hidden size (same count; the gates stack onto the first). */
+  inputFactors: number[];
+  hiddenFactors: number[];
+}
+
+/** The settings every recurrent task starts from (Adam at 2e-3, clipping at norm 5, all three methods). */
+export const RECURRENT_DEFAULTS = { lr: 2e-3, clipNorm: 5, bonds: [] as number[], methods: ["dense", "mpo", "pruned"] as Method[] };
+
 /** Metrics of one epoch of one variant. */
 export interface EpochRecord {
   epoch: number;

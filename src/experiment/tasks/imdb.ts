@@ -10,9 +10,9 @@ import { arrayDataset } from "../../train/data.js";
 import type { Dataset } from "../../train/data.js";
 import { builtRecurrent, recurrentCore, seededStreams, SequenceClassifier } from "../models.js";
 import { accuracyMetric } from "../metrics.js";
-import type { BuiltModel, Task, TaskConfig, TaskData, Variant } from "../types.js";
+import { RECURRENT_DEFAULTS, type BuiltModel, type RecurrentTaskConfig, type Task, type TaskData, type Variant } from "../types.js";
 
-export interface ImdbConfig extends TaskConfig {
+export interface ImdbConfig extends RecurrentTaskConfig {
   vocabSize: number;
   maxLength: number;
   /** Training reviews used (of 22,500); 0 = all. */
@@ -20,15 +20,12 @@ export interface ImdbConfig extends TaskConfig {
   /** Test reviews used (of 25,000); 0 = all. */
   testLimit: number;
   embedding: number;
-  hidden: number;
-  inputFactors: number[];
-  hiddenFactors: number[];
   /** Bonds of W and U per entry of `ratios` (the paper's table); empty = the bond nearest each ratio. */
   bondsW: number[];
   bondsU: number[];
 }
 
-const common = { lr: 2e-3, clipNorm: 5, bonds: [], methods: ["dense", "mpo", "pruned"], bondsW: [], bondsU: [] } as const;
+const common = { ...RECURRENT_DEFAULTS, bondsW: [] as number[], bondsU: [] as number[] };
 
 function toDataset(s: TextClassificationSplit): Dataset {
   return arrayDataset({ x: Float32Array.from(s.tokens), sampleShape: [s.maxLength], labels: s.labels, lengths: s.lengths });
@@ -39,10 +36,10 @@ export const imdbTask: Task<ImdbConfig> = {
   title: "IMDB sentiment (accuracy)",
   metric: accuracyMetric,
   presets: {
-    tiny: { ...common, methods: [...common.methods], bonds: [], bondsW: [], bondsU: [], epochs: 1, batchSize: 16, ratios: [10], vocabSize: 500, maxLength: 16, trainLimit: 64, testLimit: 32, embedding: 16, hidden: 16, inputFactors: [2, 2, 2, 2], hiddenFactors: [2, 2, 2, 2] },
-    quick: { ...common, methods: [...common.methods], bonds: [], bondsW: [], bondsU: [], epochs: 4, batchSize: 32, ratios: [10, 50], vocabSize: 5000, maxLength: 100, trainLimit: 8000, testLimit: 5000, embedding: 64, hidden: 64, inputFactors: [4, 2, 2, 4], hiddenFactors: [4, 2, 2, 4] },
-    default: { ...common, methods: [...common.methods], bonds: [], bondsW: [], bondsU: [], epochs: 4, batchSize: 32, ratios: [5, 10, 20, 50, 100], vocabSize: 10000, maxLength: 100, trainLimit: 0, testLimit: 0, embedding: 128, hidden: 128, inputFactors: [4, 2, 4, 4], hiddenFactors: [4, 2, 4, 4] },
-    paper: { ...common, methods: [...common.methods], bonds: [], lr: 1e-3, epochs: 5, batchSize: 32, ratios: [5, 10, 20, 50, 100], vocabSize: 20000, maxLength: 200, trainLimit: 0, testLimit: 0, embedding: 256, hidden: 256, inputFactors: [8, 2, 2, 8], hiddenFactors: [8, 2, 2, 8], bondsW: [64, 41, 26, 13, 7], bondsU: [64, 40, 24, 13, 7] },
+    tiny: { ...common, epochs: 1, batchSize: 16, ratios: [10], vocabSize: 500, maxLength: 16, trainLimit: 64, testLimit: 32, embedding: 16, hidden: 16, inputFactors: [2, 2, 2, 2], hiddenFactors: [2, 2, 2, 2] },
+    quick: { ...common, epochs: 4, batchSize: 32, ratios: [10, 50], vocabSize: 5000, maxLength: 100, trainLimit: 8000, testLimit: 5000, embedding: 64, hidden: 64, inputFactors: [4, 2, 2, 4], hiddenFactors: [4, 2, 2, 4] },
+    default: { ...common, epochs: 4, batchSize: 32, ratios: [5, 10, 20, 50, 100], vocabSize: 10000, maxLength: 100, trainLimit: 0, testLimit: 0, embedding: 128, hidden: 128, inputFactors: [4, 2, 4, 4], hiddenFactors: [4, 2, 4, 4] },
+    paper: { ...common, lr: 1e-3, epochs: 5, batchSize: 32, ratios: [5, 10, 20, 50, 100], vocabSize: 20000, maxLength: 200, trainLimit: 0, testLimit: 0, embedding: 256, hidden: 256, inputFactors: [8, 2, 2, 8], hiddenFactors: [8, 2, 2, 8], bondsW: [64, 41, 26, 13, 7], bondsU: [64, 40, 24, 13, 7] },
   },
   prepare(c: ImdbConfig): TaskData {
     const d = loadImdb({ vocabSize: c.vocabSize, maxLength: c.maxLength, ...(c.trainLimit > 0 ? { trainLimit: c.trainLimit } : {}), ...(c.testLimit > 0 ? { testLimit: c.testLimit } : {}) });

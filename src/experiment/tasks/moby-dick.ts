@@ -9,20 +9,17 @@ import { Tensor } from "../../tensor.js";
 import type { Batch, Dataset } from "../../train/data.js";
 import { bitsPerCharMetric } from "../metrics.js";
 import { builtRecurrent, CharLanguageModel, recurrentCore, seededStreams } from "../models.js";
-import type { BuiltModel, Task, TaskConfig, TaskData, Variant } from "../types.js";
+import { RECURRENT_DEFAULTS, type BuiltModel, type RecurrentTaskConfig, type Task, type TaskData, type Variant } from "../types.js";
 
-export interface MobyDickConfig extends TaskConfig {
+export interface MobyDickConfig extends RecurrentTaskConfig {
   /** Characters per training window (the truncated BPTT length). */
   steps: number;
   /** Training characters used (from the start of the book); 0 = all 90%. */
   trainChars: number;
   embedding: number;
-  hidden: number;
-  inputFactors: number[];
-  hiddenFactors: number[];
 }
 
-const common = { lr: 2e-3, clipNorm: 5, bonds: [] as number[], methods: ["dense", "mpo", "pruned"] as MobyDickConfig["methods"] };
+const common = RECURRENT_DEFAULTS;
 
 /** Windows as a Dataset: x = input ids [B, T] (as floats), y = the next ids, T per window, flattened. */
 function windowDataset(w: CharWindows): Dataset {

@@ -6,17 +6,14 @@ import { loadMnist, MNIST_SIDE, type ImageSet } from "../../data/mnist.js";
 import { arrayDataset, type Dataset } from "../../train/data.js";
 import { accuracyMetric } from "../metrics.js";
 import { builtRecurrent, recurrentCore, seededStreams, SequenceClassifier } from "../models.js";
-import type { BuiltModel, Task, TaskConfig, TaskData, Variant } from "../types.js";
+import { RECURRENT_DEFAULTS, type BuiltModel, type RecurrentTaskConfig, type Task, type TaskData, type Variant } from "../types.js";
 
-export interface SmnistConfig extends TaskConfig {
+export interface SmnistConfig extends RecurrentTaskConfig {
   /** Training digits used (of 7,000); 0 = all. */
   trainLimit: number;
-  hidden: number;
-  inputFactors: number[];
-  hiddenFactors: number[];
 }
 
-const common = { lr: 2e-3, clipNorm: 5, bonds: [] as number[], methods: ["dense", "mpo", "pruned"] as SmnistConfig["methods"] };
+const common = RECURRENT_DEFAULTS;
 
 function toDataset(s: ImageSet): Dataset {
   return arrayDataset({ x: s.images, sampleShape: [MNIST_SIDE, MNIST_SIDE], labels: s.labels });
