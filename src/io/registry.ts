@@ -9,6 +9,14 @@
  * without nn's factories (tests, applications). Types without shapes still load, with the comparison
  * made after construction (see `build` in model-file.ts); module families should register shapes.
  * Composite kinds (Sequential, user models) call `shapesOf` on their children's configs.
+ *
+ * Why two registries (this one and nn's registerModule) rather than one: nn's says how to build a type
+ * and knows nothing of files; this one says which tensors a config implies, so an untrusted file is
+ * checked before anything is allocated, and it takes modules that are not nn Modules (SavableModule).
+ * Merging them would put file-checking concerns into nn (or make nn depend on io). So building falls back:
+ * a kind's own `create` / `fromState` first (the package's MPO and pruned kinds have them, which also keeps
+ * loading independent of nn's import-time registrations, which bundlers may drop under sideEffects: false),
+ * then nn's moduleFromConfig. A type registered only with nn still loads, checked after construction.
  */
 import { MpoLstmError } from "../errors.js";
 
