@@ -288,20 +288,29 @@ test("fuzz: 600 mutated MPOLSTM and SparseLSTM files either load or throw MpoLst
   for (let c = 0; c < 600; c++) {
     const [base, key] = bases[c % bases.length]!;
     const input = r() < 0.4 ? editJsonMeta(base, key, r) : mutate(base, r);
-    const start = performance.now();
-    try {
-      const m = loadSync(input);
-      m.dispose?.();
-      loaded++;
-    } catch (e) {
-      if (!(e instanceof MpoLstmError)) assert.unreachable(`case ${c}: ${e instanceof Error ? `${e.name}: ${e.message}` : String(e)} escaped`);
-      assert.is((e as MpoLstmError).code, "format", (e as Error).message);
+    const attempt = (): boolean => {
+      try {
+        loadSync(input).dispose?.();
+        return true;
+      } catch (e) {
+        if (!(e instanceof MpoLstmError)) assert.unreachable(`case ${c}: ${e instanceof Error ? `${e.name}: ${e.message}` : String(e)} escaped`);
+        assert.is((e as MpoLstmError).code, "format", (e as Error).message);
+        return false;
+      }
+    };
+    let start = performance.now();
+    if (attempt()) loaded++;
+    let ms = performance.now() - start;
+    for (let retry = 0; retry < 3 && ms > MAX_CASE_MS / 5; retry++) { // a slow case is retimed (shared machine)
+      start = performance.now();
+      attempt();
+      ms = Math.min(ms, performance.now() - start);
     }
-    worstMs = Math.max(worstMs, performance.now() - start);
+    worstMs = Math.max(worstMs, ms);
   }
   console.log(`  compressed-model fuzz: 600 cases, ${loaded} loaded, ${600 - loaded} rejected; slowest case ${worstMs.toFixed(2)} ms`);
   assert.ok(loaded > 5 && loaded < 300, `${loaded} loaded`);
-  assert.ok(worstMs < 4 * MAX_CASE_MS, `slowest case took ${worstMs} ms`);
+  assert.ok(worstMs < MAX_CASE_MS, `slowest case took ${worstMs} ms`);
   for (const m of [mpo, dense, sparse]) m.dispose();
 });
 
