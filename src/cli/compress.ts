@@ -158,6 +158,17 @@ function isDenseLstm(m: unknown): m is LSTM {
   return m instanceof LSTM && m.layers.every((l) => l instanceof LSTMLayer);
 }
 
+/** compressOne, with library errors (e.g. a size without balanced factors) turned into CLI advice. */
+function compressOneOrExplain(m: Module, name: string, args: CompressArgs, use: FactorUse): { model: Module; rows: MatrixReport[] } | null {
+  try {
+    return compressOne(m, name, args, use);
+  } catch (e) {
+    if (!(e instanceof MpoLstmError)) throw e;
+    const what = m instanceof LSTM ? `LSTM ${m.inputSize} -> ${m.hiddenSize}` : m instanceof Linear ? `Linear ${m.inFeatures} -> ${m.outFeatures}` : m.constructor.name;
+    throw new MpoLstmError(e.code, `${name === "" ? "the model" : `"${name}"`} (${what}): ${e.message.replace(/^compress: /, "")}; on the command line choose factors with --in-factors / --out-factors, or another --cores`);
+  }
+}
+
 /** The compressed form of `m` (or null when it is no dense LSTM/Linear), with its report rows. */
 function compressOne(m: Module, name: string, args: CompressArgs, use: FactorUse): { model: Module; rows: MatrixReport[] } | null {
   const prefix = name === "" ? "" : `${name}.`;
@@ -198,14 +209,18 @@ export function compressModel(root: Module, args: CompressArgs): { model: Module
   const use: FactorUse = { inUsed: false, outUsed: false };
   const rows: MatrixReport[] = [];
   const seen = new Set<Module>();
+  const replaced = new Map<Module, Module>(); // a layer shared by two parents is compressed once, and stays shared
   const visit = (m: Module, name: string): Module => {
-    const done = compressOne(m, name, args, use);
+    const again = replaced.get(m);
+    if (again) return again;
+    if (seen.has(m)) return m;
+    const done = compressOneOrExplain(m, name, args, use);
     if (done) {
       rows.push(...done.rows);
       m.dispose();
+      replaced.set(m, done.model);
       return done.model;
     }
-    if (seen.has(m)) return m;
     seen.add(m);
     const holder = m as unknown as Record<string, unknown>;
     for (const [key, value] of Object.entries(holder)) {
@@ -216,9 +231,9 @@ export function compressModel(root: Module, args: CompressArgs): { model: Module
     return m;
   };
   const model = visit(root, "");
-  if (rows.length === 0) throw new MpoLstmError("value", `compress: the model (${String(root.config().type)}) has no dense LSTM or Linear layer to compress`);
-  if (args.inFactors && !use.inUsed) throw new MpoLstmError("value", `compress: --in-factors ${args.inFactors.join(",")} multiply to ${prod(args.inFactors)}, which is the input size of no LSTM or Linear in the model (${rows.map((r) => `${r.name} ${r.shape[1]}`).join(", ")})`);
-  if (args.outFactors && !use.outUsed) throw new MpoLstmError("value", `compress: --out-factors ${args.outFactors.join(",")} multiply to ${prod(args.outFactors)}, which is the output size of no Linear and not the 4H gate rows of any LSTM (first factor divisible by 4) (${rows.map((r) => `${r.name} ${r.shape[0]}`).join(", ")})`);
+  if (rows.length === 0) throw new MpoLstmError("value", `the model (${String(root.config().type)}) has no dense LSTM or Linear layer to compress`);
+  if (args.inFactors && !use.inUsed) throw new MpoLstmError("value", `--in-factors ${args.inFactors.join(",")} multiply to ${prod(args.inFactors)}, which is the input size of no LSTM or Linear in the model (${rows.map((r) => `${r.name} ${r.shape[1]}`).join(", ")})`);
+  if (args.outFactors && !use.outUsed) throw new MpoLstmError("value", `--out-factors ${args.outFactors.join(",")} multiply to ${prod(args.outFactors)}, which is the output size of no Linear and not the 4H gate rows of any LSTM (first factor divisible by 4) (${rows.map((r) => `${r.name} ${r.shape[0]}`).join(", ")})`);
   return { model, rows };
 }
 

@@ -190,6 +190,11 @@ test("clear errors: bad flags (exit 2), missing file, nothing to compress, facto
   const unfit = run(path("lstm.safetensors"), "--bond", "2", "--in-factors", "5,5", "-o", path("x.safetensors"));
   assert.is(unfit.code, 1);
   assert.match(unfit.err, /--in-factors 5,5 multiply to 25, which is the input size of no LSTM or Linear/);
+  saveFile(path("odd.safetensors"), new LSTM({ inputSize: 7, hiddenSize: 6 }));
+  const odd = run(path("odd.safetensors"), "--bond", "2", "-o", path("x.safetensors"));
+  assert.is(odd.code, 1);
+  assert.match(odd.err, /mpo-lstm compress: the model \(LSTM 7 -> 6\): input size 7 has no balanced 4 factors .*choose factors with --in-factors \/ --out-factors, or another --cores/);
+  assert.is(run(path("odd.safetensors"), "--bond", "2", "--cores", "1", "-o", path("x.safetensors")).code, 0);
   const help = run("--help");
   assert.is(help.code, 0);
   assert.match(help.out, /^Usage: mpo-lstm compress <model\.safetensors> \(--ratio R \| --bond D\) -o <out\.safetensors>/);
