@@ -1,7 +1,8 @@
 /**
  * Parameter shapes of the package's own modules (nn/: Linear, Embedding, Dropout, LSTMLayer, LSTM,
- * Sequential; the MPO and pruned ones are in builtins-compressed.ts), mirroring their constructors and namedParameters() names, so model files holding them
- * are checked before anything is built. Construction itself is nn's moduleFromConfig.
+ * Sequential), mirroring their constructors and namedParameters() names, so model files holding them
+ * are checked before anything is built. Construction itself is nn's moduleFromConfig. The MPO and
+ * pruned kinds (with their own builders) are in builtins-compressed.ts.
  */
 import { MpoLstmError } from "../errors.js";
 import { compressedKinds } from "./builtins-compressed.js";
