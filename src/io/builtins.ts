@@ -1,40 +1,13 @@
 /**
  * Parameter shapes of the package's own modules (nn/: Linear, Embedding, Dropout, LSTMLayer, LSTM,
  * Sequential), mirroring their constructors and namedParameters() names, so model files holding them
- * are checked before anything is built. Construction itself is nn's moduleFromConfig.
+ * are checked before anything is built. Construction itself is nn's moduleFromConfig. The MPO and
+ * pruned kinds (with their own builders) are in builtins-compressed.ts.
  */
 import { MpoLstmError } from "../errors.js";
-import { defineBuiltinModules, shapesOf, type ModuleConfig, type ModuleKind } from "./registry.js";
-
-type Shapes = Generator<readonly [string, readonly number[]]>;
-
-function positiveInt(config: ModuleConfig, key: string): number {
-  const v = config[key];
-  if (typeof v !== "number" || !Number.isSafeInteger(v) || v < 1) {
-    throw new MpoLstmError("value", `${String(config.type)}: "${key}" must be a positive integer, got ${JSON.stringify(v)}`);
-  }
-  return v;
-}
-
-function flag(config: ModuleConfig, key: string, fallback: boolean): boolean {
-  const v = config[key] ?? fallback;
-  if (typeof v !== "boolean") throw new MpoLstmError("value", `${String(config.type)}: "${key}" must be true or false, got ${JSON.stringify(v)}`);
-  return v;
-}
-
-function probability(config: ModuleConfig, key: string): void {
-  const v = config[key] ?? 0;
-  if (typeof v !== "number" || !(v >= 0 && v < 1)) throw new MpoLstmError("value", `${String(config.type)}: "${key}" must be in [0, 1), got ${JSON.stringify(v)}`);
-}
-
-function* lstmLayerShapes(prefix: string, inputSize: number, hiddenSize: number, bias: boolean): Shapes {
-  yield [`${prefix}weightIh`, [4 * hiddenSize, inputSize]];
-  yield [`${prefix}weightHh`, [4 * hiddenSize, hiddenSize]];
-  if (bias) {
-    yield [`${prefix}biasIh`, [4 * hiddenSize]];
-    yield [`${prefix}biasHh`, [4 * hiddenSize]];
-  }
-}
+import { compressedKinds } from "./builtins-compressed.js";
+import { flag, lstmLayerShapes, positiveInt, probability } from "./config-fields.js";
+import { defineBuiltinModules, shapesOf, type ModuleKind } from "./registry.js";
 
 const kinds: Record<string, ModuleKind> = {
   Linear: {
@@ -69,7 +42,7 @@ const kinds: Record<string, ModuleKind> = {
     *shapes(c) {
       const layers = c.layers;
       if (!Array.isArray(layers)) throw new MpoLstmError("value", `Sequential: "layers" must be an array of module configs`);
-      for (let i = 0; i < layers.length; i++) for (const [name, shape] of shapesOf(layers[i])) yield [`layers.${i}.${name}`, shape];
+      for (let i = 0; i < layers.length; i++) for (const [name, shape, meaning] of shapesOf(layers[i])) yield [`layers.${i}.${name}`, shape, meaning];
     },
   },
 };
@@ -83,5 +56,5 @@ let defined = false;
 export function ensureBuiltinModules(): void {
   if (defined) return;
   defined = true;
-  defineBuiltinModules(kinds);
+  defineBuiltinModules({ ...kinds, ...compressedKinds });
 }

@@ -29,8 +29,12 @@ export {
   type SavableParameter,
   type SaveOptions,
   type LoadOptions,
+  type ReadOptions,
   type ModelFileContents,
 } from "./model-file.js";
+export { shapesOf, type ShapeEntry, type ShapeMeaning, type SavableCsr } from "./registry.js";
+export { csrTensorName, DEFAULT_MAX_EXPANDED_BYTES, type MaskSource, type PrunedInfo } from "./pruned.js";
+export { MPO_KEY, type MpoMatrixInfo } from "./mpo-meta.js";
 export {
   importTorchLstm,
   importTorchLinear,

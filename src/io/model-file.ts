@@ -9,13 +9,16 @@
  *   "mpo-lstm.version": "1"
  *   "mpo-lstm.config":  JSON of module.config(), e.g. {"type":"LSTM","inputSize":6,"hiddenSize":5,...}
  *   "mpo-lstm.frozen":  JSON array of frozen parameter names (only when some are frozen)
- *   "mpo-lstm.pruned":  JSON object: pruned parameter name -> number of zero weights (save's `pruned`)
+ *   "mpo-lstm.mpo":     JSON object: MPO matrix -> {inFactors, outFactors, bonds, shape} (mpo-meta.ts)
+ *   "mpo-lstm.pruned":  JSON object: pruned parameter -> {shape, nnz, sparsity} (pruned.ts)
  *   any user keys passed to save() (not starting with "mpo-lstm.")
- * tensors: one F32 tensor per namedParameters() entry, same dotted name, same shape
+ * tensors: one F32 tensor per namedParameters() entry, same dotted name, same shape, except pruned
+ *   parameters: three tensors "<name>.csr.values" F32, "<name>.csr.colIdx" I32, "<name>.csr.rowPtr" I32
  * ```
- * MPO modules carry their factorization and bond dimensions in config() and their cores as parameters;
- * magnitude-pruned weights are stored dense with their zeros, so a mask is recovered as `w != 0`, and
- * the recorded zero counts let `load` notice a pruned file whose weights were altered.
+ * MPO modules (MPOLinear, MPOLSTM) carry their factorization and bonds in config() and their cores as
+ * parameters; "mpo-lstm.mpo" restates them per matrix for readers that do not know the configs, and is
+ * checked against the core tensors on load. Pruned weights (save's `pruned`, or the CSR matrices of a
+ * SparseLSTM) are stored in CSR form as "<name>.csr.values/colIdx/rowPtr" (why: pruned.ts).
  *
  * Rebuilding goes through a registry of module kinds keyed by config().type. Each kind gives `shapes`,
  * the parameter shapes a config implies, computed without allocating, and `create`. `load` compares the
@@ -24,13 +27,15 @@
  * copies the values in. Every defect of the file is `MpoLstmError("format")` naming the tensor.
  */
 import { MpoLstmError } from "../errors.js";
-import { scanJson } from "./json-scan.js";
 import { toFloat32, type Dtype } from "./dtype.js";
+import { formatError, parseJsonMeta, shapeText } from "./meta.js";
+import { checkMpoMetadata, mpoMatricesOf, MPO_KEY, type MpoMatrixInfo } from "./mpo-meta.js";
+import { DEFAULT_MAX_EXPANDED_BYTES, PRUNED_KEY, prunedForSave, readPruned, writePruned, type MaskSource, type PrunedInfo } from "./pruned.js";
 import { decodeSafetensors, encodeSafetensors, type DecodeOptions, type SafetensorsInput } from "./safetensors.js";
 import { type NamedTensor } from "./state-dict.js";
 import { ensureBuiltinModules } from "./builtins.js";
 import { moduleFromConfig } from "../nn/config.js";
-import { asConfig, defaultModuleFactory, kindOf, UnknownShapesError, type ModuleConfig, type ModuleKind, type SavableModule } from "./registry.js";
+import { asConfig, defaultModuleFactory, kindOf, UnknownShapesError, type ModuleConfig, type ModuleKind, type SavableModule, type ShapeMeaning } from "./registry.js";
 
 export { registerModuleShapes, registeredModuleTypes, type ModuleConfig, type ModuleKind, type SavableModule, type SavableParameter } from "./registry.js";
 
@@ -40,7 +45,6 @@ const KEY_PREFIX = "mpo-lstm.";
 const CONFIG_KEY = `${KEY_PREFIX}config`;
 const VERSION_KEY = `${KEY_PREFIX}version`;
 const FROZEN_KEY = `${KEY_PREFIX}frozen`;
-const PRUNED_KEY = `${KEY_PREFIX}pruned`;
 const FLOAT_DTYPES: readonly Dtype[] = ["F32", "F16", "BF16", "F64"];
 
 /** Options for `save`. */
@@ -48,26 +52,25 @@ export interface SaveOptions {
   /** Extra string metadata (keys must not start with "mpo-lstm."), e.g. training details. */
   metadata?: Readonly<Record<string, string>>;
   /**
-   * Names of magnitude-pruned parameters. Their zero counts are recorded ("mpo-lstm.pruned"), and `load`
-   * checks the tensors still have exactly those zeros; the mask of a pruned weight is `w != 0`.
+   * Magnitude-pruned parameters, stored in CSR form (pruned.ts): names, whose structure is then their
+   * non-zero weights, or a MagnitudePruner (anything with `names` and `mask(name)`), whose masks are
+   * stored exactly, kept zeros included. CSR weights of sub-modules (SparseLSTM) are stored without this.
    */
-  pruned?: readonly string[];
+  pruned?: readonly string[] | MaskSource;
 }
 
-/** Options for `load`: the decoder's limits, plus the value checks. */
-export interface LoadOptions extends DecodeOptions {
+/** Options for `readModelFile`: the decoder's limits, plus the bound on pruned matrices. */
+export interface ReadOptions extends DecodeOptions {
+  /** Most bytes the pruned (CSR) matrices of a file may expand to as dense float32 (default 1 GiB). */
+  maxExpandedBytes?: number;
+}
+
+/** Options for `load`: the reading limits, plus the value checks. */
+export interface LoadOptions extends ReadOptions {
   /** Accept NaN and infinite parameter values (default false: they mean a diverged or corrupt model). */
   allowNonFinite?: boolean;
   /** Largest file accepted from a Response, in bytes (default 4 GiB, the wasm32 memory limit). */
   maxFileBytes?: number;
-}
-
-function formatError(message: string): MpoLstmError {
-  return new MpoLstmError("format", `model file: ${message}`);
-}
-
-function shapeText(shape: readonly number[]): string {
-  return `[${shape.join(", ")}]`;
 }
 
 /**
@@ -78,11 +81,15 @@ export function save(module: SavableModule, opts: SaveOptions = {}): Uint8Array 
   const config = module.config();
   if (typeof config.type !== "string") throw new MpoLstmError("value", `save: module.config() must hold a string "type", got ${JSON.stringify(config.type)}`);
   const tensors = new Map<string, SafetensorsInput>();
+  const params = new Map<string, { shape: readonly number[]; data: Float32Array }>();
   const frozen: string[] = [];
   for (const [name, p] of module.namedParameters()) {
-    tensors.set(name, { dtype: "F32", shape: p.shape, data: p.data() }); // a view: encoding allocates no Wasm memory
+    const data = p.data(); // a view: encoding allocates no Wasm memory
+    tensors.set(name, { dtype: "F32", shape: p.shape, data });
+    params.set(name, { shape: p.shape, data });
     if (p.frozen === true) frozen.push(name);
   }
+  const pruned = prunedForSave(module, params, opts.pruned);
   const metadata: Record<string, string> = {};
   for (const [key, value] of Object.entries(opts.metadata ?? {})) {
     if (key.startsWith(KEY_PREFIX) || key === "format") throw new MpoLstmError("value", `save: metadata key "${key}" is reserved; use another name`);
@@ -92,26 +99,10 @@ export function save(module: SavableModule, opts: SaveOptions = {}): Uint8Array 
   metadata[VERSION_KEY] = FORMAT_VERSION;
   metadata[CONFIG_KEY] = JSON.stringify(config);
   if (frozen.length > 0) metadata[FROZEN_KEY] = JSON.stringify(frozen.sort());
-  if (opts.pruned !== undefined && opts.pruned.length > 0) {
-    const zeros: Record<string, number> = {};
-    for (const name of [...opts.pruned].sort()) {
-      const t = tensors.get(name);
-      if (t === undefined) throw new MpoLstmError("value", `save: pruned parameter "${name}" is not a parameter of the module`);
-      zeros[name] = countZeros(t.data as Float32Array);
-    }
-    metadata[PRUNED_KEY] = JSON.stringify(zeros);
-  }
+  const mpo = mpoMatricesOf([...params].map(([name, p]) => [name, p.shape]));
+  if (mpo !== null) metadata[MPO_KEY] = JSON.stringify(mpo);
+  if (pruned.size > 0) metadata[PRUNED_KEY] = writePruned(tensors, pruned);
   return encodeSafetensors(tensors, metadata);
-}
-
-/** Parses a JSON metadata value, rejecting duplicates and absurd nesting like the header itself. */
-function parseJsonMeta(key: string, text: string): unknown {
-  scanJson(text, { maxDepth: 32, maxArrayLength: 1_000_000 }, `model file: metadata "${key}"`);
-  try {
-    return JSON.parse(text);
-  } catch (e) {
-    throw formatError(`metadata "${key}" is not valid JSON (${e instanceof Error ? e.message : String(e)})`);
-  }
 }
 
 /** Describes a config briefly for messages: its type and numeric fields. */
@@ -121,12 +112,6 @@ function describe(config: ModuleConfig): string {
     .map(([k, v]) => `${k} ${String(v)}`)
     .slice(0, 6);
   return `${String(config.type)}${fields.length > 0 ? ` (${fields.join(", ")})` : ""}`;
-}
-
-function countZeros(data: Float32Array): number {
-  let n = 0;
-  for (let i = 0; i < data.length; i++) if (data[i] === 0) n++;
-  return n;
 }
 
 function firstNonFinite(data: Float32Array): number {
@@ -159,10 +144,14 @@ export function build(config: unknown, state: ReadonlyMap<string, NamedTensor>, 
     if (e instanceof MpoLstmError) throw fail(e.message);
     throw e;
   }
-  const checkTensor = (name: string, shape: readonly number[]): void => {
+  const checkTensor = (name: string, shape: readonly number[], meaning?: ShapeMeaning): void => {
     const t = state.get(name);
-    if (t === undefined) throw fail(`the architecture ${describe(cfg)} has parameter "${name}" ${shapeText(shape)}, which the file lacks`);
-    if (!sameShape(t.shape, shape)) throw fail(`tensor "${name}" has shape ${shapeText(t.shape)} but the architecture ${describe(cfg)} says ${shapeText(shape)}`);
+    if (t === undefined) throw fail(`the architecture ${describe(cfg)} has parameter "${name}" ${shapeText(shape)}${meaning ? ` (${meaning.of})` : ""}, which the file lacks`);
+    if (!sameShape(t.shape, shape)) {
+      // Say which dimension disagrees when the kind named them (an MPO core's bonds and factors).
+      const diffs = meaning && t.shape.length === shape.length ? shape.flatMap((d, a) => (t.shape[a] !== d ? [`${meaning.axes[a] ?? `dimension ${a}`} ${t.shape[a]} where the architecture says ${d}`] : [])) : [];
+      throw fail(`tensor "${name}" has shape ${shapeText(t.shape)} but the architecture ${describe(cfg)} says ${shapeText(shape)}${meaning ? ` for ${meaning.of}` : ""}${diffs.length > 0 ? `: ${diffs.join(", ")}` : ""}`);
+    }
     if (opts.allowNonFinite !== true) {
       const bad = firstNonFinite(t.data);
       if (bad >= 0) throw fail(`tensor "${name}" holds ${t.data[bad]} at element ${bad}; pass allowNonFinite to load it anyway`);
@@ -185,9 +174,9 @@ export function build(config: unknown, state: ReadonlyMap<string, NamedTensor>, 
   if (kind !== undefined) {
     expected = new Map();
     try {
-      for (const [name, shape] of kind.shapes(cfg)) {
+      for (const [name, shape, meaning] of kind.shapes(cfg)) {
         if (expected.has(name)) throw fail(`the architecture ${describe(cfg)} names parameter "${name}" twice`);
-        checkTensor(name, shape);
+        checkTensor(name, shape, meaning);
         expected.set(name, shape);
       }
       checkCovered(expected);
@@ -198,8 +187,15 @@ export function build(config: unknown, state: ReadonlyMap<string, NamedTensor>, 
     }
   }
 
+  const frozen = new Set(opts.frozen ?? []);
   let module: SavableModule;
   try {
+    if (kind?.fromState !== undefined && expected !== null) {
+      // Every tensor was checked against shapes() above; the kind builds the module with its values.
+      module = kind.fromState(cfg, state);
+      for (const [name, p] of module.namedParameters()) if (frozen.has(name)) p.frozen = true;
+      return module;
+    }
     const create = kind?.create ?? defaultModuleFactory() ?? moduleFromConfig;
     module = create(cfg);
   } catch (e) {
@@ -221,7 +217,6 @@ export function build(config: unknown, state: ReadonlyMap<string, NamedTensor>, 
       throw e;
     }
   }
-  const frozen = new Set(opts.frozen ?? []);
   for (const [name, p] of params) {
     p.data().set(state.get(name)!.data);
     if (frozen.has(name)) p.frozen = true;
@@ -237,22 +232,29 @@ export interface ModelFileContents {
   tensors: Map<string, NamedTensor>;
   /** Names of frozen parameters. */
   frozen: string[];
-  /** Pruned parameters and how many of their weights are zero (the mask is `w != 0`). */
-  pruned: Map<string, number>;
+  /** Pruned parameters as stored (CSR): shape, kept count, sparsity; `tensors` holds their dense form. */
+  pruned: Map<string, PrunedInfo>;
+  /** The MPO matrices the metadata lists (checked against their core tensors). */
+  mpo: Record<string, MpoMatrixInfo>;
   /** All metadata, including the "mpo-lstm." keys. */
   metadata: Record<string, string>;
 }
 
 /**
  * Reads and checks a model file without building the module: safetensors layout, float dtypes, the
- * version, and JSON metadata that agrees with the tensors (frozen names exist, pruned zero counts hold).
- * The architecture itself is checked against the tensors by `build` / `loadSync`.
+ * version, and JSON metadata that agrees with the tensors (frozen names exist, MPO factors and bonds
+ * match the cores, pruned CSR matrices are valid and match their metadata). Pruned parameters appear in
+ * `tensors` in dense form. The architecture itself is checked against the tensors by `build` / `loadSync`.
  */
-export function readModelFile(bytes: Uint8Array | ArrayBuffer, opts: DecodeOptions = {}): ModelFileContents {
+export function readModelFile(bytes: Uint8Array | ArrayBuffer, opts: ReadOptions = {}): ModelFileContents {
   const { tensors: raw, metadata } = decodeSafetensors(bytes, opts);
+  // Pruned matrices first: their CSR index tensors are the only integer tensors a model file may hold.
+  const prunedText = metadata[PRUNED_KEY];
+  const pruned = prunedText === undefined ? null : readPruned(raw, prunedText, opts.maxExpandedBytes ?? DEFAULT_MAX_EXPANDED_BYTES);
   // Parameters are floating point: integer tensors (and values float32 cannot hold) mean a damaged file.
   const tensors = new Map<string, NamedTensor>();
   for (const [name, t] of raw) {
+    if (pruned?.consumed.has(name)) continue;
     if (!FLOAT_DTYPES.includes(t.dtype)) throw formatError(`tensor "${name}" is ${t.dtype}; model parameters are ${FLOAT_DTYPES.join(", ")}`);
     try {
       tensors.set(name, { shape: t.shape, data: toFloat32(t.dtype, t.data, name) });
@@ -261,6 +263,7 @@ export function readModelFile(bytes: Uint8Array | ArrayBuffer, opts: DecodeOptio
       throw e;
     }
   }
+  for (const [name, t] of pruned?.dense ?? []) tensors.set(name, t);
   const configText = metadata[CONFIG_KEY];
   if (configText === undefined) {
     throw formatError(`no "${CONFIG_KEY}" metadata, so this is not an mpo-lstm model file (for PyTorch weights use importTorchLstm / importTorchLinear / importTorchEmbedding)`);
@@ -276,21 +279,9 @@ export function readModelFile(bytes: Uint8Array | ArrayBuffer, opts: DecodeOptio
     for (const name of parsed) if (!tensors.has(name)) throw formatError(`frozen parameter "${name}" is not a tensor of the file`);
     frozen = parsed;
   }
-  const pruned = new Map<string, number>();
-  const prunedText = metadata[PRUNED_KEY];
-  if (prunedText !== undefined) {
-    const parsed = parseJsonMeta(PRUNED_KEY, prunedText);
-    if (typeof parsed !== "object" || parsed === null || Array.isArray(parsed)) throw formatError(`metadata "${PRUNED_KEY}" must be a JSON object of parameter name -> zero count`);
-    for (const [name, count] of Object.entries(parsed)) {
-      const t = tensors.get(name);
-      if (t === undefined) throw formatError(`pruned parameter "${name}" is not a tensor of the file`);
-      if (typeof count !== "number" || !Number.isSafeInteger(count) || count < 0) throw formatError(`metadata "${PRUNED_KEY}" gives ${JSON.stringify(count)} for "${name}"; expected a count of zeros`);
-      const zeros = countZeros(t.data);
-      if (zeros !== count) throw formatError(`tensor "${name}" has ${zeros} zeros but the pruning metadata says ${count} of its ${t.data.length} weights were pruned`);
-      pruned.set(name, count);
-    }
-  }
-  return { config, tensors, frozen, pruned, metadata };
+  const mpoText = metadata[MPO_KEY];
+  const mpo = mpoText === undefined ? {} : checkMpoMetadata(mpoText, tensors);
+  return { config, tensors, frozen, pruned: pruned?.info ?? new Map(), mpo, metadata };
 }
 
 /** Rebuilds a module from bytes written by `save` (checked throughout; see the module header). */

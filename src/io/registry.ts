@@ -9,6 +9,14 @@
  * without nn's factories (tests, applications). Types without shapes still load, with the comparison
  * made after construction (see `build` in model-file.ts); module families should register shapes.
  * Composite kinds (Sequential, user models) call `shapesOf` on their children's configs.
+ *
+ * Why two registries (this one and nn's registerModule) rather than one: nn's says how to build a type
+ * and knows nothing of files; this one says which tensors a config implies, so an untrusted file is
+ * checked before anything is allocated, and it takes modules that are not nn Modules (SavableModule).
+ * Merging them would put file-checking concerns into nn (or make nn depend on io). So building falls back:
+ * a kind's own `create` / `fromState` first (the package's MPO and pruned kinds have them, which also keeps
+ * loading independent of nn's import-time registrations, which bundlers may drop under sideEffects: false),
+ * then nn's moduleFromConfig. A type registered only with nn still loads, checked after construction.
  */
 import { MpoLstmError } from "../errors.js";
 
@@ -19,12 +27,39 @@ export interface SavableParameter {
   frozen?: boolean;
 }
 
+/** A pruned matrix in compressed sparse row form (prune/csr.ts's CsrMatrix). */
+export interface SavableCsr {
+  readonly rows: number;
+  readonly cols: number;
+  readonly rowPtr: Int32Array;
+  readonly colIdx: Int32Array;
+  readonly values: Float32Array;
+}
+
 /** What saving and loading need of a module (nn/module.ts's Module has it). */
 export interface SavableModule {
   namedParameters(prefix?: string): [string, SavableParameter][];
   config(): Record<string, unknown>;
   dispose?(): void;
+  /** Direct sub-modules (nn's Module has it); `save` walks them to find `csrWeights`. */
+  namedChildren?(): [string, unknown][];
+  /**
+   * Weights held in CSR form rather than as parameters (prune's SparseLSTMLayer), by name relative to
+   * this module; `save` stores them as pruned matrices, and the file lists them as dense-shaped parameters.
+   */
+  csrWeights?(): [string, SavableCsr][];
 }
+
+/** What a parameter's dimensions mean, for errors: e.g. core 1 of W, axes [left bond, out factor, ...]. */
+export interface ShapeMeaning {
+  /** What the tensor is, e.g. "core 1 of layer 0's W". */
+  readonly of: string;
+  /** One name per dimension, e.g. ["left bond", "out factor", "in factor", "right bond"]. */
+  readonly axes: readonly string[];
+}
+
+/** One parameter a config implies: dotted name, shape, and optionally what its dimensions mean. */
+export type ShapeEntry = readonly [name: string, shape: readonly number[], meaning?: ShapeMeaning];
 
 /** A JSON architecture object, as config() returns it; `type` selects the kind. */
 export type ModuleConfig = Readonly<Record<string, unknown>>;
@@ -38,9 +73,15 @@ export interface ModuleKind {
    * first mismatch, so a config claiming absurd sizes costs nothing. Throws MpoLstmError("value") for a
    * malformed config.
    */
-  shapes(config: ModuleConfig): Iterable<readonly [string, readonly number[]]>;
+  shapes(config: ModuleConfig): Iterable<ShapeEntry>;
   /** Builds a module of `config` (default: nn's moduleFromConfig); values are overwritten right after. */
   create?(config: ModuleConfig): SavableModule;
+  /**
+   * Builds the module with its values in one go, for kinds whose parameters differ from the tensors
+   * `shapes` lists (an inference form such as SparseLSTM, whose CSR matrices are no parameters). Called
+   * only after every tensor of `state` was checked against `shapes`; takes precedence over `create`.
+   */
+  fromState?(config: ModuleConfig, state: ReadonlyMap<string, { readonly shape: readonly number[]; readonly data: Float32Array }>): SavableModule;
 }
 
 /** Thrown by `shapesOf` for a type with no registered shapes: `build` then checks after construction. */
@@ -100,7 +141,7 @@ export function kindOf(config: unknown): ModuleKind | undefined {
 }
 
 /** The parameter shapes `config` implies (for composite kinds' `shapes`); UnknownShapesError if unknown. */
-export function shapesOf(config: unknown): Iterable<readonly [string, readonly number[]]> {
+export function shapesOf(config: unknown): Iterable<ShapeEntry> {
   const kind = kindOf(config);
   if (kind === undefined) throw new UnknownShapesError((config as { type: string }).type);
   return kind.shapes(config as ModuleConfig);

@@ -18,7 +18,7 @@ import { Parameter } from "../nn/parameter.js";
 import { DenseProjection, type LstmProjection } from "../ops/lstm.js";
 import type { Tensor } from "../tensor.js";
 import { MEASURED_COST, preferSparse, type SparseCostModel } from "./cost.js";
-import { denseToCsr, releaseCsr, uploadCsr } from "./csr.js";
+import { denseToCsr, releaseCsr, uploadCsr, type CsrMatrix } from "./csr.js";
 
 /** out[rows, out] = x[rows, in] W^T with W in CSR: the forward of a pruned matrix, no backward. */
 export class CsrProjection implements LstmProjection {
@@ -55,6 +55,11 @@ export interface SparsifyOptions {
   steps?: number;
   /** Cost model for "auto" (default: the measured one). */
   costModel?: SparseCostModel;
+  /**
+   * Per layer, a kernel for each matrix, overriding `kernel` (model files use it to rebuild exactly the
+   * kernels that were saved, so a loaded model computes bit for bit what the saved one did).
+   */
+  layerKernels?: readonly { readonly weightIh: KernelChoice; readonly weightHh: KernelChoice }[];
 }
 
 export interface KernelChoiceReport {
@@ -83,9 +88,12 @@ export class SparseLSTMLayer extends LSTMLayerBase {
   private readonly ih: LstmProjection;
   private readonly hh: LstmProjection;
   private readonly csrs: CsrBlocks[] = [];
+  /** Host copies of the CSR matrices, by matrix name (for model files). */
+  private readonly hostCsrs: [string, CsrMatrix][] = [];
   private readonly choices: KernelChoiceReport[] = [];
 
-  constructor(layer: LSTMLayer, options: SparsifyOptions = {}) {
+  /** `kernels` (per matrix) overrides `options.kernel`. */
+  constructor(layer: LSTMLayer, options: SparsifyOptions = {}, kernels?: { readonly weightIh: KernelChoice; readonly weightHh: KernelChoice }) {
     super();
     this.inputSize = layer.inputSize;
     this.hiddenSize = layer.hiddenSize;
@@ -97,11 +105,14 @@ export class SparseLSTMLayer extends LSTMLayerBase {
       const values = w.toArray();
       const [rows, cols] = [w.shape[0]!, w.shape[1]!];
       const density = densityOf(values);
-      const kind = kernel === "auto" ? (preferSparse(density, rows, cols, batch, model) ? "sparse" : "dense") : kernel;
+      const choice = kernels?.[name] ?? kernel;
+      const kind = choice === "auto" ? (preferSparse(density, rows, cols, batch, model) ? "sparse" : "dense") : choice;
       this.choices.push({ matrix: name, rows, cols, density, kernel: kind });
       if (kind === "sparse") {
-        const csr = uploadCsr(denseToCsr(values, rows, cols));
+        const host = denseToCsr(values, rows, cols);
+        const csr = uploadCsr(host);
         this.csrs.push(csr);
+        this.hostCsrs.push([name, host]);
         return new CsrProjection(csr);
       }
       const copy = new Parameter(w.shape, values, { frozen: true });
@@ -131,6 +142,11 @@ export class SparseLSTMLayer extends LSTMLayerBase {
     return this.choices.map((c) => ({ ...c }));
   }
 
+  /** The matrices stored in CSR, by parameter name ("weightIh", "weightHh"); model files save these. */
+  csrWeights(): [string, CsrMatrix][] {
+    return this.hostCsrs.map(([n, c]) => [n, c]);
+  }
+
   override config(): Record<string, unknown> {
     return { type: "SparseLSTMLayer", inputSize: this.inputSize, hiddenSize: this.hiddenSize, kernels: this.choices.map((c) => c.kernel) };
   }
@@ -148,7 +164,9 @@ export class SparseLSTMLayer extends LSTMLayerBase {
 export function sparsifyLSTM(lstm: LSTM, options: SparsifyOptions = {}): LSTM {
   const layers = lstm.layers.map((l, i) => {
     if (!(l instanceof LSTMLayer)) throw new MpoLstmError("unsupported", `sparsifyLSTM: layer ${i} is a ${l.constructor.name}, not a dense LSTMLayer; only dense (pruned) LSTMs have matrices to store sparse`);
-    return new SparseLSTMLayer(l, options);
+    const kernels = options.layerKernels?.[i];
+    if (options.layerKernels !== undefined && kernels === undefined) throw new MpoLstmError("value", `sparsifyLSTM: layerKernels has ${options.layerKernels.length} entries but the LSTM has ${lstm.layers.length} layers; give one { weightIh, weightHh } per layer`);
+    return new SparseLSTMLayer(l, options, kernels);
   });
   return new SparseLSTM({ inputSize: lstm.inputSize, hiddenSize: lstm.hiddenSize, numLayers: lstm.numLayers, dropout: lstm.dropoutP }, layers).eval();
 }
@@ -160,7 +178,9 @@ export class SparseLSTM extends LSTM {
   }
 
   override config(): Record<string, unknown> {
-    return { ...super.config(), type: "SparseLSTM" };
+    // The kernel of every matrix, so a model file rebuilds the same kernels (see SparsifyOptions.layerKernels).
+    const kernels = this.layers.map((l) => (l instanceof SparseLSTMLayer ? Object.fromEntries(l.kernelChoices().map((c) => [c.matrix, c.kernel])) : null));
+    return { ...super.config(), type: "SparseLSTM", kernels };
   }
 }
 

@@ -68,19 +68,19 @@ test("metadata that disagrees with the tensors is rejected before anything is bu
   assert.is(builds.count, before, "nothing may be built from a rejected file");
 });
 
-test("pruned parameters: zero counts are recorded, checked on load, and the mask is w != 0", () => {
+test("pruned parameters: stored as CSR (structure = the non-zeros), checked on load, loaded dense", () => {
   const m = fakeStack(3, 2, 1, 4);
   const w = m.params[0]![1].data();
   for (let i = 0; i < w.length; i += 3) w[i] = 0;
-  const zeros = w.filter((v) => v === 0).length;
+  const kept = w.filter((v) => v !== 0).length;
   const bytes = save(m, { pruned: ["layers.0.weightIh"] });
   const info = readModelFile(bytes);
-  assert.equal([...info.pruned], [["layers.0.weightIh", zeros]]);
+  assert.equal([...info.pruned].map(([n, p]) => [n, p.shape, p.nnz, p.sparsity]), [["layers.0.weightIh", [8, 3], kept, 1 - kept / 24]]);
   assert.equal((loadSync(bytes) as FakeModule).params[0]![1].data(), w);
-  // Flip one pruned weight in the file (the first zero of layers.0.weightIh) to 1.0.
-  const raw = decodeSafetensors(bytes).tensors.get("layers.0.weightIh")!.data;
-  new DataView(raw.buffer, raw.byteOffset).setFloat32(0, 1, true);
-  formatError(() => loadSync(bytes), new RegExp(`tensor "layers\\.0\\.weightIh" has ${zeros - 1} zeros but the pruning metadata says ${zeros} of its 24 weights were pruned`));
+  // Make two stored entries of row 0 share a column (the first two column indices, both set to 0).
+  const raw = decodeSafetensors(bytes).tensors.get("layers.0.weightIh.csr.colIdx")!.data;
+  new DataView(raw.buffer, raw.byteOffset).setInt32(4, 0, true);
+  formatError(() => loadSync(bytes), /pruned parameter "layers\.0\.weightIh": its CSR tensors are inconsistent: validateCsr: columns in row 0 must be strictly ascending, got 1 then 0 at entry 1/);
   assert.throws(() => save(m, { pruned: ["nope"] }), /pruned parameter "nope" is not a parameter/);
 });
 

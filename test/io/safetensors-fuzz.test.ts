@@ -12,6 +12,11 @@ import { decodeSafetensors, encodeSafetensors, type SafetensorsInput } from "../
 import { loadSync, save } from "../../src/io/model-file.js";
 import { rng, uniform } from "../util/random.js";
 import { FakeModule, fakeStackShapes } from "./fake-module.js";
+import { LSTM } from "../../src/nn/lstm.js";
+import { MPOLSTM } from "../../src/nn/mpo-lstm.js";
+import { MagnitudePruner } from "../../src/prune/pruner.js";
+import { sparsifyLSTM } from "../../src/prune/sparse-layer.js";
+import { Random } from "../../src/random.js";
 
 const CASES = 4000;
 const MAX_CASE_MS = 50;
@@ -251,6 +256,62 @@ test("fuzz: 1500 mutated model files either load or throw MpoLstmError(format), 
   console.log(`  model-file fuzz: 1500 cases, ${loaded} loaded, ${1500 - loaded} rejected; slowest case ${worstMs.toFixed(2)} ms`);
   assert.ok(loaded > 15 && loaded < 1500 / 2, `${loaded} loaded`);
   assert.ok(worstMs < MAX_CASE_MS, `slowest case took ${worstMs} ms`);
+});
+
+/** One edit of a JSON metadata value (the MPO or pruning metadata) inside a model file. */
+function editJsonMeta(file: Uint8Array, key: string, r: () => number): Uint8Array {
+  const { header, data } = split(file);
+  const meta = header.__metadata__ as Record<string, string>;
+  const text = meta[key]!;
+  // Replace one number of the JSON with a weird one, or drop a character.
+  const numbers = [...text.matchAll(/-?\d+(\.\d+)?(e-?\d+)?/g)];
+  if (numbers.length > 0 && r() < 0.8) {
+    const m = numbers[Math.floor(r() * numbers.length)]!;
+    const v = WEIRD_NUMBERS[Math.floor(r() * WEIRD_NUMBERS.length)];
+    meta[key] = text.slice(0, m.index) + JSON.stringify(v ?? null) + text.slice(m.index! + m[0].length);
+  } else {
+    const at = Math.floor(r() * text.length);
+    meta[key] = text.slice(0, at) + text.slice(at + 1);
+  }
+  return withHeader(JSON.stringify(header), data);
+}
+
+test("fuzz: 600 mutated MPOLSTM and SparseLSTM files either load or throw MpoLstmError(format), each quickly", () => {
+  const mpo = new MPOLSTM({ inputSize: 6, hiddenSize: 4, numLayers: 2, inputFactors: [3, 2], hiddenFactors: [2, 2], bondIh: 3, rng: new Random(3) });
+  const dense = new LSTM({ inputSize: 3, hiddenSize: 4, rng: new Random(4) });
+  new MagnitudePruner(dense).prune({ sparsity: 0.7 });
+  const sparse = sparsifyLSTM(dense, { kernel: "sparse" });
+  const bases: [Uint8Array, string][] = [[save(mpo), "mpo-lstm.mpo"], [save(sparse), "mpo-lstm.pruned"], [save(dense, { pruned: ["layers.0.weightIh"] }), "mpo-lstm.pruned"]];
+  const r = rng(19);
+  let loaded = 0;
+  let worstMs = 0;
+  for (let c = 0; c < 600; c++) {
+    const [base, key] = bases[c % bases.length]!;
+    const input = r() < 0.4 ? editJsonMeta(base, key, r) : mutate(base, r);
+    const attempt = (): boolean => {
+      try {
+        loadSync(input).dispose?.();
+        return true;
+      } catch (e) {
+        if (!(e instanceof MpoLstmError)) assert.unreachable(`case ${c}: ${e instanceof Error ? `${e.name}: ${e.message}` : String(e)} escaped`);
+        assert.is((e as MpoLstmError).code, "format", (e as Error).message);
+        return false;
+      }
+    };
+    let start = performance.now();
+    if (attempt()) loaded++;
+    let ms = performance.now() - start;
+    for (let retry = 0; retry < 3 && ms > MAX_CASE_MS / 5; retry++) { // a slow case is retimed (shared machine)
+      start = performance.now();
+      attempt();
+      ms = Math.min(ms, performance.now() - start);
+    }
+    worstMs = Math.max(worstMs, ms);
+  }
+  console.log(`  compressed-model fuzz: 600 cases, ${loaded} loaded, ${600 - loaded} rejected; slowest case ${worstMs.toFixed(2)} ms`);
+  assert.ok(loaded > 5 && loaded < 300, `${loaded} loaded`);
+  assert.ok(worstMs < MAX_CASE_MS, `slowest case took ${worstMs} ms`);
+  for (const m of [mpo, dense, sparse]) m.dispose();
 });
 
 test("pathological headers inside the size limit cost time linear in their size, not more", () => {
