@@ -28,7 +28,9 @@ flags:
   --preset tiny|quick|default|paper   sizes (default: default; quick for "quick")
   --ratios 5,10,20,50,100             compression ratios to sweep
   --bonds 2,4,8                       MPO bonds to sweep instead (fc2's default)
-  --methods dense,mpo,pruned          which models to train
+  --methods dense,mpo,pruned          which models to train (default these three); tt-svd adds the
+                                      trained dense model decomposed by TT-SVD and fine-tuned
+  --set fineTuneEpochs=N              epochs of that fine-tuning (default 1)
   --epochs N  --batch-size N  --lr X  --clip-norm X  --seed N
   --set key=value                     any task knob (e.g. --set hidden=64 --set trainLimit=4000)
   --out DIR                           results directory (default results)
@@ -49,7 +51,7 @@ interface ParsedArgs {
 }
 
 const PRESETS: readonly PresetName[] = ["tiny", "quick", "default", "paper"];
-const METHODS: readonly Method[] = ["dense", "mpo", "pruned"];
+const METHODS: readonly Method[] = ["dense", "mpo", "pruned", "tt-svd"];
 
 function numberList(flag: string, v: string): number[] {
   const xs = v.split(",").map((s) => Number(s.trim()));

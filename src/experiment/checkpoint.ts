@@ -17,6 +17,8 @@ export interface VariantProgress {
   /** Optimizer steps taken (the pruning schedule's clock). */
   steps: number;
   seconds: number;
+  /** "tt-svd": the test metric of the decomposition before fine-tuning. */
+  beforeFineTune?: number;
 }
 
 export interface Checkpoint {

@@ -14,6 +14,7 @@ import { LSTM } from "../nn/lstm.js";
 import { Module } from "../nn/module.js";
 import { MPOLinear } from "../nn/mpo-linear.js";
 import { MPOLSTM } from "../nn/mpo-lstm.js";
+import { compressLinear, compressLSTM } from "../nn/compress.js";
 import { relu } from "../ops/activation.js";
 import { reshape, select } from "../ops/shape.js";
 import { Random } from "../random.js";
@@ -58,6 +59,49 @@ export function recurrentCore(spec: RecurrentSpec, variant: Variant, rng: Random
   const lstm = new MPOLSTM({ inputSize: spec.inputSize, hiddenSize: spec.hiddenSize, inputFactors: spec.inputFactors, hiddenFactors: spec.hiddenFactors, bondIh, bondHh, rng });
   const gates = spec.hiddenFactors.map((h, k) => (k === 0 ? 4 * h : h));
   return { lstm, description: `MPOLSTM(${spec.inputSize} -> ${spec.hiddenSize}), W (${spec.inputFactors}) -> (${gates}) bond ${bondIh}, U (${spec.hiddenFactors}) -> (${gates}) bond ${bondHh}` };
+}
+
+function frobenius(values: Float32Array): number {
+  let s = 0;
+  for (let i = 0; i < values.length; i++) s += values[i]! * values[i]!;
+  return Math.sqrt(s);
+}
+
+/**
+ * The "tt-svd" variant of a recurrent model: the trained dense LSTM replaced by its TT-SVD at the bonds
+ * the MPO variant of the same level would have (or `bonds`); the embedding and head are kept.
+ */
+export function recurrentFromDense(dense: BuiltModel, spec: RecurrentSpec, variant: Variant, bonds?: { bondIh: number; bondHh: number }): BuiltModel {
+  const model = dense.model;
+  if (!(model instanceof SequenceClassifier || model instanceof CharLanguageModel)) throw new MpoLstmError("value", `experiment: tt-svd needs a SequenceClassifier or CharLanguageModel, got ${model.constructor.name}`);
+  const { bondIh, bondHh } = bonds ?? recurrentBonds(spec, variant);
+  const norms = model.lstm.layers.flatMap((l) => l.parameters().filter((p) => p.shape.length === 2).map((p) => frobenius(p.data())));
+  const { model: mpo, reports } = compressLSTM(model.lstm, { inputFactors: spec.inputFactors, hiddenFactors: spec.hiddenFactors, bondIh, bondHh });
+  model.lstm.dispose();
+  model.lstm = mpo;
+  const truncationError = reports.flat().map((r, i) => r.errorBound / Math.max(norms[i]!, Number.MIN_VALUE));
+  const gates = spec.hiddenFactors.map((h, k) => (k === 0 ? 4 * h : h));
+  return { ...builtRecurrent(model, `TT-SVD of the trained ${dense.description}: W (${spec.inputFactors}) -> (${gates}) bond ${bondIh}, U (${spec.hiddenFactors}) -> (${gates}) bond ${bondHh}`), truncationError };
+}
+
+/** The "tt-svd" variant of FC2: each trained Linear replaced by its TT-SVD at `bond(inFactors, outFactors)`. */
+export function fc2FromDense(dense: BuiltModel, factors: { fc1: [number[], number[]]; fc2: [number[], number[]] }, bond: (inF: readonly number[], outF: readonly number[]) => number): BuiltModel {
+  const model = dense.model;
+  if (!(model instanceof FC2) || !(model.fc1 instanceof Linear) || !(model.fc2 instanceof Linear)) throw new MpoLstmError("value", "experiment: tt-svd of FC2 needs the dense FC2");
+  const errors: number[] = [];
+  const parts = (["fc1", "fc2"] as const).map((name) => {
+    const layer = model[name] as Linear;
+    const [inF, outF] = factors[name];
+    const b = bond(inF, outF);
+    const { model: m, report } = compressLinear(layer, { inFactors: inF, outFactors: outF, bond: b });
+    errors.push(report.errorBound / Math.max(frobenius(layer.weight.data()), Number.MIN_VALUE));
+    layer.dispose();
+    return { m, b };
+  });
+  model.fc1 = parts[0]!.m;
+  model.fc2 = parts[1]!.m;
+  const compressible = model.namedParameters().map(([n]) => n).filter((n) => /^fc[12]\.cores\.\d+$/.test(n));
+  return { model, forward: dense.forward, compressible, description: `TT-SVD of the trained FC2: bonds ${parts[0]!.b} and ${parts[1]!.b}`, truncationError: errors };
 }
 
 /** Names of the compressible matrices of an LSTM held under `prefix` (W and U of every layer, or their cores). */

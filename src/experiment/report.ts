@@ -37,18 +37,21 @@ const fmtMetric = (v: number) => (Number.isFinite(v) ? v.toFixed(2) : "n/a");
 
 /**
  * One row per compression level: the MPO and pruned models side by side (measured compression, weights
- * kept, test metric), and the dense model first.
+ * kept, test metric), and the dense model first; TT-SVD-of-dense columns when the run has them.
  */
 export function resultsTable(rec: ExperimentRecord): string {
   const m = `${rec.metric.name} (${rec.metric.unit})`;
   const dense = rec.results.find((r) => r.variant.method === "dense");
   const levels = [...new Set(rec.results.filter((r) => r.variant.method !== "dense").map(level))];
+  const hasTt = rec.results.some((r) => r.variant.method === "tt-svd");
+  const header = ["level", "MPO compression", "MPO weights", `MPO ${m}`, "pruned compression", "pruned weights", `pruned ${m}`];
+  if (hasTt) header.push("TT-SVD compression", `TT-SVD ${m} (before fine-tuning)`);
   const rows: string[][] = [];
-  if (dense) rows.push(["dense", "1.0x", String(dense.params), fmtMetric(dense.testMetric), "", "", ""]);
+  if (dense) rows.push(["dense", "1.0x", String(dense.params), fmtMetric(dense.testMetric), "", "", "", ...(hasTt ? ["", ""] : [])]);
   for (const l of levels) {
-    const mpo = rec.results.find((r) => r.variant.method === "mpo" && level(r) === l);
-    const pr = rec.results.find((r) => r.variant.method === "pruned" && level(r) === l);
-    rows.push([
+    const at = (method: string) => rec.results.find((r) => r.variant.method === method && level(r) === l);
+    const mpo = at("mpo"), pr = at("pruned"), tt = at("tt-svd");
+    const row = [
       l,
       mpo ? `${mpo.compression.toFixed(1)}x` : "",
       mpo ? String(mpo.params) : "",
@@ -56,9 +59,11 @@ export function resultsTable(rec: ExperimentRecord): string {
       pr ? `${pr.compression.toFixed(1)}x` : "",
       pr ? String(pr.params) : "",
       pr ? fmtMetric(pr.testMetric) : "",
-    ]);
+    ];
+    if (hasTt) row.push(tt ? `${tt.compression.toFixed(1)}x` : "", tt ? `${fmtMetric(tt.testMetric)} (${fmtMetric(tt.testMetricBeforeFineTune ?? Number.NaN)})` : "");
+    rows.push(row);
   }
-  return markdownTable(["level", "MPO compression", "MPO weights", `MPO ${m}`, "pruned compression", "pruned weights", `pruned ${m}`], rows);
+  return markdownTable(header, rows);
 }
 
 /** The Markdown report: what ran, the table, per-variant details and the command to reproduce it. */
@@ -92,12 +97,12 @@ export function resultsMarkdown(rec: ExperimentRecord, chartFile: string): strin
 
 /** Metric against measured compression (log axis): dense as a line, MPO and pruning as series. */
 export function resultsChart(rec: ExperimentRecord): string {
-  const series = (method: "mpo" | "pruned", name: string) => ({
+  const series = (method: "mpo" | "pruned" | "tt-svd", name: string) => ({
     name,
     points: rec.results.filter((r) => r.variant.method === method && Number.isFinite(r.testMetric)).map((r) => ({ x: r.compression, y: r.testMetric })).sort((a, b) => a.x - b.x),
   });
   const dense = rec.results.find((r) => r.variant.method === "dense");
-  const compressed = [series("mpo", "MPO"), series("pruned", "pruning")].filter((s) => s.points.length > 0);
+  const compressed = [series("mpo", "MPO"), series("pruned", "pruning"), series("tt-svd", "TT-SVD of dense")].filter((s) => s.points.length > 0);
   // A dense-only run still gets a chart: its one point at compression 1.
   if (compressed.length === 0 && dense) compressed.push({ name: "dense", points: [{ x: 1, y: dense.testMetric }] });
   return renderChart({

@@ -5,6 +5,10 @@
  * test metric is reported at the epoch with the best validation metric. A pruned model only competes
  * once gradual pruning has reached its final sparsity (earlier epochs are denser than the target).
  *
+ * "tt-svd" (when asked for) starts instead from the trained dense model (its best epoch), decomposes it by
+ * TT-SVD at the MPO variant's bonds and fine-tunes it for `fineTuneEpochs` with a fresh Adam: the MPOP
+ * route, reported apart from the from-scratch comparison since it trains longer in total.
+ *
  * Pruning (Zhu & Gupta 2017 cubic schedule, magnitude, per matrix): from 10% to 60% of the training steps,
  * 20 pruning steps, then training continues at the final sparsity. Its target is the measured compression
  * of the MPO variant at the same level, so both keep the same number of weights in the compressed matrices.
@@ -54,9 +58,11 @@ export function variantsOf(config: TaskConfig): Variant[] {
   const want = new Set(config.methods);
   if (want.has("dense")) out.push({ method: "dense" });
   const levels: Variant[] = config.bonds.length > 0 ? config.bonds.map((bond) => ({ method: "mpo", bond })) : config.ratios.map((ratio) => ({ method: "mpo", ratio }));
+  if (want.has("tt-svd") && !want.has("dense")) throw new MpoLstmError("value", `experiment: the tt-svd method decomposes the trained dense model, so it needs "dense" among the methods`);
   for (const level of levels) {
     if (want.has("mpo")) out.push(level);
     if (want.has("pruned")) out.push({ ...level, method: "pruned" });
+    if (want.has("tt-svd")) out.push({ ...level, method: "tt-svd" });
   }
   return out;
 }
@@ -94,6 +100,12 @@ export function runExperiment<C extends TaskConfig>(opts: RunOptions<C>): RunRes
   const denseBuilt = task.build({ method: "dense" }, config, seed);
   const denseParams = countOf(denseBuilt, false);
   denseBuilt.model.dispose();
+  // The trained dense model's weights (its best epoch), which "tt-svd" variants start from.
+  let denseState: Record<string, Float32Array> | null = null;
+  if (checkpoint) {
+    const saved = Object.entries(checkpoint.tensors).filter(([n]) => n.startsWith("dense."));
+    if (saved.length > 0) denseState = Object.fromEntries(saved.map(([n, v]) => [n.slice(6), v]));
+  }
 
   variants.forEach((variant, vi) => {
     const key = variantKey(variant);
@@ -110,7 +122,8 @@ export function runExperiment<C extends TaskConfig>(opts: RunOptions<C>): RunRes
         probe.model.dispose();
       }
     }
-    const result = trainVariant(opts, data, variant, key, `[${vi + 1}/${variants.length}]`, denseParams, pruneRatio, resume, results);
+    const { result, state } = trainVariant(opts, data, variant, key, `[${vi + 1}/${variants.length}]`, denseParams, pruneRatio, resume, results, denseState);
+    if (variant.method === "dense") denseState = state;
     results.push(result);
     checkpoint = null;
     // The experiment's ETA: the mean time of the variants trained so far times those still to come.
@@ -125,14 +138,26 @@ export function runExperiment<C extends TaskConfig>(opts: RunOptions<C>): RunRes
 
 function trainVariant<C extends TaskConfig>(
   opts: RunOptions<C>, data: TaskData, variant: Variant, key: string, tag: string, denseParams: number, pruneRatio: number,
-  resume: Checkpoint | null, completed: readonly VariantResult[],
-): VariantResult {
+  resume: Checkpoint | null, completed: readonly VariantResult[], denseState: Record<string, Float32Array> | null,
+): { result: VariantResult; state: Record<string, Float32Array> } {
   const { task, config, seed } = opts;
-  const built = task.build(variant, config, seed);
+  let built: BuiltModel;
+  let epochs = config.epochs;
+  let before: number | undefined;
+  if (variant.method === "tt-svd") {
+    if (!denseState) throw new MpoLstmError("value", `experiment: ${key} needs the trained dense model, which this run has not trained`);
+    const dense = task.build({ method: "dense" }, config, seed);
+    dense.model.loadStateDict(denseState);
+    built = task.fromDense(dense, variant, config);
+    epochs = config.fineTuneEpochs;
+    before = resume?.current?.beforeFineTune ?? task.metric.fromEvaluation(evaluate(built.model, data.test, { batchSize: config.batchSize, forward: built.forward }));
+  } else {
+    built = task.build(variant, config, seed);
+  }
   const { model, forward } = built;
   const optimizer = new Adam(model.parameters(), { lr: config.lr });
   const stepsPerEpoch = Math.ceil(data.train.size / config.batchSize);
-  const totalSteps = stepsPerEpoch * config.epochs;
+  const totalSteps = stepsPerEpoch * epochs;
   let pruner: MagnitudePruner | null = null;
   let gradual: GradualPruner | null = null;
   let pruneEnd = 0;
@@ -143,6 +168,7 @@ function trainVariant<C extends TaskConfig>(
     gradual = new GradualPruner(pruner, { finalSparsity: 1 - 1 / pruneRatio, start, end: pruneEnd, frequency: Math.max(1, Math.floor((pruneEnd - start) / 20)) });
   }
   const progress: VariantProgress = resume?.current ?? { key, epochsDone: 0, epochs: [], bestEpoch: -1, bestMetric: null, steps: 0, seconds: 0 };
+  if (before !== undefined) progress.beforeFineTune = before;
   let best: Record<string, Float32Array> | null = null;
   if (resume) {
     const model0: Record<string, Float32Array> = {}, best0: Record<string, Float32Array> = {}, opt0: Record<string, Float32Array> = {};
@@ -159,9 +185,9 @@ function trainVariant<C extends TaskConfig>(
   gradual?.attach(optimizer);
   const metric = task.metric;
   const better = (a: number, b: number | null) => b === null || (metric.higherIsBetter ? a > b : a < b);
-  for (let epoch = progress.epochsDone; epoch < config.epochs; epoch++) {
+  for (let epoch = progress.epochsDone; epoch < epochs; epoch++) {
     const t0 = performance.now();
-    const bar = opts.progress ? new ProgressBar(opts.progress, { total: stepsPerEpoch, label: `${tag} ${key} epoch ${epoch + 1}/${config.epochs}` }) : null;
+    const bar = opts.progress ? new ProgressBar(opts.progress, { total: stepsPerEpoch, label: `${tag} ${key} epoch ${epoch + 1}/${epochs}` }) : null;
     let lossSum = 0, seen = 0;
     const fr = fit(model, data.train, {
       epochs: 1, batchSize: config.batchSize, optimizer, loss: "crossEntropy", forward, seed: seed * 7919 + epoch,
@@ -185,8 +211,9 @@ function trainVariant<C extends TaskConfig>(
       progress.bestEpoch = epoch;
       best = model.stateDict();
     }
-    if (opts.checkpoints && epoch + 1 < config.epochs) {
+    if (opts.checkpoints && epoch + 1 < epochs) {
       const tensors: Record<string, Float32Array> = {};
+      if (denseState) for (const [n, t] of Object.entries(denseState)) tensors[`dense.${n}`] = t;
       for (const [n, t] of Object.entries(model.stateDict())) tensors[`model.${n}`] = t;
       if (best) for (const [n, t] of Object.entries(best)) tensors[`best.${n}`] = t;
       const os = optimizer.stateDict();
@@ -195,6 +222,7 @@ function trainVariant<C extends TaskConfig>(
     }
   }
   if (best) model.loadStateDict(best);
+  else if (epochs === 0) best = model.stateDict(); // tt-svd without fine-tuning: the decomposition as it is
   else if (gradual) throw new MpoLstmError("value", `experiment: ${key} never reached its final sparsity (pruning ends at step ${pruneEnd} of ${totalSteps}); train more epochs`);
   const test = evaluate(model, data.test, { batchSize: config.batchSize, forward });
   const params = countOf(built, variant.method === "pruned");
@@ -204,7 +232,10 @@ function trainVariant<C extends TaskConfig>(
     epochs: progress.epochs, bestEpoch: progress.bestEpoch, validationMetric: progress.bestMetric ?? Number.NaN,
     testLoss: test.loss, testMetric: metric.fromEvaluation(test), seconds: progress.seconds,
   };
+  if (before !== undefined) result.testMetricBeforeFineTune = before;
+  if (built.truncationError) result.truncationError = built.truncationError;
+  const state = best ?? model.stateDict();
   optimizer.dispose();
   model.dispose();
-  return result;
+  return { result, state };
 }

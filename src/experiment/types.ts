@@ -11,8 +11,12 @@ import type { Module } from "../nn/module.js";
 import type { Dataset } from "../train/data.js";
 import type { ForwardFn } from "../train/fit.js";
 
-/** How a variant compresses the task's matrices. */
-export type Method = "dense" | "mpo" | "pruned";
+/**
+ * How a variant compresses the task's matrices: "mpo" and "pruned" train from the same random start as
+ * "dense" (the paper's comparison); "tt-svd" decomposes the trained dense model by TT-SVD at the level's
+ * bonds and fine-tunes it for `fineTuneEpochs` (the MPOP route: compressing a trained model).
+ */
+export type Method = "dense" | "mpo" | "pruned" | "tt-svd";
 
 /**
  * One model to train. `ratio` is the target compression (MPO: bond from bondForRatio per matrix; pruned:
@@ -48,6 +52,8 @@ export interface BuiltModel {
   compressible: string[];
   /** Human-readable description of the architecture (factors, bonds). */
   description: string;
+  /** Made by TT-SVD: the relative Frobenius truncation error bound of each decomposed matrix. */
+  truncationError?: number[];
 }
 
 /** A task's data, ready for training. */
@@ -70,6 +76,8 @@ export interface Task<C extends TaskConfig = TaskConfig> {
   prepare(config: C): TaskData;
   /** Builds a model for `variant` with parameters drawn from a generator seeded by `seed`. */
   build(variant: Variant, config: C, seed: number): BuiltModel;
+  /** The "tt-svd" variant: `dense` (trained, consumed) with its compressible matrices replaced by TT-SVD at the variant's bonds. */
+  fromDense(dense: BuiltModel, variant: Variant, config: C): BuiltModel;
 }
 
 export type PresetName = "tiny" | "quick" | "default" | "paper";
@@ -85,8 +93,10 @@ export interface TaskConfig {
   ratios: number[];
   /** Uniform MPO bonds to sweep instead of ratios (FC2); empty = use ratios. */
   bonds: number[];
-  /** Which methods to train (default all three). */
+  /** Which methods to train (default dense, mpo, pruned). */
   methods: Method[];
+  /** Epochs of fine-tuning after TT-SVD of the trained dense model ("tt-svd"). */
+  fineTuneEpochs: number;
   [knob: string]: number | number[] | string | string[] | boolean;
 }
 
@@ -99,7 +109,7 @@ export interface RecurrentTaskConfig extends TaskConfig {
 }
 
 /** The settings every recurrent task starts from (Adam at 2e-3, clipping at norm 5, all three methods). */
-export const RECURRENT_DEFAULTS = { lr: 2e-3, clipNorm: 5, bonds: [] as number[], methods: ["dense", "mpo", "pruned"] as Method[] };
+export const RECURRENT_DEFAULTS = { lr: 2e-3, clipNorm: 5, bonds: [] as number[], methods: ["dense", "mpo", "pruned"] as Method[], fineTuneEpochs: 1 };
 
 /** Metrics of one epoch of one variant. */
 export interface EpochRecord {
@@ -127,6 +137,10 @@ export interface VariantResult {
   /** All trainable parameters of the model (heads and embeddings included). */
   totalParams: number;
   epochs: EpochRecord[];
+  /** "tt-svd": the test metric right after the decomposition, before fine-tuning. */
+  testMetricBeforeFineTune?: number;
+  /** "tt-svd": relative Frobenius truncation error bound per compressed matrix. */
+  truncationError?: number[];
   /** Epoch whose weights were tested (best validation metric among eligible epochs). */
   bestEpoch: number;
   validationMetric: number;

@@ -18,6 +18,9 @@ export interface CompressOptions {
   ratio?: number;
   /** Uniform bond (overrides ratio). */
   bond?: number;
+  /** LSTM: bonds of W and of U (override bond and ratio), as MPOLSTM's bondIh / bondHh. */
+  bondIh?: number;
+  bondHh?: number;
   /** Cores per matrix when factors are not given (default 4). */
   cores?: number;
   /** LSTM: factors of the input size and of the hidden size (gates are stacked onto the first). */
@@ -51,8 +54,8 @@ export function compressLSTM(lstm: LSTM, opts: CompressOptions = {}): { model: M
   const layers = lstm.layers.map((layer, l) => {
     if (!(layer instanceof LSTMLayer)) throw new MpoLstmError("unsupported", `compress: layer ${l} is a ${layer.constructor.name}, not a dense LSTMLayer`);
     const inF = l === 0 ? factorsOf(lstm.inputSize, opts.inputFactors, hidden.length, "input size") : hidden;
-    const w = fromDense(layer.weightIh.toArray(), { inFactors: inF, outFactors: gates, maxBond: maxBondFor(inF, gates, opts) });
-    const u = fromDense(layer.weightHh.toArray(), { inFactors: hidden, outFactors: gates, maxBond: maxBondFor(hidden, gates, opts) });
+    const w = fromDense(layer.weightIh.toArray(), { inFactors: inF, outFactors: gates, maxBond: opts.bondIh ?? maxBondFor(inF, gates, opts) });
+    const u = fromDense(layer.weightHh.toArray(), { inFactors: hidden, outFactors: gates, maxBond: opts.bondHh ?? maxBondFor(hidden, gates, opts) });
     reports.push([w.report, u.report]);
     return new MPOLSTMLayer(w.mpo, u.mpo, layer.biasIh?.toArray() ?? null, layer.biasHh?.toArray() ?? null);
   });

@@ -44,8 +44,8 @@ function crashingStore(inner: CheckpointStore, failAt: number): CheckpointStore 
   return { load: () => inner.load(), clear: () => inner.clear(), save: (c: Checkpoint) => { if (++n === failAt) throw new Error("simulated crash"); inner.save(c); } };
 }
 
-test("resume after a crash gives exactly the uninterrupted run's numbers (model, Adam and pruning state restored)", () => {
-  const config = tiny({ epochs: 3, ratios: [10] });
+test("resume after a crash gives exactly the uninterrupted run's numbers (model, Adam, pruning and trained dense state restored)", () => {
+  const config = tiny({ epochs: 3, ratios: [10], methods: ["dense", "mpo", "pruned", "tt-svd"] });
   const data = smnist.prepare(config);
   const straight = runExperiment({ task: smnist, config, preset: "tiny", seed: 5, data });
   // 2 checkpoints per variant (after epochs 1 and 2): save 6 is the pruned variant's second, so the
@@ -61,12 +61,29 @@ test("resume after a crash gives exactly the uninterrupted run's numbers (model,
     const lines: string[] = [];
     const resumed = runExperiment({ task: smnist, config, preset: "tiny", seed: 5, data, checkpoints: files, resume: true, log: (l) => lines.push(l) });
     assert.ok(lines.some((l) => l.includes("dense: done in the checkpoint")));
-    assert.equal(resumed.results.map((r) => [r.key, r.testLoss, r.testMetric, r.params]), straight.results.map((r) => [r.key, r.testLoss, r.testMetric, r.params]));
+    assert.equal(resumed.results.map((r) => [r.key, r.testLoss, r.testMetric, r.params, r.testMetricBeforeFineTune]), straight.results.map((r) => [r.key, r.testLoss, r.testMetric, r.params, r.testMetricBeforeFineTune]));
+    assert.equal(resumed.results.map((r) => r.key), ["dense", "mpo@10", "pruned@10", "tt-svd@10"]);
     assert.equal(resumed.results[2]!.epochs.map((e) => e.validationLoss), straight.results[2]!.epochs.map((e) => e.validationLoss));
     assert.is(files.load(), null, "the checkpoint is removed when the run finishes");
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
+});
+
+test("tt-svd: exact at full bonds (the dense model's numbers before fine-tuning), truncated at the MPO variant's bonds", () => {
+  const data = smnist.prepare(tiny());
+  const full = runExperiment({ task: smnist, config: tiny({ bonds: [64], methods: ["dense", "tt-svd"], fineTuneEpochs: 0 }), preset: "tiny", seed: 2, data });
+  const [dense, exact] = full.results;
+  assert.is(exact!.key, "tt-svd@bond64");
+  assert.ok(Math.abs(exact!.testLoss - dense!.testLoss) < 1e-4, `test loss ${exact!.testLoss} vs dense ${dense!.testLoss}`);
+  assert.is(exact!.testMetricBeforeFineTune, dense!.testMetric);
+  assert.ok(exact!.truncationError!.every((e) => e < 1e-5), `errors ${exact!.truncationError}`);
+  const cut = runExperiment({ task: smnist, config: tiny({ ratios: [20], methods: ["dense", "mpo", "tt-svd"] }), preset: "tiny", seed: 2, data });
+  const [, mpo, tt] = cut.results;
+  assert.is(tt!.params, mpo!.params, "same bonds as the MPO trained from scratch");
+  assert.ok(tt!.truncationError!.every((e) => e > 0.01 && e < 1), `errors ${tt!.truncationError}`);
+  assert.is(tt!.epochs.length, 1, "one epoch of fine-tuning by default");
+  assert.throws(() => variantsOf(tiny({ methods: ["mpo", "tt-svd"] })), /needs "dense"/);
 });
 
 test("resume refuses a checkpoint made with another configuration", () => {

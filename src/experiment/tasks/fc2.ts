@@ -9,7 +9,7 @@ import { MPOLinear } from "../../nn/mpo-linear.js";
 import { MpoLstmError } from "../../errors.js";
 import { arrayDataset, type Dataset } from "../../train/data.js";
 import { accuracyMetric } from "../metrics.js";
-import { FC2, nearestBond, seededStreams } from "../models.js";
+import { FC2, fc2FromDense, nearestBond, seededStreams } from "../models.js";
 import type { BuiltModel, Task, TaskConfig, TaskData, Variant } from "../types.js";
 
 export interface Fc2Config extends TaskConfig {
@@ -20,15 +20,20 @@ export interface Fc2Config extends TaskConfig {
   fc2Out: number[];
 }
 
-const common = { lr: 1e-3, clipNorm: 0, ratios: [] as number[], methods: ["dense", "mpo", "pruned"] as Fc2Config["methods"], fc1In: [4, 7, 7, 4], fc1Out: [4, 4, 4, 4], fc2In: [4, 4, 4, 4], fc2Out: [1, 5, 2, 1] };
+const common = { lr: 1e-3, clipNorm: 0, fineTuneEpochs: 1, ratios: [] as number[], methods: ["dense", "mpo", "pruned"] as Fc2Config["methods"], fc1In: [4, 7, 7, 4], fc1Out: [4, 4, 4, 4], fc2In: [4, 4, 4, 4], fc2Out: [1, 5, 2, 1] };
 
 function toDataset(s: ImageSet): Dataset {
   return arrayDataset({ x: s.images, sampleShape: [784], labels: s.labels });
 }
 
-function layer(inF: readonly number[], outF: readonly number[], variant: Variant, rng: () => number): { l: MPOLinear; bond: number } {
+function bondOf(inF: readonly number[], outF: readonly number[], variant: Variant): number {
   const bond = variant.bond ?? (variant.ratio !== undefined ? nearestBond(inF, outF, variant.ratio) : undefined);
   if (bond === undefined) throw new MpoLstmError("value", "fc2: an MPO variant needs a bond or a ratio");
+  return bond;
+}
+
+function layer(inF: readonly number[], outF: readonly number[], variant: Variant, rng: () => number): { l: MPOLinear; bond: number } {
+  const bond = bondOf(inF, outF, variant);
   return { l: MPOLinear.random(inF, outF, { bond, random: rng }), bond };
 }
 
@@ -58,4 +63,5 @@ export const fc2Task: Task<Fc2Config> = {
     const compressible = model.namedParameters().map(([n]) => n).filter((n) => /^fc[12]\.cores\.\d+$/.test(n));
     return { model, forward: (m, bt) => (m as FC2).forward(bt.x), compressible, description: `MPOLinear (${c.fc1In}) -> (${c.fc1Out}) bond ${a.bond} -> ReLU -> MPOLinear (${c.fc2In}) -> (${c.fc2Out}) bond ${b.bond}` };
   },
+  fromDense: (dense, variant, c) => fc2FromDense(dense, { fc1: [c.fc1In, c.fc1Out], fc2: [c.fc2In, c.fc2Out] }, (inF, outF) => bondOf(inF, outF, variant)),
 };

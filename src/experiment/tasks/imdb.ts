@@ -8,7 +8,7 @@ import { MpoLstmError } from "../../errors.js";
 import { Embedding } from "../../nn/embedding.js";
 import { arrayDataset } from "../../train/data.js";
 import type { Dataset } from "../../train/data.js";
-import { builtRecurrent, recurrentCore, seededStreams, SequenceClassifier } from "../models.js";
+import { builtRecurrent, recurrentCore, recurrentFromDense, seededStreams, SequenceClassifier, type RecurrentSpec } from "../models.js";
 import { accuracyMetric } from "../metrics.js";
 import { RECURRENT_DEFAULTS, type BuiltModel, type RecurrentTaskConfig, type Task, type TaskData, type Variant } from "../types.js";
 
@@ -48,12 +48,21 @@ export const imdbTask: Task<ImdbConfig> = {
   build(variant: Variant, c: ImdbConfig, seed: number): BuiltModel {
     const { core, rest } = seededStreams(seed);
     const embedding = new Embedding(c.vocabSize, c.embedding, { rng: rest });
-    const at = variant.method === "mpo" && variant.ratio !== undefined ? c.ratios.indexOf(variant.ratio) : -1;
-    if (c.bondsW.length !== c.bondsU.length || (c.bondsW.length > 0 && c.bondsW.length !== c.ratios.length)) {
-      throw new MpoLstmError("value", `imdb: bondsW [${c.bondsW}] and bondsU [${c.bondsU}] must give one bond per ratio [${c.ratios}] (or be empty)`);
-    }
-    const bonds = at >= 0 && c.bondsW.length > 0 ? { bondIh: c.bondsW[at]!, bondHh: c.bondsU[at]! } : undefined;
-    const { lstm, description } = recurrentCore({ inputSize: c.embedding, hiddenSize: c.hidden, inputFactors: c.inputFactors, hiddenFactors: c.hiddenFactors }, variant, core, bonds);
+    const { lstm, description } = recurrentCore(spec(c), variant, core, paperBonds(variant, c));
     return builtRecurrent(new SequenceClassifier(embedding, lstm, 2, rest), `Embedding(${c.vocabSize}, ${c.embedding}) -> ${description} -> Linear(${c.hidden}, 2)`);
   },
+  fromDense: (dense, variant, c) => recurrentFromDense(dense, spec(c), variant, paperBonds(variant, c)),
 };
+
+function spec(c: ImdbConfig): RecurrentSpec {
+  return { inputSize: c.embedding, hiddenSize: c.hidden, inputFactors: c.inputFactors, hiddenFactors: c.hiddenFactors };
+}
+
+/** The bonds of `bondsW` / `bondsU` for the variant's ratio (the paper preset), or undefined. */
+function paperBonds(variant: Variant, c: ImdbConfig): { bondIh: number; bondHh: number } | undefined {
+  if (c.bondsW.length !== c.bondsU.length || (c.bondsW.length > 0 && c.bondsW.length !== c.ratios.length)) {
+    throw new MpoLstmError("value", `imdb: bondsW [${c.bondsW}] and bondsU [${c.bondsU}] must give one bond per ratio [${c.ratios}] (or be empty)`);
+  }
+  const at = variant.method !== "dense" && variant.ratio !== undefined ? c.ratios.indexOf(variant.ratio) : -1;
+  return at >= 0 && c.bondsW.length > 0 ? { bondIh: c.bondsW[at]!, bondHh: c.bondsU[at]! } : undefined;
+}

@@ -8,7 +8,7 @@ import { Embedding } from "../../nn/embedding.js";
 import { Tensor } from "../../tensor.js";
 import type { Batch, Dataset } from "../../train/data.js";
 import { bitsPerCharMetric } from "../metrics.js";
-import { builtRecurrent, CharLanguageModel, recurrentCore, seededStreams } from "../models.js";
+import { builtRecurrent, CharLanguageModel, recurrentCore, recurrentFromDense, seededStreams, type RecurrentSpec } from "../models.js";
 import { RECURRENT_DEFAULTS, type BuiltModel, type RecurrentTaskConfig, type Task, type TaskData, type Variant } from "../types.js";
 
 export interface MobyDickConfig extends RecurrentTaskConfig {
@@ -62,10 +62,15 @@ export const mobyDickTask: Task<MobyDickConfig> = {
     const { core, rest } = seededStreams(seed);
     const alphabet = loadMobyDickAlphabetSize();
     const embedding = new Embedding(alphabet, c.embedding, { rng: rest });
-    const { lstm, description } = recurrentCore({ inputSize: c.embedding, hiddenSize: c.hidden, inputFactors: c.inputFactors, hiddenFactors: c.hiddenFactors }, variant, core);
+    const { lstm, description } = recurrentCore(spec(c), variant, core);
     return builtRecurrent(new CharLanguageModel(embedding, lstm, rest), `Embedding(${alphabet}, ${c.embedding}) -> ${description} -> Linear(${c.hidden}, ${alphabet})`);
   },
+  fromDense: (dense, variant, c) => recurrentFromDense(dense, spec(c), variant),
 };
+
+function spec(c: MobyDickConfig): RecurrentSpec {
+  return { inputSize: c.embedding, hiddenSize: c.hidden, inputFactors: c.inputFactors, hiddenFactors: c.hiddenFactors };
+}
 
 let alphabetSize: number | null = null;
 /** The alphabet size (depends only on the book; computed once per process). */

@@ -5,7 +5,7 @@
 import { loadMnist, MNIST_SIDE, type ImageSet } from "../../data/mnist.js";
 import { arrayDataset, type Dataset } from "../../train/data.js";
 import { accuracyMetric } from "../metrics.js";
-import { builtRecurrent, recurrentCore, seededStreams, SequenceClassifier } from "../models.js";
+import { builtRecurrent, recurrentCore, recurrentFromDense, seededStreams, SequenceClassifier, type RecurrentSpec } from "../models.js";
 import { RECURRENT_DEFAULTS, type BuiltModel, type RecurrentTaskConfig, type Task, type TaskData, type Variant } from "../types.js";
 
 export interface SmnistConfig extends RecurrentTaskConfig {
@@ -35,7 +35,12 @@ export const smnistTask: Task<SmnistConfig> = {
   },
   build(variant: Variant, c: SmnistConfig, seed: number): BuiltModel {
     const { core, rest } = seededStreams(seed);
-    const { lstm, description } = recurrentCore({ inputSize: MNIST_SIDE, hiddenSize: c.hidden, inputFactors: c.inputFactors, hiddenFactors: c.hiddenFactors }, variant, core);
+    const { lstm, description } = recurrentCore(spec(c), variant, core);
     return builtRecurrent(new SequenceClassifier(null, lstm, 10, rest), `${description} -> Linear(${c.hidden}, 10)`);
   },
+  fromDense: (dense, variant, c) => recurrentFromDense(dense, spec(c), variant),
 };
+
+function spec(c: SmnistConfig): RecurrentSpec {
+  return { inputSize: MNIST_SIDE, hiddenSize: c.hidden, inputFactors: c.inputFactors, hiddenFactors: c.hiddenFactors };
+}
