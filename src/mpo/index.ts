@@ -21,7 +21,8 @@ export { MPO, checkChain, paramCountOf, denseOf, type CoreShape, type CoreShapeL
 export { truncate, checkTruncateOptions, type TruncateOptions, type Truncation, type CutoffMode } from "./truncate.js";
 export { fromDense, type FromDenseOptions } from "./ttsvd.js";
 export { canonicalizeCores, compressCores, bondSpectra, entanglementEntropy, orthonormalityDefect, type CanonicalForm, type Compression } from "./canonical.js";
-export { mpoSum, mpoProduct } from "./arith.js";
+export { mpoSum, mpoProduct, type Recompression } from "./arith.js";
+export { compressCoresRescaled, deparallelize, deparallelizeCores } from "./rescaled.js";
 export { factorize, type Factorization } from "./factorize.js";
 export { mpoParamCount, compressionRatio, bondForRatio } from "./budget.js";
 export {
