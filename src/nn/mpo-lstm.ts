@@ -20,6 +20,9 @@ import { randomOr, uniform_ } from "./init.js";
 import { Parameter } from "./parameter.js";
 import type { Squeezable } from "../mpo/squeeze.js";
 import type { LstmSequenceResult } from "../ops/lstm.js";
+import type { Block } from "../backend/arena.js";
+import type { StepProgram } from "../ops/step-program.js";
+import { chooseHiddenProgram, type LeanChoice, type LeanPath } from "./mpo-lean.js";
 
 
 function toMPO(cores: readonly Parameter[]): MPO {
@@ -57,6 +60,14 @@ export class MPOLSTMLayer extends LSTMLayerBase implements Squeezable {
   /** Inference cache: W^T of W and U with a copy of the cores they came from (exact staleness check). */
   private cache: { cores: Float32Array; ih: Tensor; hh: Tensor } | null = null;
   private cached: { ih: Tensor; hh: Tensor } | null = null;
+  /**
+   * Lean batch-1 inference (LSTMLayerBase.leanInference): which hidden-projection programs to time
+   * ("auto": dense kernels and the cheapest contraction plans; "dense"/"cores": only those), and what was
+   * measured and chosen the last time (src/nn/mpo-lean.ts).
+   */
+  leanPath: LeanPath = "auto";
+  leanChoice: LeanChoice | null = null;
+  private leanKey: { cache: object; path: LeanPath } | null = null;
 
   constructor(ih: MPO, hh: MPO, biasIh: ArrayLike<number> | null, biasHh: ArrayLike<number> | null) {
     super();
@@ -112,6 +123,20 @@ export class MPOLSTMLayer extends LSTMLayerBase implements Squeezable {
   private dropCache(): void {
     if (this.cache) { this.cache.ih.dispose(); this.cache.hh.dispose(); }
     this.cache = null;
+  }
+
+  /** The lean path exists under the inference cache (noGrad, no forced path); rebuilt with the cache or leanPath. */
+  protected override hiddenProgramKey(): unknown {
+    if (!this.cached || !this.cache || this.path) return undefined;
+    if (!this.leanKey || this.leanKey.cache !== this.cache || this.leanKey.path !== this.leanPath) this.leanKey = { cache: this.cache, path: this.leanPath };
+    return this.leanKey;
+  }
+
+  protected override hiddenStepProgram(h: Block, proj: Block): StepProgram {
+    const shapes = this.coresHh.map((c) => ({ left: c.shape[0]!, out: c.shape[1]!, in: c.shape[2]!, right: c.shape[3]! }));
+    const { program, choice } = chooseHiddenProgram(this.coresHh.map((c) => c.toArray()), shapes, this.cache!.hh.toArray(), h, proj, { path: this.leanPath });
+    this.leanChoice = choice;
+    return program;
   }
 
   inputProjection(): LstmProjection {

@@ -24,8 +24,10 @@ export class StepProgram {
   private readonly ops: number[][] = [];
   private readonly metas: { op: number; dims: number[]; strides: number[] }[] = [];
   private table: Block | null = null;
-  /** Blocks the program points into, kept alive with it (not owned: the caller disposes them). */
+  /** Blocks the program points into that others own: run() refuses to start if one was freed. */
   readonly keep: Block[] = [];
+  /** Blocks the program owns (workspaces, prepared cores): released by dispose(). */
+  readonly owned: Block[] = [];
   /** Multiply-adds of one run (for reports). */
   macs = 0;
 
@@ -91,7 +93,10 @@ export class StepProgram {
   }
 
   dispose(): void {
-    if (this.table && !this.table.freed) getBackend().arena.release(this.table);
+    const arena = getBackend().arena;
+    if (this.table && !this.table.freed) arena.release(this.table);
     this.table = null;
+    for (const b of this.owned) if (!b.freed) arena.release(b);
+    this.owned.length = 0;
   }
 }

@@ -1,0 +1,93 @@
+/**
+ * The hidden projection of an MPO-LSTM on the lean batch-1 path (src/ops/lstm-infer.ts), chosen by
+ * measurement: candidates are the rebuilt dense matrix (GEMV over W's rows, the dense LSTM's kernel, and
+ * a row-streaming product with W^T) and the few cheapest contraction plans by multiply-adds
+ * (src/mpo/plan-search.ts: groupings of the cores x sweep direction). Each candidate is compiled to a
+ * StepProgram against the layer's fixed buffers, timed on this machine, and the fastest kept; the choice
+ * is made once per set of core values (the layer's inference cache) and reused for every sequence.
+ */
+import type { Block } from "../backend/arena.js";
+import { getBackend } from "../backend/module.js";
+import { coresStepProgram, planCores, prepareCores } from "../mpo/contract.js";
+import type { CoreShape } from "../mpo/mpo.js";
+import { groupedPlans, mergeCores } from "../mpo/plan-search.js";
+import { StepProgram } from "../ops/step-program.js";
+
+export interface LeanCandidate {
+  name: string;
+  /** Multiply-adds of one application (one time step). */
+  macs: number;
+  /** Measured microseconds per application (median of rounds). */
+  us: number;
+}
+
+export interface LeanChoice {
+  chosen: LeanCandidate;
+  candidates: LeanCandidate[];
+}
+
+export type LeanPath = "auto" | "dense" | "cores";
+
+function longLived(data: Float32Array): Block {
+  const b = getBackend().arena.alloc(data.length * 4, { longLived: true });
+  b.f32().set(data);
+  return b;
+}
+
+/** Median microseconds of one program run (a few rounds of `reps` runs after a warm-up). */
+function timeProgram(p: StepProgram, reps: number): number {
+  for (let i = 0; i < 3; i++) p.run();
+  const rounds: number[] = [];
+  for (let r = 0; r < 5; r++) {
+    const t0 = performance.now();
+    for (let i = 0; i < reps; i++) p.run();
+    rounds.push(((performance.now() - t0) * 1000) / reps);
+  }
+  rounds.sort((a, b) => a - b);
+  return rounds[2]!;
+}
+
+/**
+ * Builds the candidates for y[4H] = h W^T (W given by `cores`/`shapes`, W^T [N_x, N_y] rebuilt in `wt`),
+ * times them, and returns the fastest program (owning its buffers) with the timings. `path` restricts
+ * the candidates ("dense": the two dense kernels; "cores": contraction plans only). `plans` = how many
+ * of the cheapest contraction plans to try (default 3).
+ */
+export function chooseHiddenProgram(cores: readonly Float32Array[], shapes: readonly CoreShape[], wt: Float32Array, h: Block, proj: Block, opts: { path?: LeanPath; plans?: number } = {}): { program: StepProgram; choice: LeanChoice } {
+  const nx = shapes.reduce((p, s) => p * s.in, 1);
+  const ny = shapes.reduce((p, s) => p * s.out, 1);
+  const path = opts.path ?? "auto";
+  const built: { c: LeanCandidate; p: StepProgram }[] = [];
+  if (path !== "cores") {
+    // W [N_y, N_x] row-major for the GEMV over rows (dot products, as the dense LSTM runs its U).
+    const w = new Float32Array(nx * ny);
+    for (let i = 0; i < nx; i++) for (let j = 0; j < ny; j++) w[j * nx + i] = wt[i * ny + j]!;
+    const wb = longLived(w);
+    const p1 = new StepProgram().gemv(0, ny, nx, wb.ptr, nx, h.ptr, 0, proj.ptr);
+    p1.owned.push(wb);
+    built.push({ c: { name: "dense W, gemv rows", macs: nx * ny, us: 0 }, p: p1 });
+    const wtb = longLived(wt);
+    const p2 = new StepProgram().gemm(1, ny, nx, h.ptr, nx, 1, wtb.ptr, ny, 0, proj.ptr, ny);
+    p2.owned.push(wtb);
+    built.push({ c: { name: "dense W^T, row stream", macs: nx * ny, us: 0 }, p: p2 });
+  }
+  if (path !== "dense") {
+    const arena = getBackend().arena;
+    for (const g of groupedPlans(shapes, 1, { minGroups: 2 }).slice(0, opts.plans ?? 3)) {
+      const merged = g.groups.slice(0, -1).map((s, i) => mergeCores(cores, shapes, s, g.groups[i + 1]!));
+      const plan = planCores(g.shapes, 1, { order: g.order });
+      const ws = arena.alloc(plan.forwardFloats * 4, { longLived: true });
+      arena.scope(() => prepareCores(plan, merged.map((m) => { const b = arena.alloc(m.length * 4); b.f32().set(m); return b; }), ws));
+      const p = coresStepProgram(plan, new StepProgram(), ws, h.ptr, proj.ptr);
+      p.keep.length = 0; // ws is owned, not borrowed
+      p.owned.push(ws);
+      built.push({ c: { name: `cores ${g.name}`, macs: g.macs, us: 0 }, p });
+    }
+  }
+  const hv = h.f32();
+  for (let i = 0; i < hv.length; i++) hv[i] = Math.sin(i) * 0.5;
+  for (const b of built) b.c.us = timeProgram(b.p, 40);
+  built.sort((a, b) => a.c.us - b.c.us);
+  for (const b of built.slice(1)) b.p.dispose();
+  return { program: built[0]!.p, choice: { chosen: built[0]!.c, candidates: built.map((b) => b.c) } };
+}
