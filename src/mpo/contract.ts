@@ -496,7 +496,10 @@ export function coresStepProgram(plan: CoresPlan, prog: StepProgram, ws: Block, 
     // A contiguous transpose into Z_{c+1} is a copy: write Y_c straight there (same element count).
     const nextCopy = c + 1 < n && isContiguous(t.nextDims, t.nextStrides);
     const out = c === n - 1 && lastDirect ? y : nextCopy ? W(steps[c + 1]!.z) : W(plan.y);
-    prog.gemm(t.M, t.N, t.K, W(t.g), 1, t.M, z, t.N, 0, out, t.N);
+    // One column (batch 1, no open input legs and no outputs made yet): Y[M] = z[K] G[K, M] as a row
+    // times a matrix, so the kernel vectorizes over the long M instead of the single column.
+    if (t.N === 1) prog.gemm(1, t.M, t.K, z, 1, 1, W(t.g), t.M, 0, out, t.M);
+    else prog.gemm(t.M, t.N, t.K, W(t.g), 1, t.M, z, t.N, 0, out, t.N);
     if (c + 1 < n) {
       if (nextCopy) z = out;
       else { z = W(steps[c + 1]!.z); prog.permute(t.nextDims, t.nextStrides, W(plan.y), z); }

@@ -8,7 +8,8 @@
  */
 import type { Block } from "../backend/arena.js";
 import { getBackend } from "../backend/module.js";
-import { coresStepProgram, planCores, prepareCores } from "../mpo/contract.js";
+import { coresForward, coresStepProgram, planCores, prepareCores } from "../mpo/contract.js";
+import { gemm } from "../backend/kernels.js";
 import type { CoreShape } from "../mpo/mpo.js";
 import { groupedPlans, mergeCores } from "../mpo/plan-search.js";
 import { StepProgram } from "../ops/step-program.js";
@@ -73,7 +74,9 @@ export function chooseHiddenProgram(cores: readonly Float32Array[], shapes: read
   }
   if (path !== "dense") {
     const arena = getBackend().arena;
-    for (const g of groupedPlans(shapes, 1, { minGroups: 2 }).slice(0, opts.plans ?? 3)) {
+    // The cheapest few plans, leaving out any with more than twice the cheapest one's MACs (not worth timing).
+    const plans = groupedPlans(shapes, 1, { minGroups: 2 });
+    for (const g of plans.filter((q) => q.macs <= 2 * plans[0]!.macs).slice(0, opts.plans ?? 3)) {
       const merged = g.groups.slice(0, -1).map((s, i) => mergeCores(cores, shapes, s, g.groups[i + 1]!));
       const plan = planCores(g.shapes, 1, { order: g.order });
       const ws = arena.alloc(plan.forwardFloats * 4, { longLived: true });
@@ -90,4 +93,58 @@ export function chooseHiddenProgram(cores: readonly Float32Array[], shapes: read
   built.sort((a, b) => a.c.us - b.c.us);
   for (const b of built.slice(1)) b.p.dispose();
   return { program: built[0]!.p, choice: { chosen: built[0]!.c, candidates: built.map((b) => b.c) } };
+}
+
+/** The input projection of a whole sequence (rows = time steps x batch), chosen by measurement. */
+export interface InputPlan {
+  chosen: LeanCandidate;
+  candidates: LeanCandidate[];
+  /** out[rows, N_y] = x[rows, N_x] W^T (+ out when accumulate). */
+  run(x: Block, out: Block, accumulate: boolean): void;
+  dispose(): void;
+}
+
+/**
+ * Candidates for x[rows, N_x] W^T: the packed GEMM with the rebuilt W^T (`wt`, borrowed) and the few
+ * cheapest contraction plans for `rows` rows (merged cores and prepared workspaces owned by the result).
+ * Each is timed on random input and the fastest kept.
+ */
+export function chooseInputPlan(cores: readonly Float32Array[], shapes: readonly CoreShape[], wt: Block, rows: number, opts: { path?: LeanPath; plans?: number } = {}): InputPlan {
+  const nx = shapes.reduce((p, s) => p * s.in, 1);
+  const ny = shapes.reduce((p, s) => p * s.out, 1);
+  const arena = getBackend().arena;
+  const path = opts.path ?? "auto";
+  type Cand = { c: LeanCandidate; run: (x: Block, out: Block, acc: boolean) => void; owned: Block[] };
+  const cands: Cand[] = [];
+  if (path !== "cores") {
+    cands.push({ c: { name: "dense W^T, packed GEMM", macs: rows * nx * ny, us: 0 }, owned: [], run: (x, out, acc) => gemm({ m: rows, n: ny, k: nx, a: x, b: wt, c: out, beta: acc ? 1 : 0 }) });
+  }
+  if (path !== "dense") {
+    const plans = groupedPlans(shapes, rows, { minGroups: 2 });
+    for (const g of plans.filter((q) => q.macs <= 2 * plans[0]!.macs).slice(0, opts.plans ?? 3)) {
+      const merged = g.groups.slice(0, -1).map((s, i) => longLived(mergeCores(cores, shapes, s, g.groups[i + 1]!)));
+      const plan = planCores(g.shapes, rows, { order: g.order });
+      const ws = arena.alloc(plan.forwardFloats * 4, { longLived: true });
+      prepareCores(plan, merged, ws);
+      cands.push({ c: { name: `cores ${g.name}`, macs: g.macs, us: 0 }, owned: [...merged, ws], run: (x, out, acc) => coresForward(plan, merged, x, out, ws, acc, true) });
+    }
+  }
+  arena.scope(() => {
+    const x = arena.alloc(rows * nx * 4);
+    const xv = x.f32();
+    for (let i = 0; i < xv.length; i++) xv[i] = Math.sin(i) * 0.5;
+    const out = arena.alloc(rows * ny * 4);
+    for (const c of cands) {
+      for (let i = 0; i < 2; i++) c.run(x, out, false);
+      const rounds: number[] = [];
+      for (let r = 0; r < 5; r++) { const t0 = performance.now(); c.run(x, out, false); rounds.push((performance.now() - t0) * 1000); }
+      rounds.sort((a, b) => a - b);
+      c.c.us = rounds[2]!;
+    }
+  });
+  cands.sort((a, b) => a.c.us - b.c.us);
+  const release = (c: Cand): void => { for (const b of c.owned) if (!b.freed) arena.release(b); };
+  for (const c of cands.slice(1)) release(c);
+  const best = cands[0]!;
+  return { chosen: best.c, candidates: cands.map((c) => c.c), run: best.run, dispose: () => release(best) };
 }

@@ -22,7 +22,7 @@ import type { Squeezable } from "../mpo/squeeze.js";
 import type { LstmSequenceResult } from "../ops/lstm.js";
 import type { Block } from "../backend/arena.js";
 import type { StepProgram } from "../ops/step-program.js";
-import { chooseHiddenProgram, type LeanChoice, type LeanPath } from "./mpo-lean.js";
+import { chooseHiddenProgram, chooseInputPlan, type InputPlan, type LeanChoice, type LeanPath } from "./mpo-lean.js";
 
 
 function toMPO(cores: readonly Parameter[]): MPO {
@@ -68,6 +68,10 @@ export class MPOLSTMLayer extends LSTMLayerBase implements Squeezable {
   leanPath: LeanPath = "auto";
   leanChoice: LeanChoice | null = null;
   private leanKey: { cache: object; path: LeanPath } | null = null;
+  /** Under the inference cache: the measured input-projection plan per row count (rows = steps x batch). */
+  private inputPlans = new Map<string, InputPlan>();
+  /** What the input projection chose for the last row count it ran (benchmarks). */
+  leanInputChoice: InputPlan | null = null;
 
   constructor(ih: MPO, hh: MPO, biasIh: ArrayLike<number> | null, biasHh: ArrayLike<number> | null) {
     super();
@@ -123,6 +127,22 @@ export class MPOLSTMLayer extends LSTMLayerBase implements Squeezable {
   private dropCache(): void {
     if (this.cache) { this.cache.ih.dispose(); this.cache.hh.dispose(); }
     this.cache = null;
+    for (const p of this.inputPlans.values()) p.dispose();
+    this.inputPlans.clear();
+    this.leanInputChoice = null;
+  }
+
+  /** The measured input plan for `rows` rows under the current cache (made on first use). */
+  private inputPlanFor(rows: number): InputPlan {
+    const key = `${rows}:${this.leanPath}`;
+    let p = this.inputPlans.get(key);
+    if (!p) {
+      const shapes = this.coresIh.map((c) => ({ left: c.shape[0]!, out: c.shape[1]!, in: c.shape[2]!, right: c.shape[3]! }));
+      p = chooseInputPlan(this.coresIh.map((c) => c.toArray()), shapes, this.cache!.ih.block, rows, { path: this.leanPath });
+      this.inputPlans.set(key, p);
+    }
+    this.leanInputChoice = p;
+    return p;
   }
 
   /** The lean path exists under the inference cache (noGrad, no forced path); rebuilt with the cache or leanPath. */
@@ -140,7 +160,12 @@ export class MPOLSTMLayer extends LSTMLayerBase implements Squeezable {
   }
 
   inputProjection(): LstmProjection {
-    if (this.cached) return new MPOProjection(this.coresIh, { wt: this.cached.ih });
+    if (this.cached) {
+      // Inference: the plan measured fastest for this many rows (dense GEMM or a contraction plan).
+      const base = new MPOProjection(this.coresIh, { wt: this.cached.ih });
+      const forward = (x: Block, rows: number, out: Block, accumulate: boolean): void => this.inputPlanFor(rows).run(x, out, accumulate);
+      return { inFeatures: base.inFeatures, outFeatures: base.outFeatures, params: base.params, forward, backwardInput: base.backwardInput.bind(base), backwardParams: base.backwardParams.bind(base) };
+    }
     return new MPOProjection(this.coresIh, this.path ? { path: this.path } : {});
   }
 
