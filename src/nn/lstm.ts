@@ -56,6 +56,11 @@ export abstract class LSTMLayerBase extends Module {
     return null;
   }
 
+  /** The input projection the lean path uses (default: inputProjection()). */
+  protected leanInputProjection(): LstmProjection {
+    return this.inputProjection();
+  }
+
   /** What the hidden program is built from: a different value (by identity) rebuilds it; undefined = no lean path. */
   protected hiddenProgramKey(): unknown {
     return undefined;
@@ -68,7 +73,7 @@ export abstract class LSTMLayerBase extends Module {
       if (key !== undefined) {
         const st = (this.lean ??= new LeanLstmState(this.hiddenSize));
         if (st.key !== key || !st.program) st.setProgram(this.hiddenStepProgram(st.h, st.proj), key);
-        if (st.program) return lstmInferSequence(st, { x, input: this.inputProjection(), biases: this.biases(), h0: opts.h0 ?? null, c0: opts.c0 ?? null, lengths: opts.lengths });
+        if (st.program) return lstmInferSequence(st, { x, input: this.leanInputProjection(), biases: this.biases(), h0: opts.h0 ?? null, c0: opts.c0 ?? null, lengths: opts.lengths });
       }
     }
     return lstmSequence({ x, input: this.inputProjection(), hidden: this.hiddenProjection(), biases: this.biases(), h0: opts.h0 ?? null, c0: opts.c0 ?? null, lengths: opts.lengths });

@@ -159,13 +159,19 @@ export class MPOLSTMLayer extends LSTMLayerBase implements Squeezable {
     return program;
   }
 
+  /**
+   * Lean path: the input projection plan measured fastest for this many rows (packed GEMM with the
+   * rebuilt W, or a contraction plan). Only here: a measured choice can differ between runs by float32
+   * rounding, and the general path stays deterministic.
+   */
+  protected override leanInputProjection(): LstmProjection {
+    const base = this.inputProjection();
+    if (!this.cached) return base;
+    const forward = (x: Block, rows: number, out: Block, accumulate: boolean): void => this.inputPlanFor(rows).run(x, out, accumulate);
+    return { inFeatures: base.inFeatures, outFeatures: base.outFeatures, params: base.params, forward, backwardInput: base.backwardInput.bind(base), backwardParams: base.backwardParams.bind(base) };
+  }
+
   inputProjection(): LstmProjection {
-    if (this.cached) {
-      // Inference: the plan measured fastest for this many rows (dense GEMM or a contraction plan).
-      const base = new MPOProjection(this.coresIh, { wt: this.cached.ih });
-      const forward = (x: Block, rows: number, out: Block, accumulate: boolean): void => this.inputPlanFor(rows).run(x, out, accumulate);
-      return { inFeatures: base.inFeatures, outFeatures: base.outFeatures, params: base.params, forward, backwardInput: base.backwardInput.bind(base), backwardParams: base.backwardParams.bind(base) };
-    }
     return new MPOProjection(this.coresIh, this.path ? { path: this.path } : {});
   }
 
