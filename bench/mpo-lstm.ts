@@ -8,14 +8,16 @@
  *       and of the MPO model (input projection by its cheaper path, hidden projection by the program the
  *       layer measured and chose: src/nn/mpo-lean.ts), the chosen hidden program, and the floor (the same
  *       lean recurrence with a hidden projection that costs nothing).
- *   W1 (--w1): one training step (forward, BPTT, Adam) on batch 16 x 50 steps, ms per step.
+' *   W1 (skip with --no-w1): one training step (forward, BPTT, Adam) on batch 16 x 50 steps, ms per step.
  *
  * Factorizations: the paper's (IMDB layout, PAPER.md: in (8,2,2,8), out (32,2,2,8) with the four gates
  * stacked in the first out factor) at 5x..100x, and at 10x two others of 256 -> 1024 whose input legs all
  * come before their output legs (a tensor-train low-rank form and the plain rank-r product), to show
- * what the MAC count needs for 3x.
+ * what the MAC count needs for 3x. "tree-optimal" is the fewest MACs of any contraction order of {x, cores}
+ * with any offline merging of neighbouring cores (src/mpo/plan-search.ts, optimalTreeMacs): when it equals
+ * F x 4H the dense product is already the cheapest way to apply the matrix.
  *
- *   node --import tsx bench/mpo-lstm.ts [--quick] [--w1]
+ *   node --import tsx bench/mpo-lstm.ts [--quick] [--no-w1]
  */
 import { LSTM, LSTMLayer, MPOLSTM, MPOLSTMLayer } from "../src/nn/index.js";
 import { chainShapes } from "../src/nn/mpo-lstm.js";
@@ -23,7 +25,7 @@ import { glorotCores } from "../src/nn/mpo-linear.js";
 import { DenseProjection } from "../src/ops/lstm.js";
 import { StepProgram } from "../src/ops/step-program.js";
 import { MPO, bondForRatio, paramCountOf, type CoreShape } from "../src/mpo/index.js";
-import { groupedPlans } from "../src/mpo/plan-search.js";
+import { groupedPlans, optimalTreeMacs } from "../src/mpo/plan-search.js";
 import { mean } from "../src/ops/index.js";
 import { Adam } from "../src/optim/index.js";
 import { Random } from "../src/random.js";
@@ -31,7 +33,7 @@ import { backward, noGrad, tidy } from "../src/tape.js";
 import { Tensor } from "../src/tensor.js";
 
 const quick = process.argv.includes("--quick");
-const withW1 = process.argv.includes("--w1");
+const withW1 = !process.argv.includes("--no-w1");
 const H = 256, F = 256, G = 4 * H, T = 100;
 const PAPER_IN = [8, 2, 2, 8];
 const PAPER_OUT = [32, 2, 2, 8];
@@ -130,7 +132,7 @@ console.log(`floor (lean recurrence, dense input projection, hidden projection f
 console.log(`3x goal: <= ${(dLean / 3).toFixed(1)} us/step, i.e. input + hidden projection in <= ${(dLean / 3 - (floor - inputOnly)).toFixed(1)} us/step after the cell's ${(floor - inputOnly).toFixed(1)}`);
 console.log("");
 console.log("W2 us/step: lowest interleaved round of MPO and of dense; 'vs dense': median over rounds of dense/MPO");
-console.log("factors (in / out)              ratio  bond  params/matrix  MACs/step dense -> MPO (input + hidden)                  best-cores hidden MACs     MPO  dense   vs dense  programs chosen (measured us per call of each candidate)");
+console.log("factors (in / out)              ratio  bond  params/matrix  MACs/step dense -> MPO (input + hidden)                  best-cores hidden MACs  tree-optimal    MPO  dense   vs dense  programs chosen (measured us per call of each candidate)");
 
 const rows: { label: string; inF: number[]; outF: number[]; ratio: number; bond?: number }[] = [];
 for (const ratio of quick ? [10, 100] : [5, 10, 20, 50, 100]) rows.push({ label: "(8,2,2,8) / (32,2,2,8)", inF: PAPER_IN, outF: PAPER_OUT, ratio, bond: bondForRatio(PAPER_IN, PAPER_OUT, ratio) });
@@ -149,10 +151,11 @@ for (const r of rows) {
   const inChoice = layer.leanInputChoice;
   const inMacs = inChoice ? inChoice.chosen.macs / T : NaN;
   const bestCores = groupedPlans(shapes, 1, { minGroups: 2 })[0]!;
+  const tree = optimalTreeMacs(shapes, 1);
   const mpoMacs = inMacs + hiddenMacs;
   console.log(
     `${r.label.padEnd(30)} ${((F * G) / params).toFixed(1).padStart(5)}x ${String(bond).padStart(5)} ${String(params).padStart(14)}  ${String(denseMacs).padStart(9)} -> ${String(mpoMacs).padStart(7)} (${inMacs} + ${hiddenMacs}) = ${(denseMacs / mpoMacs).toFixed(2)}x fewer`.padEnd(120) +
-    ` ${String(bestCores.macs).padStart(9)} ${bestCores.name.padEnd(16)} ${us.toFixed(1).padStart(7)} ${m.a.toFixed(1).padStart(6)} ${m.ratio.toFixed(2).padStart(7)}x  hidden: ${choice ? `${choice.chosen.name} (${choice.candidates.map((c) => `${c.name} ${c.us.toFixed(1)}`).join("; ")})` : "-"}; input (${T} rows): ${inChoice ? `${inChoice.chosen.name} (${inChoice.candidates.map((c) => `${c.name} ${c.us.toFixed(0)}`).join("; ")})` : "-"}`,
+    ` ${String(bestCores.macs).padStart(9)} ${bestCores.name.padEnd(16)} ${String(tree.macs).padStart(9)} ${us.toFixed(1).padStart(7)} ${m.a.toFixed(1).padStart(6)} ${m.ratio.toFixed(2).padStart(7)}x  hidden: ${choice ? `${choice.chosen.name} (${choice.candidates.map((c) => `${c.name} ${c.us.toFixed(1)}`).join("; ")})` : "-"}; input (${T} rows): ${inChoice ? `${inChoice.chosen.name} (${inChoice.candidates.map((c) => `${c.name} ${c.us.toFixed(0)}`).join("; ")})` : "-"}`,
   );
   if (withW1) w1Rows.push(`${r.label} ${r.ratio}x: W1 ${w1(model, 16, 50).toFixed(1)} ms/step`);
   model.dispose();
@@ -160,4 +163,5 @@ for (const r of rows) {
 if (withW1) {
   console.log(`\nW1 (batch 16 x 50 steps, forward + BPTT + Adam): dense ${w1(dense, 16, 50).toFixed(1)} ms/step`);
   for (const l of w1Rows) console.log(l);
+  console.log("(W1 trains through the general path: the MPO projections contract or rebuild per step by counted cost, src/nn/mpo-projection.ts)");
 }

@@ -84,3 +84,58 @@ export function groupedPlans(shapes: readonly CoreShape[], batch: number, opts: 
   out.sort((a, b) => a.macs - b.macs || a.params - b.params);
   return out;
 }
+
+/**
+ * The fewest multiply-adds of ANY pairwise contraction order (a tree, not only sweeps) of the network
+ * {x, merged cores} for `batch` rows, minimized also over every grouping (merging cores offline is free at
+ * run time): dynamic programming over subsets, cost of contracting two tensors = product of the
+ * dimensions of all legs they carry (the usual count, e.g. opt_einsum's). A lower bound for every plan
+ * of this package's contraction kernels; used to show when no contraction can beat the dense product.
+ * Returns the MACs and the grouping that reaches them.
+ */
+export function optimalTreeMacs(shapes: readonly CoreShape[], batch: number): { macs: number; groups: number[] } {
+  const n = shapes.length;
+  if (n < 1 || n > 10) throw new MpoLstmError("value", `optimalTreeMacs: ${n} cores; the search takes 1 to 10`);
+  let best = { macs: Infinity, groups: [0, n] };
+  for (let mask = 0; mask < 1 << (n - 1); mask++) {
+    const groups = [0];
+    for (let k = 1; k < n; k++) if (mask & (1 << (k - 1))) groups.push(k);
+    groups.push(n);
+    const merged = groups.slice(0, -1).map((s, g) => mergedShape(shapes, s, groups[g + 1]!));
+    const m = merged.length;
+    // Tensors: 0 = x [batch, in legs], 1..m = cores. Legs: batch (x only, open), in_g (x, core g), out_g
+    // (core g, open), bond_g (core g, core g+1).
+    const legs: { size: number; touches: number; open: boolean }[] = [{ size: batch, touches: 1, open: true }];
+    merged.forEach((s, g) => {
+      legs.push({ size: s.in, touches: 1 | (1 << (g + 1)), open: false });
+      legs.push({ size: s.out, touches: 1 << (g + 1), open: true });
+      if (g + 1 < m) legs.push({ size: s.right, touches: (1 << (g + 1)) | (1 << (g + 2)), open: false });
+    });
+    const full = (1 << (m + 1)) - 1;
+    // Legs a subset S carries: touching S and (open, or touching something outside S).
+    const carried = (S: number): number[] => legs.map((l, i) => ((l.touches & S) !== 0 && (l.open || (l.touches & ~S & full) !== 0) ? i : -1)).filter((i) => i >= 0);
+    const cost = new Map<number, number>();
+    const bestOf = (S: number): number => {
+      if ((S & (S - 1)) === 0) return 0;
+      const hit = cost.get(S);
+      if (hit !== undefined) return hit;
+      let b = Infinity;
+      for (let A = (S - 1) & S; A > 0; A = (A - 1) & S) {
+        const B = S & ~A;
+        if (A < B) continue; // each split once
+        const la = carried(A), lb = carried(B);
+        const union = new Set([...la, ...lb]);
+        let c = 1;
+        for (const i of union) c *= legs[i]!.size;
+        // Contract only tensors that share a leg (no outer products).
+        if (!la.some((i) => lb.includes(i))) continue;
+        b = Math.min(b, bestOf(A) + bestOf(B) + c);
+      }
+      cost.set(S, b);
+      return b;
+    };
+    const macs = bestOf(full);
+    if (macs < best.macs) best = { macs, groups };
+  }
+  return best;
+}

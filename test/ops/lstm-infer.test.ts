@@ -10,7 +10,7 @@ import { getBackend } from "../../src/backend/module.js";
 import { LSTM, LSTMLayer, MPOLSTM, MPOLSTMLayer } from "../../src/nn/index.js";
 import { chainShapes } from "../../src/nn/mpo-lstm.js";
 import { MPO, coresMacs, coresStepProgram, planCores, prepareCores, type CoreShape } from "../../src/mpo/index.js";
-import { groupedPlans, mergeCores, mergedShape } from "../../src/mpo/plan-search.js";
+import { groupedPlans, mergeCores, mergedShape, optimalTreeMacs } from "../../src/mpo/plan-search.js";
 import { StepProgram } from "../../src/ops/step-program.js";
 import { Random } from "../../src/random.js";
 import { noGrad, tidy } from "../../src/tape.js";
@@ -147,6 +147,17 @@ test("grouped plans: MACs are coresMacs of the merged chain, merged cores keep W
       });
     }
   }
+});
+
+test("optimalTreeMacs: hand-counted small networks, and never above the best sweep", () => {
+  // One core: x [2, 5] with W [3, 5]: 2 * 5 * 3.
+  assert.is(optimalTreeMacs([{ left: 1, out: 3, in: 5, right: 1 }], 2).macs, 30);
+  // Two cores [1,2,3,4], [4,5,6,1], one row: dense W (2*3*5*6 = 180) beats x-G0-G1 (144 + 240) and x-G1-G0 (360 + 120).
+  assert.equal(optimalTreeMacs([{ left: 1, out: 2, in: 3, right: 4 }, { left: 4, out: 5, in: 6, right: 1 }], 1), { macs: 180, groups: [0, 2] });
+  // Rank 2, in (3, 1), out (1, 40): x G0 (3 * 2) then G1 (2 * 40) = 86 < dense 120.
+  assert.equal(optimalTreeMacs([{ left: 1, out: 1, in: 3, right: 2 }, { left: 2, out: 40, in: 1, right: 1 }], 1), { macs: 86, groups: [0, 1, 2] });
+  const shapes = chainShapes([3, 2, 2], [12, 2, 2], 3);
+  for (const b of [1, 4]) assert.ok(optimalTreeMacs(shapes, b).macs <= groupedPlans(shapes, b)[0]!.macs);
 });
 
 test("step programs: GEMV op against float64, and a freed borrowed block is refused", () => {
