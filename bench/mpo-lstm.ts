@@ -17,7 +17,7 @@
  * with any offline merging of neighbouring cores (src/mpo/plan-search.ts, optimalTreeMacs): when it equals
  * F x 4H the dense product is already the cheapest way to apply the matrix.
  *
- *   node --import tsx bench/mpo-lstm.ts [--quick] [--no-w1]
+ *   node --import tsx bench/mpo-lstm.ts [--quick] [--no-w1] [--ratios=5,10,20,50,100]
  */
 import { LSTM, LSTMLayer, MPOLSTM, MPOLSTMLayer } from "../src/nn/index.js";
 import { chainShapes } from "../src/nn/mpo-lstm.js";
@@ -135,7 +135,9 @@ console.log("W2 us/step: lowest interleaved round of MPO and of dense; 'vs dense
 console.log("factors (in / out)              ratio  bond  params/matrix  MACs/step dense -> MPO (input + hidden)                  best-cores hidden MACs  tree-optimal    MPO  dense   vs dense  programs chosen (measured us per call of each candidate)");
 
 const rows: { label: string; inF: number[]; outF: number[]; ratio: number; bond?: number }[] = [];
-for (const ratio of quick ? [10, 100] : [5, 10, 20, 50, 100]) rows.push({ label: "(8,2,2,8) / (32,2,2,8)", inF: PAPER_IN, outF: PAPER_OUT, ratio, bond: bondForRatio(PAPER_IN, PAPER_OUT, ratio) });
+const ratioArg = process.argv.find((a) => a.startsWith("--ratios="));
+const ratios = ratioArg ? ratioArg.slice(9).split(",").map(Number) : quick ? [10, 100] : [5, 10, 20, 50, 100];
+for (const ratio of ratios) rows.push({ label: "(8,2,2,8) / (32,2,2,8)", inF: PAPER_IN, outF: PAPER_OUT, ratio, bond: bondForRatio(PAPER_IN, PAPER_OUT, ratio) });
 rows.push({ label: "(16,16,1,1) / (1,1,32,32)", inF: [16, 16, 1, 1], outF: [1, 1, 32, 32], ratio: 10 });
 rows.push({ label: "(256,1) / (1,1024)", inF: [256, 1], outF: [1, 1024], ratio: 10 });
 const w1Rows: string[] = [];
