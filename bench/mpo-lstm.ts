@@ -19,12 +19,11 @@
  *
  *   node --import tsx bench/mpo-lstm.ts [--quick] [--no-w1] [--ratios=5,10,20,50,100]
  */
-import { LSTM, LSTMLayer, MPOLSTM, MPOLSTMLayer } from "../src/nn/index.js";
+import { LSTM, LSTMLayer, MPOLSTM } from "../src/nn/index.js";
 import { chainShapes } from "../src/nn/mpo-lstm.js";
-import { glorotCores } from "../src/nn/mpo-linear.js";
 import { DenseProjection } from "../src/ops/lstm.js";
 import { StepProgram } from "../src/ops/step-program.js";
-import { MPO, bondForRatio, paramCountOf, type CoreShape } from "../src/mpo/index.js";
+import { bondForRatio, paramCountOf, type CoreShape } from "../src/mpo/index.js";
 import { groupedPlans, optimalTreeMacs } from "../src/mpo/plan-search.js";
 import { mean } from "../src/ops/index.js";
 import { Adam } from "../src/optim/index.js";
@@ -99,13 +98,8 @@ function bondAtMost(inF: readonly number[], outF: readonly number[], ratio: numb
 }
 
 function mpoModel(inF: readonly number[], outF: readonly number[], bond: number, seed: number): { model: MPOLSTM; shapes: CoreShape[] } {
-  const shapes = chainShapes(inF, outF, bond);
-  const rng = new Random(seed);
-  const mk = () => new MPO(glorotCores(shapes, () => rng.next()), shapes, { copy: false });
-  const b = () => randomArray(G, seed + 1).map((v) => v / 16);
-  const layer = new MPOLSTMLayer(mk(), mk(), b(), b());
-  const model = new MPOLSTM({ inputSize: F, hiddenSize: H, inputFactors: inF, hiddenFactors: inF, bondIh: bond }, [layer]);
-  return { model, shapes };
+  const model = new MPOLSTM({ inputSize: F, hiddenSize: H, inputFactors: inF, hiddenFactors: inF, outFactors: outF, bondIh: bond, rng: new Random(seed) });
+  return { model, shapes: chainShapes(inF, outF, bond) };
 }
 
 // ---- dense baselines

@@ -226,6 +226,13 @@ export interface MPOLSTMOptions {
   inputFactors: readonly number[];
   /** Factors of hiddenSize, same length; the out factors are (4 h_1, h_2, ...). */
   hiddenFactors: readonly number[];
+  /**
+   * Out factors of W and U (same length as the in factors, product 4H). Default: the gates stacked in the
+   * first factor, (4 h_1, h_2, ...). Rows stay PyTorch's [i, f, g, o] blocks whatever the factors; a layout
+   * whose in factors all come before its out factors, e.g. in (16, 16, 1, 1) -> out (1, 1, 32, 32), costs
+   * about as many multiply-adds per row as it has parameters (see bench/mpo-lstm.ts).
+   */
+  outFactors?: readonly number[];
   /** Bond of W (all bonds) and of U (default: bondIh). */
   bondIh: number;
   bondHh?: number;
@@ -250,7 +257,11 @@ export class MPOLSTM extends LSTM {
     const L = opts.numLayers ?? 1;
     const made = layers ?? Array.from({ length: L }, (_, l) => {
       const inF = l === 0 ? opts.inputFactors : opts.hiddenFactors;
-      const outF = gateFactors(opts.hiddenFactors);
+      const outF = opts.outFactors ? [...opts.outFactors] : gateFactors(opts.hiddenFactors);
+      const outDim = outF.reduce((p, v) => p * v, 1);
+      if (opts.outFactors && (outDim !== 4 * H || outF.length !== opts.hiddenFactors.length || outF.length !== (l === 0 ? opts.inputFactors : opts.hiddenFactors).length)) {
+        throw new MpoLstmError("shape", `MPOLSTM: outFactors [${outF}] must have one factor per core (${opts.hiddenFactors.length}, as inputFactors and hiddenFactors) and multiply to 4H = ${4 * H}, got product ${outDim}`);
+      }
       const mk = (fIn: readonly number[], inDim: number, bond: number) => {
         const shapes = chainShapes(fIn, outF, bond);
         return new MPO(glorotCores(shapes, () => rng.next()), shapes, { copy: false, inDim, outDim: 4 * H });

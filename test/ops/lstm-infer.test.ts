@@ -102,6 +102,26 @@ test("MPOLSTM: every lean hidden/input candidate equals the general path (paper-
   }
 });
 
+test("two layers and the outFactors option (input legs before output legs): lean equals general", () => {
+  const dense = new LSTM({ inputSize: 5, hiddenSize: 6, numLayers: 2, rng: new Random(21) });
+  const mpo = new MPOLSTM({ inputSize: 6, hiddenSize: 6, numLayers: 2, inputFactors: [3, 2, 1], hiddenFactors: [3, 2, 1], outFactors: [1, 4, 6], bondIh: 3, rng: new Random(22) });
+  assert.equal(mpo.mpoLayers[1]!.coresHh.map((c) => c.shape), [[1, 1, 3, 3], [3, 4, 2, 3], [3, 6, 1, 1]]);
+  for (const [model, F] of [[dense, 5], [mpo, 6]] as const) {
+    CASES.forEach((c, i) => {
+      const x = uniform(c.T * F, 300 + i);
+      const run = (lean: boolean) => noGrad(() => tidy(() => {
+        for (const l of model.layers) l.leanInference = lean;
+        const state = c.h0 ? { h: Tensor.from(uniform(12, 301 + i), [2, 1, 6]), c: Tensor.from(uniform(12, 302 + i), [2, 1, 6]) } : null;
+        const r = model.forward(Tensor.from(x, [1, c.T, F]), { state, lengths: c.len === undefined ? undefined : [c.len] });
+        return [r.output.toArray(), r.h.toArray(), r.c.toArray()];
+      }));
+      const a = run(true), b = run(false);
+      a.forEach((v, k) => assert.ok(scaledErr(v, b[k]!) < 1e-5, `${model.constructor.name} case ${i} part ${k}`));
+    });
+  }
+  assert.throws(() => new MPOLSTM({ inputSize: 6, hiddenSize: 6, inputFactors: [3, 2], hiddenFactors: [3, 2], outFactors: [4, 5], bondIh: 2 }), /outFactors \[4,5\] .* multiply to 4H = 24, got product 20/);
+});
+
 test("batch > 1 under noGrad still takes the general path (same result as with the lean path off)", () => {
   const model = new LSTM({ inputSize: 3, hiddenSize: 5, rng: new Random(4) });
   const x = uniform(2 * 4 * 3, 8);
