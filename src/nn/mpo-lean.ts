@@ -74,9 +74,11 @@ export function chooseHiddenProgram(cores: readonly Float32Array[], shapes: read
   }
   if (path !== "dense") {
     const arena = getBackend().arena;
-    // The cheapest few plans, leaving out any with more than twice the cheapest one's MACs (not worth timing).
+    // The cheapest few plans within twice the MACs of the cheapest option (dense included), not worth
+    // timing beyond that; the cheapest plan is always tried.
     const plans = groupedPlans(shapes, 1, { minGroups: 2 });
-    for (const g of plans.filter((q) => q.macs <= 2 * plans[0]!.macs).slice(0, opts.plans ?? 3)) {
+    const cap = 2 * Math.min(plans[0]!.macs, path === "cores" ? Infinity : nx * ny);
+    for (const g of plans.filter((q, i) => i === 0 || q.macs <= cap).slice(0, opts.plans ?? 3)) {
       const merged = g.groups.slice(0, -1).map((s, i) => mergeCores(cores, shapes, s, g.groups[i + 1]!));
       const plan = planCores(g.shapes, 1, { order: g.order });
       const ws = arena.alloc(plan.forwardFloats * 4, { longLived: true });
@@ -89,7 +91,15 @@ export function chooseHiddenProgram(cores: readonly Float32Array[], shapes: read
   }
   const hv = h.f32();
   for (let i = 0; i < hv.length; i++) hv[i] = Math.sin(i) * 0.5;
-  for (const b of built) b.c.us = timeProgram(b.p, 40);
+  let fastest = Infinity;
+  for (const b of built) {
+    // One run first: a candidate already 3x slower than the best so far is not timed further.
+    const t0 = performance.now();
+    b.p.run();
+    const once = (performance.now() - t0) * 1000;
+    b.c.us = once > 3 * fastest ? once : timeProgram(b.p, 40);
+    fastest = Math.min(fastest, b.c.us);
+  }
   built.sort((a, b) => a.c.us - b.c.us);
   for (const b of built.slice(1)) b.p.dispose();
   return { program: built[0]!.p, choice: { chosen: built[0]!.c, candidates: built.map((b) => b.c) } };
@@ -121,7 +131,9 @@ export function chooseInputPlan(cores: readonly Float32Array[], shapes: readonly
   }
   if (path !== "dense") {
     const plans = groupedPlans(shapes, rows, { minGroups: 2 });
-    for (const g of plans.filter((q) => q.macs <= 2 * plans[0]!.macs).slice(0, opts.plans ?? 3)) {
+    const cap = 2 * Math.min(plans[0]!.macs, path === "cores" ? Infinity : rows * nx * ny);
+    const keep = plans.filter((q, i) => (i === 0 && path === "cores") || q.macs <= cap).slice(0, opts.plans ?? 3);
+    for (const g of keep) {
       const merged = g.groups.slice(0, -1).map((s, i) => longLived(mergeCores(cores, shapes, s, g.groups[i + 1]!)));
       const plan = planCores(g.shapes, rows, { order: g.order });
       const ws = arena.alloc(plan.forwardFloats * 4, { longLived: true });
@@ -134,12 +146,18 @@ export function chooseInputPlan(cores: readonly Float32Array[], shapes: readonly
     const xv = x.f32();
     for (let i = 0; i < xv.length; i++) xv[i] = Math.sin(i) * 0.5;
     const out = arena.alloc(rows * ny * 4);
+    let fastest = Infinity;
     for (const c of cands) {
-      for (let i = 0; i < 2; i++) c.run(x, out, false);
+      const t0 = performance.now();
+      c.run(x, out, false);
+      const once = (performance.now() - t0) * 1000;
+      if (once > 3 * fastest) { c.c.us = once; continue; } // hopeless: not timed further
+      c.run(x, out, false);
       const rounds: number[] = [];
       for (let r = 0; r < 5; r++) { const t0 = performance.now(); c.run(x, out, false); rounds.push((performance.now() - t0) * 1000); }
       rounds.sort((a, b) => a - b);
       c.c.us = rounds[2]!;
+      fastest = Math.min(fastest, c.c.us);
     }
   });
   cands.sort((a, b) => a.c.us - b.c.us);
