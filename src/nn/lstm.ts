@@ -125,6 +125,8 @@ export class LSTMLayer extends LSTMLayerBase {
   }
 
   protected override hiddenProgramKey(): unknown {
+    // A subclass that replaces the hidden product but not its step program keeps the general path.
+    if (this.hiddenProjection !== LSTMLayer.prototype.hiddenProjection && this.hiddenStepProgram === LSTMLayer.prototype.hiddenStepProgram) return undefined;
     return this.weightHh.block;
   }
 

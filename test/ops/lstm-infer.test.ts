@@ -122,6 +122,23 @@ test("two layers and the outFactors option (input legs before output legs): lean
   assert.throws(() => new MPOLSTM({ inputSize: 6, hiddenSize: 6, inputFactors: [3, 2], hiddenFactors: [3, 2], outFactors: [4, 5], bondIh: 2 }), /outFactors \[4,5\] .* multiply to 4H = 24, got product 20/);
 });
 
+test("a subclass replacing the hidden product without a step program keeps the general path", () => {
+  class Doubled extends LSTMLayer {
+    override hiddenProjection() {
+      const base = super.hiddenProjection();
+      return { ...base, inFeatures: base.inFeatures, outFeatures: base.outFeatures, params: base.params, backwardInput: base.backwardInput.bind(base), backwardParams: base.backwardParams.bind(base),
+        forward: (x: Parameters<typeof base.forward>[0], rows: number, out: Parameters<typeof base.forward>[2], acc: boolean) => { base.forward(x, rows, out, acc); base.forward(x, rows, out, true); } };
+    }
+  }
+  const layer = new Doubled(3, 4, { rng: new Random(5) });
+  const model = new LSTM({ inputSize: 3, hiddenSize: 4 }, [layer]);
+  const x = uniform(5 * 3, 9);
+  const a = noGrad(() => tidy(() => model.forward(Tensor.from(x, [1, 5, 3])).output.toArray()));
+  layer.leanInference = false;
+  const b = noGrad(() => tidy(() => model.forward(Tensor.from(x, [1, 5, 3])).output.toArray()));
+  assert.equal(Array.from(a), Array.from(b));
+});
+
 test("batch > 1 under noGrad still takes the general path (same result as with the lean path off)", () => {
   const model = new LSTM({ inputSize: 3, hiddenSize: 5, rng: new Random(4) });
   const x = uniform(2 * 4 * 3, 8);
