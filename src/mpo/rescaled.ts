@@ -27,6 +27,7 @@
  * true units, s 2^(E_k + F_k) in float64: the cutoff means the same as for plain compression, and the
  * report's discarded weight and bound ||W - W'||_F <= sqrt(sum_k e_k^2) hold in true units.
  */
+import { MpoLstmError } from "../errors.js";
 import { svd } from "../linalg/svd.js";
 import { matmul, type Compression } from "./canonical.js";
 import type { CoreShape } from "./mpo.js";
@@ -160,6 +161,9 @@ export function compressCoresRescaled(cores: readonly Float32Array[], shapes: re
     const { u, s: sv, vt } = svd(cs[k]!, s.left, cols);
     const r = sv.length;
     const unit = 2 ** (leftExp + rightExp);
+    if (!(unit > 0 && Number.isFinite(unit))) {
+      throw new MpoLstmError("value", `MPO compression (rescaled SVD): at bond ${k - 1} the operator's scale 2^${leftExp + rightExp} is outside the float64 range, so its Schmidt values cannot be reported; scale the MPO's cores down (or up) first`);
+    }
     const trueS = Float64Array.from(sv, (v) => v * unit);
     const t = truncate(trueS, optsAt(k - 1));
     bonds[k - 1] = t;
