@@ -26,6 +26,9 @@
  * (the argument of truncate.ts, with isometries scaled by constants). So we hand truncate() the values in
  * true units, s 2^(E_k + F_k) in float64: the cutoff means the same as for plain compression, and the
  * report's discarded weight and bound ||W - W'||_F <= sqrt(sum_k e_k^2) hold in true units.
+ * One deviation from the paper: it cuts in both sweep directions; we cut only in the second sweep, where
+ * the part of the chain already passed is orthogonal, because only there is the cut optimal and the bound
+ * valid (the first sweep drops nothing, it only orthogonalizes and spreads the norm).
  */
 import { MpoLstmError } from "../errors.js";
 import { svd } from "../linalg/svd.js";
