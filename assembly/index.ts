@@ -17,3 +17,5 @@ export * from "./svd";
 export * from "./mpo";
 // --- prune branch: CSR kernels for pruned weights ---
 export * from "./sparse";
+// --- mpo2 branch: lean batch-1 LSTM inference (one call per sequence, step programs) ---
+export * from "./infer";

@@ -1,18 +1,30 @@
 /**
- * Dense LSTM vs MPOLSTM (IMDB layout: input 256 = (8,2,2,8), hidden 256 = (8,2,2,8), gates stacked
- * (32,2,2,8), same bond on W and U from bondForRatio), measured in the same process.
- *   W2: batch-1 inference, 100 steps, under noGrad: microseconds per time step (steady state: the
- *       MPOLSTM inference cache holds the rebuilt W after the first sequence).
- *   W1: one training step (forward, BPTT, Adam) on batch 16 x 50 steps: milliseconds per step.
- * The MPO path per matrix is chosen by cost (src/nn/mpo-projection.ts) unless --path cores|dense.
+ * Dense LSTM vs MPOLSTM, LSTM(256, 256), measured in the same process (ratios; the machine is shared).
  *
- *   node --import tsx bench/mpo-lstm.ts [--quick] [--path cores|dense]
+ *   W2: batch-1 inference over 100 steps under noGrad, microseconds per time step. Both models run the
+ *       lean path (src/ops/lstm-infer.ts: one Wasm call per sequence after one input-projection product);
+ *       the general path (lstmSequence, one hidden product + one cell call per step) is shown for the
+ *       dense model. Per MPO row: multiply-adds per step of the dense model (input + hidden projection)
+ *       and of the MPO model (input projection by its cheaper path, hidden projection by the program the
+ *       layer measured and chose: src/nn/mpo-lean.ts), the chosen hidden program, and the floor (the same
+ *       lean recurrence with a hidden projection that costs nothing).
+' *   W1 (skip with --no-w1): one training step (forward, BPTT, Adam) on batch 16 x 50 steps, ms per step.
+ *
+ * Factorizations: the paper's (IMDB layout, PAPER.md: in (8,2,2,8), out (32,2,2,8) with the four gates
+ * stacked in the first out factor) at 5x..100x, and at 10x two others of 256 -> 1024 whose input legs all
+ * come before their output legs (a tensor-train low-rank form and the plain rank-r product), to show
+ * what the MAC count needs for 3x. "tree-optimal" is the fewest MACs of any contraction order of {x, cores}
+ * with any offline merging of neighbouring cores (src/mpo/plan-search.ts, optimalTreeMacs): when it equals
+ * F x 4H the dense product is already the cheapest way to apply the matrix.
+ *
+ *   node --import tsx bench/mpo-lstm.ts [--quick] [--no-w1] [--ratios=5,10,20,50,100]
  */
-import type { Block } from "../src/backend/arena.js";
-import { mpoGemm, mpoGemmABt } from "../src/backend/mpo.js";
-import { LSTM, LSTMLayer, LSTMLayerBase, MPOLSTM } from "../src/nn/index.js";
-import type { LstmProjection } from "../src/ops/lstm.js";
-import { bondForRatio } from "../src/mpo/index.js";
+import { LSTM, LSTMLayer, MPOLSTM } from "../src/nn/index.js";
+import { chainShapes } from "../src/nn/mpo-lstm.js";
+import { DenseProjection } from "../src/ops/lstm.js";
+import { StepProgram } from "../src/ops/step-program.js";
+import { bondForRatio, paramCountOf, type CoreShape } from "../src/mpo/index.js";
+import { groupedPlans, optimalTreeMacs } from "../src/mpo/plan-search.js";
 import { mean } from "../src/ops/index.js";
 import { Adam } from "../src/optim/index.js";
 import { Random } from "../src/random.js";
@@ -20,14 +32,13 @@ import { backward, noGrad, tidy } from "../src/tape.js";
 import { Tensor } from "../src/tensor.js";
 
 const quick = process.argv.includes("--quick");
-const pathArg = process.argv.includes("--path") ? process.argv[process.argv.indexOf("--path") + 1] : undefined;
-const path = pathArg === "cores" || pathArg === "dense" ? pathArg : undefined;
-const H = 256, F = 256;
-const FACT = [8, 2, 2, 8];
-const GATES = [32, 2, 2, 8];
+const withW1 = !process.argv.includes("--no-w1");
+const H = 256, F = 256, G = 4 * H, T = 100;
+const PAPER_IN = [8, 2, 2, 8];
+const PAPER_OUT = [32, 2, 2, 8];
 
-function randomArray(n: number): Float32Array {
-  const r = new Random(1);
+function randomArray(n: number, seed: number): Float32Array {
+  const r = new Random(seed);
   const a = new Float32Array(n);
   for (let i = 0; i < n; i++) a[i] = r.next() * 2 - 1;
   return a;
@@ -41,99 +52,112 @@ function median(fn: () => void, runs: number): number {
   return t[Math.floor(t.length / 2)]!;
 }
 
+const X2 = Tensor.from(randomArray(T * F, 1), [1, T, F], { longLived: true });
+function w2(model: LSTM, runs = quick ? 3 : 5): number {
+  return (median(() => noGrad(() => tidy(() => { model.forward(X2); })), runs) * 1000) / T;
+}
+
 /**
- * A fair dense baseline: the same LSTM recurrence with W held transposed and multiplied by the SIMD
- * kernel the MPO path uses (mpo_gemm_f32), since this build's shared gemm/gemv are scalar first cuts.
+ * Interleaved measurement of two models (the machine is shared and its load changes by the second):
+ * `rounds` rounds of (a, b), each a median of a few sequences. Returns the lowest round of each (the
+ * least disturbed) and the median over rounds of the per-round ratio a / b.
  */
-class SimdDenseProjection implements LstmProjection {
-  readonly params: readonly Tensor[] = [];
-  readonly wt: Tensor;
-  constructor(readonly inFeatures: number, readonly outFeatures: number, w: Float32Array) {
-    const wt = new Float32Array(w.length);
-    for (let r = 0; r < outFeatures; r++) for (let c = 0; c < inFeatures; c++) wt[c * outFeatures + r] = w[r * inFeatures + c]!;
-    this.wt = Tensor.from(wt, [inFeatures, outFeatures], { longLived: true });
+function pair(a: LSTM, b: LSTM, rounds = quick ? 3 : 7): { a: number; b: number; ratio: number } {
+  const ra: number[] = [], rb: number[] = [], q: number[] = [];
+  for (let r = 0; r < rounds; r++) {
+    const x = w2(a), y = w2(b);
+    ra.push(x); rb.push(y); q.push(x / y);
   }
-  forward(x: Block, rows: number, out: Block, accumulate: boolean): void {
-    mpoGemm(rows, this.outFeatures, this.inFeatures, { block: x }, this.inFeatures, 1, { block: this.wt.block }, this.outFeatures, accumulate ? 1 : 0, { block: out }, this.outFeatures);
-  }
-  backwardInput(dOut: Block, rows: number, dx: Block, accumulate: boolean): void {
-    mpoGemmABt(rows, this.inFeatures, this.outFeatures, { block: dOut }, this.outFeatures, { block: this.wt.block }, this.outFeatures, accumulate ? 1 : 0, { block: dx }, this.inFeatures);
-  }
-  /** Computes dW = dOut^T x (the dense layer's weight gradient) for the timing; the baseline trains nothing. */
-  backwardParams(x: Block, dOut: Block, rows: number): (Tensor | null)[] {
-    const dw = Tensor.empty([this.outFeatures, this.inFeatures]);
-    mpoGemm(this.outFeatures, this.inFeatures, rows, { block: dOut }, 1, this.outFeatures, { block: x }, this.inFeatures, 0, { block: dw.block }, this.inFeatures);
-    return [];
-  }
+  q.sort((u, v) => u - v);
+  return { a: Math.min(...ra), b: Math.min(...rb), ratio: q[Math.floor(q.length / 2)]! };
 }
 
-/** A hidden projection that costs nothing (and computes nothing): the floor of the recurrence. */
-class FreeProjection implements LstmProjection {
-  readonly params: readonly Tensor[] = [];
-  constructor(readonly inFeatures: number, readonly outFeatures: number) {}
-  forward(): void {}
-  backwardInput(): void {}
-  backwardParams(): (Tensor | null)[] { return []; }
-}
-
-class SimdDenseLayer extends LSTMLayerBase {
-  readonly inputSize: number;
-  readonly hiddenSize: number;
-  private readonly ih: SimdDenseProjection;
-  private readonly hh: SimdDenseProjection;
-  constructor(from: LSTMLayer, freeHidden = false) {
-    super();
-    this.inputSize = from.inputSize;
-    this.hiddenSize = from.hiddenSize;
-    this.ih = new SimdDenseProjection(from.inputSize, 4 * from.hiddenSize, from.weightIh.toArray());
-    this.hh = new SimdDenseProjection(from.hiddenSize, 4 * from.hiddenSize, from.weightHh.toArray());
-    this.free = freeHidden ? new FreeProjection(from.hiddenSize, 4 * from.hiddenSize) : null;
-  }
-  private readonly free: FreeProjection | null;
-  inputProjection(): LstmProjection { return this.ih; }
-  hiddenProjection(): LstmProjection { return this.free ?? this.hh; }
-  biases(): Tensor[] { return []; }
-}
-
-type Model = LSTM;
-function w2(model: Model, T: number): number {
-  const x = randomArray(T * F);
-  const ms = median(() => noGrad(() => tidy(() => { model.forward(Tensor.from(x, [1, T, F])); })), quick ? 3 : 7);
-  return (ms * 1000) / T;
-}
-
-function w1(model: Model, B: number, T: number): number {
-  const x = randomArray(B * T * F);
+function w1(model: LSTM, B: number, steps: number): number {
+  const x = randomArray(B * steps * F, 4);
   const opt = new Adam(model.parameters(), { lr: 1e-3 });
   return median(() => tidy(() => {
     opt.zeroGrad();
-    // x requires grad so the parameter-free SIMD baseline records a tape too (every model pays for dx).
-    const r = model.forward(Tensor.from(x, [B, T, F], { requiresGrad: true }));
+    const r = model.forward(Tensor.from(x, [B, steps, F], { requiresGrad: true }));
     backward(mean(r.output));
     opt.step();
   }), quick ? 2 : 5);
 }
 
+/** The dense layer with a hidden projection that costs nothing: the floor of the lean recurrence. */
+class FreeHiddenLayer extends LSTMLayer {
+  protected override hiddenStepProgram(): StepProgram {
+    return new StepProgram();
+  }
+}
+
+/** Smallest uniform bond whose chain (capped by chainShapes) has compression ratio <= `ratio` (never fewer parameters than the budget). */
+function bondAtMost(inF: readonly number[], outF: readonly number[], ratio: number): number {
+  let d = 1;
+  while ((F * G) / paramCountOf(chainShapes(inF, outF, d)) > ratio && d < 4096) d++;
+  return d;
+}
+
+function mpoModel(inF: readonly number[], outF: readonly number[], bond: number, seed: number): { model: MPOLSTM; shapes: CoreShape[] } {
+  const model = new MPOLSTM({ inputSize: F, hiddenSize: H, inputFactors: inF, hiddenFactors: inF, outFactors: outF, bondIh: bond, rng: new Random(seed) });
+  return { model, shapes: chainShapes(inF, outF, bond) };
+}
+
+// ---- dense baselines
 const dense = new LSTM({ inputSize: F, hiddenSize: H, rng: new Random(2) });
-const T2 = 100, B1 = 16, T1 = 50;
-const simd = new LSTM({ inputSize: F, hiddenSize: H }, [new SimdDenseLayer(dense.layers[0] as LSTMLayer)]);
-const d2 = w2(simd, T2);
-const d2base = w2(dense, T2);
-const floor = w2(new LSTM({ inputSize: F, hiddenSize: H }, [new SimdDenseLayer(dense.layers[0] as LSTMLayer, true)]), T2);
-const d1 = w1(simd, B1, T1);
-const d1base = w1(dense, B1, T1);
-console.log(`dense LSTM, W2 (batch 1, ${T2} steps): ${d2.toFixed(1)} us/step with the SIMD mpo_gemm projection (baseline below), ${d2base.toFixed(1)} us/step with this build's scalar gemv/gemm`);
-console.log(`W2 floor: the same recurrence with a free hidden projection (U costs nothing) ${floor.toFixed(1)} us/step, so no compression of U can make W2 more than ${(d2 / floor).toFixed(2)}x faster`);
-console.log(`dense LSTM, W1 (batch ${B1} x ${T1}, forward + BPTT + Adam): ${d1.toFixed(1)} ms/step with the SIMD projection (baseline below; its weight gradient is computed, not applied), ${d1base.toFixed(1)} ms/step with the scalar gemm`);
-console.log(`path: ${path ?? "by cost"}`);
-console.log("ratio  bond  params(W+U)  W2 us/step  W2 vs dense  W1 ms/step  W1 vs dense");
-for (const ratio of [5, 10, 20, 50, 100]) {
-  const bond = bondForRatio(FACT, GATES, ratio);
-  const m = new MPOLSTM({ inputSize: F, hiddenSize: H, inputFactors: FACT, hiddenFactors: FACT, bondIh: bond, rng: new Random(3) });
-  if (path) m.setPath(path);
-  const params = m.mpoLayers[0]!.coresIh.concat(m.mpoLayers[0]!.coresHh).reduce((p, c) => p + c.size, 0);
-  const a = w2(m, T2);
-  const b = w1(m, B1, T1);
-  console.log(`${String(ratio).padStart(4)}x ${String(bond).padStart(5)} ${String(params).padStart(11)} ${a.toFixed(1).padStart(11)} ${(d2 / a).toFixed(2).padStart(9)}x faster ${b.toFixed(1).padStart(10)} ${(d1 / b).toFixed(2).padStart(9)}x faster`);
-  m.dispose();
+const denseLayer = dense.layers[0] as LSTMLayer;
+const freeLayer = new FreeHiddenLayer(F, H);
+for (const name of ["weightIh", "weightHh", "biasIh", "biasHh"] as const) freeLayer[name]!.data().set(denseLayer[name]!.data());
+const floorModel = new LSTM({ inputSize: F, hiddenSize: H }, [freeLayer]);
+// The same layer object on both sides: toggle its path around each measurement.
+const lean0: number[] = [], gen0: number[] = [], floor0: number[] = [];
+for (let r = 0; r < (quick ? 3 : 7); r++) {
+  lean0.push(w2(dense));
+  denseLayer.leanInference = false;
+  gen0.push(w2(dense));
+  denseLayer.leanInference = true;
+  floor0.push(w2(floorModel));
+}
+const dLean = Math.min(...lean0), dGeneral = Math.min(...gen0), floor = Math.min(...floor0);
+const inputOnly = (median(() => tidy(() => { const z = Tensor.empty([T, G]); new DenseProjection(denseLayer.weightIh).forward(X2.block, T, z.block, false); }), 15) * 1000) / T;
+const denseMacs = 2 * F * G;
+console.log(`W2, LSTM(${F}, ${H}), batch 1, ${T} steps, us per step (medians; same process)`);
+console.log(`dense LSTM: lean path ${dLean.toFixed(1)} us/step, general path (lstmSequence) ${dGeneral.toFixed(1)} us/step (lowest of interleaved rounds); ${denseMacs} MACs/step (input ${F * G} + hidden ${H * G})`);
+console.log(`floor (lean recurrence, dense input projection, hidden projection free): ${floor.toFixed(1)} us/step, of which the input projection (one GEMM over the ${T} steps) ${inputOnly.toFixed(1)}`);
+console.log(`3x goal: <= ${(dLean / 3).toFixed(1)} us/step, i.e. input + hidden projection in <= ${(dLean / 3 - (floor - inputOnly)).toFixed(1)} us/step after the cell's ${(floor - inputOnly).toFixed(1)}`);
+console.log("");
+console.log("W2 us/step: lowest interleaved round of MPO and of dense; 'vs dense': median over rounds of dense/MPO");
+console.log("factors (in / out)              ratio  bond  params/matrix  MACs/step dense -> MPO (input + hidden)                  best-cores hidden MACs  tree-optimal    MPO  dense   vs dense  programs chosen (measured us per call of each candidate)");
+
+const rows: { label: string; inF: number[]; outF: number[]; ratio: number; bond?: number }[] = [];
+const ratioArg = process.argv.find((a) => a.startsWith("--ratios="));
+const ratios = ratioArg ? ratioArg.slice(9).split(",").map(Number) : quick ? [10, 100] : [5, 10, 20, 50, 100];
+for (const ratio of ratios) rows.push({ label: "(8,2,2,8) / (32,2,2,8)", inF: PAPER_IN, outF: PAPER_OUT, ratio, bond: bondForRatio(PAPER_IN, PAPER_OUT, ratio) });
+rows.push({ label: "(16,16,1,1) / (1,1,32,32)", inF: [16, 16, 1, 1], outF: [1, 1, 32, 32], ratio: 10 });
+rows.push({ label: "(256,1) / (1,1024)", inF: [256, 1], outF: [1, 1024], ratio: 10 });
+const w1Rows: string[] = [];
+for (const r of rows) {
+  const bond = r.bond ?? bondAtMost(r.inF, r.outF, r.ratio);
+  const { model, shapes } = mpoModel(r.inF, r.outF, bond, 3);
+  const layer = model.mpoLayers[0]!;
+  const m = pair(dense, model);
+  const us = m.b;
+  const choice = layer.leanChoice;
+  const params = paramCountOf(shapes);
+  const hiddenMacs = choice?.chosen.macs ?? NaN;
+  const inChoice = layer.leanInputChoice;
+  const inMacs = inChoice ? inChoice.chosen.macs / T : NaN;
+  const bestCores = groupedPlans(shapes, 1, { minGroups: 2 })[0]!;
+  const tree = optimalTreeMacs(shapes, 1);
+  const mpoMacs = inMacs + hiddenMacs;
+  console.log(
+    `${r.label.padEnd(30)} ${((F * G) / params).toFixed(1).padStart(5)}x ${String(bond).padStart(5)} ${String(params).padStart(14)}  ${String(denseMacs).padStart(9)} -> ${String(mpoMacs).padStart(7)} (${inMacs} + ${hiddenMacs}) = ${(denseMacs / mpoMacs).toFixed(2)}x fewer`.padEnd(120) +
+    ` ${String(bestCores.macs).padStart(9)} ${bestCores.name.padEnd(16)} ${String(tree.macs).padStart(9)} ${us.toFixed(1).padStart(7)} ${m.a.toFixed(1).padStart(6)} ${m.ratio.toFixed(2).padStart(7)}x  hidden: ${choice ? `${choice.chosen.name} (${choice.candidates.map((c) => `${c.name} ${c.us.toFixed(1)}`).join("; ")})` : "-"}; input (${T} rows): ${inChoice ? `${inChoice.chosen.name} (${inChoice.candidates.map((c) => `${c.name} ${c.us.toFixed(0)}`).join("; ")})` : "-"}`,
+  );
+  if (withW1) w1Rows.push(`${r.label} ${r.ratio}x: W1 ${w1(model, 16, 50).toFixed(1)} ms/step`);
+  model.dispose();
+}
+if (withW1) {
+  console.log(`\nW1 (batch 16 x 50 steps, forward + BPTT + Adam): dense ${w1(dense, 16, 50).toFixed(1)} ms/step`);
+  for (const l of w1Rows) console.log(l);
+  console.log("(W1 trains through the general path: the MPO projections contract or rebuild per step by counted cost, src/nn/mpo-projection.ts)");
 }

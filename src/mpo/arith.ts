@@ -1,6 +1,9 @@
 /**
- * Sum and product of MPOs, exact (bonds add / multiply), then optionally recompressed by SVD compression
- * after canonicalization (MPO.truncate; plain SVD, not Hubig et al.'s rescaled SVD: see canonical.ts).
+ * Sum and product of MPOs, exact (bonds add / multiply), then optionally recompressed. Recompression is by
+ * default Hubig, McCulloch and Schollwoeck's (PRB 95, 035129 (2017), arXiv:1611.02498; see rescaled.ts):
+ * exact deparallelization, then rescaled-SVD sweeps cutting with truncate(); "plain" uses MPO.truncate
+ * (QR canonicalization + plain SVD sweep, canonical.ts). Both report the discarded weight per bond and
+ * the bound on ||W_exact - W_compressed||_F.
  *
  *   sum:     C_k = diag-block(A_k, B_k) on the bonds; the first core concatenates along dRight, the last
  *            along dLeft, so W_C = W_A + W_B.
@@ -10,10 +13,25 @@
 import { MpoLstmError } from "../errors.js";
 import type { Compression } from "./canonical.js";
 import { MPO, type CoreShape } from "./mpo.js";
+import { compressCoresRescaled } from "./rescaled.js";
 import type { TruncateOptions } from "./truncate.js";
 
-/** W_A + W_B; with `truncate` options, recompressed (the report says what was cut). */
-export function mpoSum(a: MPO, b: MPO, truncate?: TruncateOptions): { mpo: MPO; report: Compression | null } {
+/** How sums and products are recompressed: Hubig et al.'s deparallelization + rescaled SVD (default), or plain SVD. */
+export type Recompression = "rescaled" | "plain";
+
+function recompress(mpo: MPO, opts: TruncateOptions | undefined, method: Recompression): { mpo: MPO; report: Compression | null } {
+  if (!opts) return { mpo, report: null };
+  if (method === "plain") return { mpo, report: mpo.truncate(opts) };
+  if (method !== "rescaled") throw new MpoLstmError("value", `MPO arithmetic: method must be "rescaled" or "plain", got ${String(method)}`);
+  const r = compressCoresRescaled(mpo.cores, mpo.shapes, opts);
+  return { mpo: new MPO(r.cores, r.shapes, { copy: false }), report: r.report };
+}
+
+/**
+ * W_A + W_B (same factors); with `truncate` options, recompressed by `method` (the report says what was
+ * cut, in true units). Without options the exact sum (bonds d_A + d_B) and a null report.
+ */
+export function mpoSum(a: MPO, b: MPO, truncate?: TruncateOptions, method: Recompression = "rescaled"): { mpo: MPO; report: Compression | null } {
   const n = a.length;
   if (b.length !== n) throw new MpoLstmError("shape", `mpoSum: A has ${n} cores and B has ${b.length}; both need the same number of cores and the same factors`);
   for (let k = 0; k < n; k++) {
@@ -38,12 +56,11 @@ export function mpoSum(a: MPO, b: MPO, truncate?: TruncateOptions): { mpo: MPO; 
     cores.push(c);
     shapes.push(s);
   }
-  const mpo = new MPO(cores, shapes, { copy: false });
-  return { mpo, report: truncate ? mpo.truncate(truncate) : null };
+  return recompress(new MPO(cores, shapes, { copy: false }), truncate, method);
 }
 
-/** W_A W_B; with `truncate` options, recompressed. */
-export function mpoProduct(a: MPO, b: MPO, truncate?: TruncateOptions): { mpo: MPO; report: Compression | null } {
+/** W_A W_B (A's in factors = B's out factors); with `truncate` options, recompressed by `method` (bonds d_A d_B before). */
+export function mpoProduct(a: MPO, b: MPO, truncate?: TruncateOptions, method: Recompression = "rescaled"): { mpo: MPO; report: Compression | null } {
   const n = a.length;
   if (b.length !== n) throw new MpoLstmError("shape", `mpoProduct: A has ${n} cores and B has ${b.length}; both need the same number of cores`);
   for (let k = 0; k < n; k++) {
@@ -66,6 +83,5 @@ export function mpoProduct(a: MPO, b: MPO, truncate?: TruncateOptions): { mpo: M
     cores.push(c);
     shapes.push(s);
   }
-  const mpo = new MPO(cores, shapes, { copy: false });
-  return { mpo, report: truncate ? mpo.truncate(truncate) : null };
+  return recompress(new MPO(cores, shapes, { copy: false }), truncate, method);
 }

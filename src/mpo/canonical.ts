@@ -7,8 +7,9 @@
  * read as [dLeft, (out in dRight)], has orthonormal rows (QR of the transpose, sweep right to left).
  * From a left-canonical chain, a right-to-left SVD sweep gives at each bond the Schmidt values of W seen as
  * a vector over (out_k, in_k) sites, i.e. the singular values of the bond; cutting them there with
- * truncate() is SVD compression (we use this plain scheme, not Hubig et al. 2017's rescaled SVD: the
- * chains here are short, so the canonicalization is cheap).
+ * truncate() is SVD compression. This plain scheme is MPO.truncate (fine for weight matrices, whose norm
+ * does not grow with the number of cores); MPO sums and products use Hubig et al. 2017's deparallelization
+ * and rescaled SVD (rescaled.ts).
  */
 import { qr, svd } from "../linalg/svd.js";
 import type { CoreShape } from "./mpo.js";

@@ -27,6 +27,7 @@ import { mpoGemm, mpoGemmABt, mpoPermute, type Region } from "../backend/mpo.js"
 import { getBackend } from "../backend/module.js";
 import { need } from "../backend/kernels.js";
 import { checkChain, type CoreShape, type MPO } from "./mpo.js";
+import type { StepProgram } from "../ops/step-program.js";
 
 export type Order = "ltr" | "rtl";
 
@@ -462,4 +463,49 @@ export function applyMPOWithGrad(mpo: MPO, x: Float32Array, dy: Float32Array, ba
     }
     return { y: yb.f32().slice(), dx: dxb.f32().slice(), dCores: dcs.map((b) => b.f32().slice()) };
   });
+}
+
+/** True when reading `dims` with `strides` walks memory contiguously (the permutation is a plain copy). */
+function isContiguous(dims: readonly number[], strides: readonly number[]): boolean {
+  let expect = 1;
+  for (let t = dims.length - 1; t >= 0; t--) {
+    if (dims[t] === 1) continue;
+    if (strides[t] !== expect) return false;
+    expect *= dims[t]!;
+  }
+  return true;
+}
+
+/**
+ * Appends the cores-path forward y = x op(W)^T of `plan` to a step program (src/ops/step-program.ts),
+ * with the permuted cores already in `ws` (prepareCores) and x, y given as byte pointers. Copies that
+ * would only move data unchanged (the permutation of x into Z_0, and of the last Y into y) are skipped by
+ * reading x / writing y directly. `ws` must stay alive as long as the program.
+ */
+export function coresStepProgram(plan: CoresPlan, prog: StepProgram, ws: Block, x: number, y: number, accumulate = false): StepProgram {
+  need("coresStepProgram", "workspace", ws, plan.forwardFloats);
+  const steps = plan.steps;
+  const n = steps.length;
+  const W = (off: number): number => ws.ptr + off * 4;
+  let z = W(steps[0]!.z);
+  if (isContiguous(plan.xDims, plan.xStrides)) z = x;
+  else prog.permute(plan.xDims, plan.xStrides, x, z);
+  const lastDirect = !accumulate && isContiguous(plan.yDims, plan.yStrides);
+  for (let c = 0; c < n; c++) {
+    const t = steps[c]!;
+    // A contiguous transpose into Z_{c+1} is a copy: write Y_c straight there (same element count).
+    const nextCopy = c + 1 < n && isContiguous(t.nextDims, t.nextStrides);
+    const out = c === n - 1 && lastDirect ? y : nextCopy ? W(steps[c + 1]!.z) : W(plan.y);
+    // One column (batch 1, no open input legs and no outputs made yet): Y[M] = z[K] G[K, M] as a row
+    // times a matrix, so the kernel vectorizes over the long M instead of the single column.
+    if (t.N === 1) prog.gemm(1, t.M, t.K, z, 1, 1, W(t.g), t.M, 0, out, t.M);
+    else prog.gemm(t.M, t.N, t.K, W(t.g), 1, t.M, z, t.N, 0, out, t.N);
+    if (c + 1 < n) {
+      if (nextCopy) z = out;
+      else { z = W(steps[c + 1]!.z); prog.permute(t.nextDims, t.nextStrides, W(plan.y), z); }
+    }
+  }
+  if (!lastDirect) prog.permute(plan.yDims, plan.yStrides, W(plan.y), y, accumulate ? 1 : 0);
+  prog.keep.push(ws);
+  return prog;
 }

@@ -21,11 +21,13 @@ export { MPO, checkChain, paramCountOf, denseOf, type CoreShape, type CoreShapeL
 export { truncate, checkTruncateOptions, type TruncateOptions, type Truncation, type CutoffMode } from "./truncate.js";
 export { fromDense, type FromDenseOptions } from "./ttsvd.js";
 export { canonicalizeCores, compressCores, bondSpectra, entanglementEntropy, orthonormalityDefect, type CanonicalForm, type Compression } from "./canonical.js";
-export { mpoSum, mpoProduct } from "./arith.js";
+export { mpoSum, mpoProduct, type Recompression } from "./arith.js";
+export { compressCoresRescaled, deparallelize, deparallelizeCores } from "./rescaled.js";
+export { groupedPlans, mergeCores, mergedShape, type GroupedPlan } from "./plan-search.js";
 export { factorize, type Factorization } from "./factorize.js";
 export { mpoParamCount, compressionRatio, bondForRatio } from "./budget.js";
 export {
   planCores, planDense, coresForward, prepareCores, coresBackward, rebuildDense, denseForward, denseBackward, coresMacs,
-  chooseForwardPath, applyMPO, applyMPOWithGrad, type CoresPlan, type DensePlan, type Order, type PathChoice, type PlanOptions,
+  chooseForwardPath, applyMPO, applyMPOWithGrad, coresStepProgram, type CoresPlan, type DensePlan, type Order, type PathChoice, type PlanOptions,
 } from "./contract.js";
 export { centralCut, cutBond, dimensionSqueeze, type Squeezable, type SqueezeOptions, type SqueezeStep, type CentralCut } from "./squeeze.js";

@@ -11,7 +11,11 @@
  * (MPOLSTM) only supplies those and inherits the recurrence, lengths handling and stacking.
  */
 import { MpoLstmError } from "../errors.js";
+import type { Block } from "../backend/arena.js";
 import { DenseProjection, lstmSequence, type LstmProjection, type LstmSequenceResult } from "../ops/lstm.js";
+import { LeanLstmState, lstmInferSequence } from "../ops/lstm-infer.js";
+import { StepProgram } from "../ops/step-program.js";
+import { isNoGrad } from "../tape.js";
 import { dropout } from "../ops/dropout.js";
 import { select, stack } from "../ops/shape.js";
 import type { Random } from "../random.js";
@@ -39,9 +43,46 @@ export abstract class LSTMLayerBase extends Module {
   /** Bias vectors [4H] added to the pre-activations (may be empty). */
   abstract biases(): Tensor[];
 
+  /**
+   * Batch-1 inference under noGrad takes the lean path (src/ops/lstm-infer.ts: one Wasm call per
+   * sequence, no per-step allocation) when the layer supplies a hidden step program; set false to force
+   * the general path (tests, benchmarks).
+   */
+  leanInference = true;
+  private lean: LeanLstmState | null = null;
+
+  /** The hidden projection as a step program reading h [H] and writing proj [4H], or null (general path). */
+  protected hiddenStepProgram(_h: Block, _proj: Block): StepProgram | null {
+    return null;
+  }
+
+  /** The input projection the lean path uses (default: inputProjection()). */
+  protected leanInputProjection(): LstmProjection {
+    return this.inputProjection();
+  }
+
+  /** What the hidden program is built from: a different value (by identity) rebuilds it; undefined = no lean path. */
+  protected hiddenProgramKey(): unknown {
+    return undefined;
+  }
+
   /** x [B, T, inputSize] -> output [B, T, H], final h and c [B, H]. */
   forward(x: Tensor, opts: LstmLayerForwardOptions = {}): LstmSequenceResult {
+    if (this.leanInference && isNoGrad() && x.rank === 3 && x.shape[0] === 1) {
+      const key = this.hiddenProgramKey();
+      if (key !== undefined) {
+        const st = (this.lean ??= new LeanLstmState(this.hiddenSize));
+        if (st.key !== key || !st.program) st.setProgram(this.hiddenStepProgram(st.h, st.proj), key);
+        if (st.program) return lstmInferSequence(st, { x, input: this.leanInputProjection(), biases: this.biases(), h0: opts.h0 ?? null, c0: opts.c0 ?? null, lengths: opts.lengths });
+      }
+    }
     return lstmSequence({ x, input: this.inputProjection(), hidden: this.hiddenProjection(), biases: this.biases(), h0: opts.h0 ?? null, c0: opts.c0 ?? null, lengths: opts.lengths });
+  }
+
+  override dispose(): void {
+    this.lean?.dispose();
+    this.lean = null;
+    super.dispose();
   }
 }
 
@@ -73,6 +114,20 @@ export class LSTMLayer extends LSTMLayerBase {
 
   hiddenProjection(): LstmProjection {
     return new DenseProjection(this.weightHh);
+  }
+
+  /** Lean path: one GEMV over weightHh's rows per step (the kernel DenseProjection uses at batch 1). */
+  protected override hiddenStepProgram(h: Block, proj: Block): StepProgram {
+    const H = this.hiddenSize;
+    const p = new StepProgram().gemv(0, 4 * H, H, this.weightHh.block.ptr, H, h.ptr, 0, proj.ptr);
+    p.keep.push(this.weightHh.block);
+    return p;
+  }
+
+  protected override hiddenProgramKey(): unknown {
+    // A subclass that replaces the hidden product but not its step program keeps the general path.
+    if (this.hiddenProjection !== LSTMLayer.prototype.hiddenProjection && this.hiddenStepProgram === LSTMLayer.prototype.hiddenStepProgram) return undefined;
+    return this.weightHh.block;
   }
 
   biases(): Tensor[] {

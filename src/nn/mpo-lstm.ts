@@ -20,6 +20,9 @@ import { randomOr, uniform_ } from "./init.js";
 import { Parameter } from "./parameter.js";
 import type { Squeezable } from "../mpo/squeeze.js";
 import type { LstmSequenceResult } from "../ops/lstm.js";
+import type { Block } from "../backend/arena.js";
+import type { StepProgram } from "../ops/step-program.js";
+import { chooseHiddenProgram, chooseInputPlan, type InputPlan, type LeanChoice, type LeanPath } from "./mpo-lean.js";
 
 
 function toMPO(cores: readonly Parameter[]): MPO {
@@ -57,6 +60,18 @@ export class MPOLSTMLayer extends LSTMLayerBase implements Squeezable {
   /** Inference cache: W^T of W and U with a copy of the cores they came from (exact staleness check). */
   private cache: { cores: Float32Array; ih: Tensor; hh: Tensor } | null = null;
   private cached: { ih: Tensor; hh: Tensor } | null = null;
+  /**
+   * Lean batch-1 inference (LSTMLayerBase.leanInference): which hidden-projection programs to time
+   * ("auto": dense kernels and the cheapest contraction plans; "dense"/"cores": only those), and what was
+   * measured and chosen the last time (src/nn/mpo-lean.ts).
+   */
+  leanPath: LeanPath = "auto";
+  leanChoice: LeanChoice | null = null;
+  private leanKey: { cache: object; path: LeanPath } | null = null;
+  /** Under the inference cache: the measured input-projection plan per row count (rows = steps x batch). */
+  private inputPlans = new Map<string, InputPlan>();
+  /** What the input projection chose for the last row count it ran (benchmarks). */
+  leanInputChoice: InputPlan | null = null;
 
   constructor(ih: MPO, hh: MPO, biasIh: ArrayLike<number> | null, biasHh: ArrayLike<number> | null) {
     super();
@@ -112,10 +127,51 @@ export class MPOLSTMLayer extends LSTMLayerBase implements Squeezable {
   private dropCache(): void {
     if (this.cache) { this.cache.ih.dispose(); this.cache.hh.dispose(); }
     this.cache = null;
+    for (const p of this.inputPlans.values()) p.dispose();
+    this.inputPlans.clear();
+    this.leanInputChoice = null;
+  }
+
+  /** The measured input plan for `rows` rows under the current cache (made on first use). */
+  private inputPlanFor(rows: number): InputPlan {
+    const key = `${rows}:${this.leanPath}`;
+    let p = this.inputPlans.get(key);
+    if (!p) {
+      const shapes = this.coresIh.map((c) => ({ left: c.shape[0]!, out: c.shape[1]!, in: c.shape[2]!, right: c.shape[3]! }));
+      p = chooseInputPlan(this.coresIh.map((c) => c.toArray()), shapes, this.cache!.ih.block, rows, { path: this.leanPath });
+      this.inputPlans.set(key, p);
+    }
+    this.leanInputChoice = p;
+    return p;
+  }
+
+  /** The lean path exists under the inference cache (noGrad, no forced path); rebuilt with the cache or leanPath. */
+  protected override hiddenProgramKey(): unknown {
+    if (!this.cached || !this.cache || this.path) return undefined;
+    if (!this.leanKey || this.leanKey.cache !== this.cache || this.leanKey.path !== this.leanPath) this.leanKey = { cache: this.cache, path: this.leanPath };
+    return this.leanKey;
+  }
+
+  protected override hiddenStepProgram(h: Block, proj: Block): StepProgram {
+    const shapes = this.coresHh.map((c) => ({ left: c.shape[0]!, out: c.shape[1]!, in: c.shape[2]!, right: c.shape[3]! }));
+    const { program, choice } = chooseHiddenProgram(this.coresHh.map((c) => c.toArray()), shapes, this.cache!.hh.toArray(), h, proj, { path: this.leanPath });
+    this.leanChoice = choice;
+    return program;
+  }
+
+  /**
+   * Lean path: the input projection plan measured fastest for this many rows (packed GEMM with the
+   * rebuilt W, or a contraction plan). Only here: a measured choice can differ between runs by float32
+   * rounding, and the general path stays deterministic.
+   */
+  protected override leanInputProjection(): LstmProjection {
+    const base = this.inputProjection();
+    if (!this.cached) return base;
+    const forward = (x: Block, rows: number, out: Block, accumulate: boolean): void => this.inputPlanFor(rows).run(x, out, accumulate);
+    return { inFeatures: base.inFeatures, outFeatures: base.outFeatures, params: base.params, forward, backwardInput: base.backwardInput.bind(base), backwardParams: base.backwardParams.bind(base) };
   }
 
   inputProjection(): LstmProjection {
-    if (this.cached) return new MPOProjection(this.coresIh, { wt: this.cached.ih });
     return new MPOProjection(this.coresIh, this.path ? { path: this.path } : {});
   }
 
@@ -170,6 +226,13 @@ export interface MPOLSTMOptions {
   inputFactors: readonly number[];
   /** Factors of hiddenSize, same length; the out factors are (4 h_1, h_2, ...). */
   hiddenFactors: readonly number[];
+  /**
+   * Out factors of W and U (same length as the in factors, product 4H). Default: the gates stacked in the
+   * first factor, (4 h_1, h_2, ...). Rows stay PyTorch's [i, f, g, o] blocks whatever the factors; a layout
+   * whose in factors all come before its out factors, e.g. in (16, 16, 1, 1) -> out (1, 1, 32, 32), costs
+   * about as many multiply-adds per row as it has parameters (see bench/mpo-lstm.ts).
+   */
+  outFactors?: readonly number[];
   /** Bond of W (all bonds) and of U (default: bondIh). */
   bondIh: number;
   bondHh?: number;
@@ -194,7 +257,11 @@ export class MPOLSTM extends LSTM {
     const L = opts.numLayers ?? 1;
     const made = layers ?? Array.from({ length: L }, (_, l) => {
       const inF = l === 0 ? opts.inputFactors : opts.hiddenFactors;
-      const outF = gateFactors(opts.hiddenFactors);
+      const outF = opts.outFactors ? [...opts.outFactors] : gateFactors(opts.hiddenFactors);
+      const outDim = outF.reduce((p, v) => p * v, 1);
+      if (opts.outFactors && (outDim !== 4 * H || outF.length !== opts.hiddenFactors.length || outF.length !== (l === 0 ? opts.inputFactors : opts.hiddenFactors).length)) {
+        throw new MpoLstmError("shape", `MPOLSTM: outFactors [${outF}] must have one factor per core (${opts.hiddenFactors.length}, as inputFactors and hiddenFactors) and multiply to 4H = ${4 * H}, got product ${outDim}`);
+      }
       const mk = (fIn: readonly number[], inDim: number, bond: number) => {
         const shapes = chainShapes(fIn, outF, bond);
         return new MPO(glorotCores(shapes, () => rng.next()), shapes, { copy: false, inDim, outDim: 4 * H });

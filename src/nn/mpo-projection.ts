@@ -12,6 +12,7 @@
 import type { Block, Scope } from "../backend/arena.js";
 import { mpoGemm, mpoGemmABt } from "../backend/mpo.js";
 import { getBackend } from "../backend/module.js";
+import { gemm } from "../backend/kernels.js";
 import { coresBackward, coresForward, coresMacs, denseBackward, planCores, planDense, prepareCores, rebuildDense, chooseForwardPath, type CoresPlan } from "../mpo/contract.js";
 import { checkChain, type CoreShape } from "../mpo/mpo.js";
 import type { LstmProjection } from "../ops/lstm.js";
@@ -110,7 +111,10 @@ export class MPOProjection implements LstmProjection {
   forward(x: Block, rows: number, out: Block, accumulate: boolean): void {
     const [nx, ny] = [this.inFeatures, this.outFeatures];
     if (this.pathFor(rows) === "dense") {
-      mpoGemm(rows, ny, nx, { block: x }, nx, 1, { block: this.denseWt().block }, ny, accumulate ? 1 : 0, { block: out }, ny);
+      // Many rows (the input projection of a whole sequence): the packed BLIS-style GEMM the dense
+      // layers use (about 1.5x faster here than mpo_gemm at 100 x 256 x 1024); a few rows: mpo_gemm streams W^T.
+      if (rows >= 8) gemm({ m: rows, n: ny, k: nx, a: x, b: this.denseWt().block, c: out, beta: accumulate ? 1 : 0 });
+      else mpoGemm(rows, ny, nx, { block: x }, nx, 1, { block: this.denseWt().block }, ny, accumulate ? 1 : 0, { block: out }, ny);
       return;
     }
     const { plan, ws } = this.preparedFor(rows, false);
