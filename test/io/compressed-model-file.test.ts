@@ -26,12 +26,7 @@ import { noGrad, tidy } from "../../src/tape.js";
 import { Tensor } from "../../src/tensor.js";
 import { uniform } from "../util/random.js";
 import { formatError } from "./assert-format.js";
-
-function sameParameters(a: Module, b: Module): void {
-  const pa = a.namedParameters(), pb = b.namedParameters();
-  assert.equal(pa.map(([n, p]) => [n, p.shape, p.frozen]), pb.map(([n, p]) => [n, p.shape, p.frozen]));
-  pa.forEach(([n, p], i) => assert.equal(p.toArray(), pb[i]![1].toArray(), n));
-}
+import { assertExactRoundTrip, sameParameters } from "./round-trip.js";
 
 /** The LSTM's output and final states for a fixed input, as plain arrays (bitwise comparable). */
 function lstmOutputs(m: LSTM, B: number, T: number, seed: number, grad = false): Float32Array[] {
@@ -58,15 +53,7 @@ test("MPOLinear and MPOLSTM: save -> load gives the same class, config, paramete
     new MPOLSTM({ inputSize: 7, hiddenSize: 3, inputFactors: [7], hiddenFactors: [3], bondIh: 1, bias: false, rng }),
   ];
   (models[2] as MPOLSTM).freezeCentral();
-  for (const m of models) {
-    const bytes = save(m);
-    const back = loadSync(bytes) as Module;
-    assert.is(back.constructor, m.constructor);
-    assert.equal(back.config(), m.config());
-    sameParameters(back, m);
-    assert.equal(save(back), bytes);
-    back.dispose();
-  }
+  for (const m of models) assertExactRoundTrip(m);
 });
 
 test("MPO metadata lists every matrix's factors and bonds, matching the module's MPOs", () => {
