@@ -111,12 +111,13 @@ export function runExperiment<C extends TaskConfig>(opts: RunOptions<C>): RunRes
     const key = variantKey(variant);
     if (results.some((r) => r.key === key)) { log(`[${vi + 1}/${variants.length}] ${key}: done in the checkpoint`); return; }
     const resume = checkpoint?.current?.key === key ? checkpoint : null;
-    // Pruning keeps as many weights as the MPO variant of the same level has parameters (else the target ratio).
-    let pruneRatio = variant.ratio ?? 1;
+    // Pruning keeps as many weights as the MPO variant of the same level has parameters (built to count
+    // them when this run trains no MPO variant).
+    let pruneRatio = 1;
     if (variant.method === "pruned") {
       const twin = results.find((r) => r.key === variantKey({ ...variant, method: "mpo" }));
       if (twin) pruneRatio = twin.compression;
-      else if (variant.ratio === undefined) {
+      else {
         const probe = task.build({ ...variant, method: "mpo" }, config, seed);
         pruneRatio = denseParams / countOf(probe, false);
         probe.model.dispose();

@@ -84,6 +84,9 @@ test("tt-svd: exact at full bonds (the dense model's numbers before fine-tuning)
   assert.ok(tt!.truncationError!.every((e) => e > 0.01 && e < 1), `errors ${tt!.truncationError}`);
   assert.is(tt!.epochs.length, 1, "one epoch of fine-tuning by default");
   assert.throws(() => variantsOf(tiny({ methods: ["mpo", "tt-svd"] })), /needs "dense"/);
+  // Without an MPO variant in the run, pruning still keeps as many weights as that MPO would have.
+  const alone = runExperiment({ task: smnist, config: tiny({ ratios: [20], methods: ["pruned"] }), preset: "tiny", seed: 2, data });
+  assert.is(alone.results[0]!.params, mpo!.params);
 });
 
 test("resume refuses a checkpoint made with another configuration", () => {
