@@ -4,6 +4,7 @@
  * padded sequences, per-sample `lengths`. Batches are built inside the training step's scope, so their
  * tensors are freed with the step.
  */
+import { product } from "../product.js";
 import { MpoLstmError } from "../errors.js";
 import { Tensor, shapeStr } from "../tensor.js";
 
@@ -39,13 +40,13 @@ export interface ArrayDatasetSpec {
 
 /** A Dataset over flat arrays held in JS memory (copied into Wasm memory batch by batch). */
 export function arrayDataset(spec: ArrayDatasetSpec): Dataset {
-  const per = spec.sampleShape.reduce((p, d) => p * d, 1);
+  const per = product(spec.sampleShape);
   if (per <= 0 || spec.x.length % per !== 0) throw new MpoLstmError("shape", `arrayDataset: ${spec.x.length} input values do not split into samples of shape ${shapeStr(spec.sampleShape)}`);
   const size = spec.x.length / per;
   if (!spec.labels === !spec.targets) throw new MpoLstmError("value", "arrayDataset: give exactly one of labels (classification) or targets (regression)");
   if (spec.labels && spec.labels.length !== size) throw new MpoLstmError("shape", `arrayDataset: ${spec.labels.length} labels for ${size} samples`);
   const tShape = spec.targetShape ?? [1];
-  const tPer = tShape.reduce((p, d) => p * d, 1);
+  const tPer = product(tShape);
   if (spec.targets && spec.targets.length !== size * tPer) throw new MpoLstmError("shape", `arrayDataset: ${spec.targets.length} target values for ${size} samples of shape ${shapeStr(tShape)}`);
   if (spec.lengths && spec.lengths.length !== size) throw new MpoLstmError("shape", `arrayDataset: ${spec.lengths.length} lengths for ${size} samples`);
   return {

@@ -9,7 +9,7 @@
  * with an error naming the epoch, the step and the parameters at the first NaN or Inf.
  */
 import { MpoLstmError } from "../errors.js";
-import { ProgressBar, type ProgressWriter } from "../cli/progress.js";
+import { ProgressBar, type ProgressWriter } from "./progress.js";
 import type { Module } from "../nn/module.js";
 import { mse, softmaxCrossEntropy } from "../ops/loss.js";
 import { clipGradNorm, nonFiniteGrads } from "../optim/clip.js";

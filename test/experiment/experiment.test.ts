@@ -3,13 +3,14 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { test } from "uvu";
 import * as assert from "uvu/assert";
-import { configFor, parseExperimentArgs, runExperimentCommand } from "../../src/cli/experiment.js";
+import { parseExperimentArgs, runExperimentCommand } from "../../src/cli/experiment.js";
+import { configFor } from "../../src/experiment/config.js";
 import { memoryCheckpointStore, type Checkpoint, type CheckpointStore } from "../../src/experiment/checkpoint.js";
 import { experimentRecord, resultsTable } from "../../src/experiment/report.js";
 import { runExperiment, variantsOf } from "../../src/experiment/runner.js";
 import { TASKS } from "../../src/experiment/tasks/index.js";
 import type { TaskConfig } from "../../src/experiment/types.js";
-import { fileCheckpointStore } from "../../src/cli/checkpoint-files.js";
+import { fileCheckpointStore } from "../../src/experiment/checkpoint-files.js";
 import { MpoLstmError } from "../../src/errors.js";
 
 const smnist = TASKS["smnist"]!;

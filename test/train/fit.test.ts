@@ -1,7 +1,7 @@
 import { test } from "uvu";
 import * as assert from "uvu/assert";
 import { getBackend } from "../../src/backend/module.js";
-import { formatDuration, ProgressBar } from "../../src/cli/progress.js";
+import { formatDuration, ProgressBar } from "../../src/train/progress.js";
 import { MpoLstmError } from "../../src/errors.js";
 import { Linear } from "../../src/nn/linear.js";
 import { Adam } from "../../src/optim/adam.js";
