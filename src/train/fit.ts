@@ -262,7 +262,7 @@ export function evaluate(model: Module, data: Dataset, opts: EvaluateOptions = {
         const batch = data.batch(idx);
         const pred = forward(model, batch);
         lossSum += lossFn(pred, batch).item() * idx.length;
-        if (!(batch.y instanceof Tensor)) { correct += countCorrect(pred, batch.y); labelled += batch.y.length; }
+        if (batch.y !== undefined && !(batch.y instanceof Tensor)) { correct += countCorrect(pred, batch.y); labelled += batch.y.length; }
       }));
     }
   } finally {

@@ -67,14 +67,16 @@ export function resultsLayout(slots: number, sizes: readonly number[]): { has: n
 /** A batch's values, copied out of Wasm memory for another thread. */
 export function batchToWire(b: Batch): BatchWire {
   const out: BatchWire = { x: b.x.toArray(), xShape: [...b.x.shape] };
-  if (b.y instanceof Tensor) { out.y = b.y.toArray(); out.yShape = [...b.y.shape]; } else out.labels = Int32Array.from(b.y);
+  if (b.y instanceof Tensor) { out.y = b.y.toArray(); out.yShape = [...b.y.shape]; } else if (b.y !== undefined) out.labels = Int32Array.from(b.y);
   if (b.lengths) out.lengths = Int32Array.from(b.lengths);
   return out;
 }
 
 /** The batch again, as tensors in this thread's current scope. */
 export function batchFromWire(w: BatchWire): Batch {
-  const batch: Batch = { x: Tensor.from(w.x, w.xShape), y: w.labels ?? Tensor.from(w.y!, w.yShape!) };
+  const batch: Batch = { x: Tensor.from(w.x, w.xShape) };
+  if (w.labels) batch.y = w.labels;
+  else if (w.y) batch.y = Tensor.from(w.y, w.yShape!);
   if (w.lengths) batch.lengths = w.lengths;
   return batch;
 }

@@ -18,16 +18,22 @@ export type ForwardFn = (model: Module, batch: Batch) => Tensor;
 /** The losses fit knows by name. */
 export type LossName = "crossEntropy" | "mse";
 
+function unlabelled(): MpoLstmError {
+  return new MpoLstmError("value", "fit/evaluate: the dataset has no labels or targets (batch.y); give arrayDataset labels or targets, or call predict() for outputs alone");
+}
+
 export function lossFor(loss: LossName | LossFn): LossFn {
   if (typeof loss === "function") return loss;
   if (loss === "crossEntropy") {
     return (pred, batch) => {
+      if (batch.y === undefined) throw unlabelled();
       if (batch.y instanceof Tensor) throw new MpoLstmError("value", "fit: the crossEntropy loss needs integer labels (batch.y as Int32Array), got a tensor");
       return softmaxCrossEntropy(pred, batch.y);
     };
   }
   if (loss === "mse") {
     return (pred, batch) => {
+      if (batch.y === undefined) throw unlabelled();
       if (!(batch.y instanceof Tensor)) throw new MpoLstmError("value", "fit: the mse loss needs a target tensor (batch.y), got labels");
       return mse(pred, batch.y);
     };
@@ -65,6 +71,6 @@ export function gradientStep(model: Module, batch: Batch, forward: ForwardFn, lo
   const value = loss.item();
   if (checkFinite && !Number.isFinite(value)) throw new MpoLstmError("nonfinite", `the loss is ${value} (first non-finite loss); lower the learning rate, clip gradients (clipNorm) or check the inputs for NaN/Inf`);
   backward(loss);
-  if (batch.y instanceof Tensor) return { loss: value, correct: 0, labelled: 0 };
+  if (batch.y === undefined || batch.y instanceof Tensor) return { loss: value, correct: 0, labelled: 0 };
   return { loss: value, correct: countCorrect(pred, batch.y), labelled: batch.y.length };
 }
