@@ -9,7 +9,8 @@
 import { MpoLstmError } from "../errors.js";
 import { KERNEL_FUNCTIONS, type KernelExports } from "./abi.js";
 import { Arena, type ArenaOptions } from "./arena.js";
-import { KERNELS_WASM_BASE64 } from "./wasm-inline.js";
+import { kernelVariant, markKernelsLoaded, type KernelVariant } from "./kernel-variant.js";
+import { KERNELS_RELAXED_WASM_BASE64, KERNELS_WASM_BASE64 } from "./wasm-inline.js";
 
 export interface Backend {
   readonly exports: KernelExports;
@@ -19,9 +20,9 @@ export interface Backend {
 
 let current: Backend | null = null;
 
-/** Decodes the inlined module (atob exists in Node >= 16 and every browser). */
-export function inlinedWasmBytes(): Uint8Array {
-  const text = atob(KERNELS_WASM_BASE64);
+/** Decodes the inlined module, by default the build kernel-variant.ts picks (atob exists in Node >= 16 and every browser). */
+export function inlinedWasmBytes(variant: KernelVariant = kernelVariant()): Uint8Array {
+  const text = atob(variant === "relaxed-simd" && KERNELS_RELAXED_WASM_BASE64 !== null ? KERNELS_RELAXED_WASM_BASE64 : KERNELS_WASM_BASE64);
   const bytes = new Uint8Array(text.length);
   for (let i = 0; i < text.length; i++) bytes[i] = text.charCodeAt(i);
   return bytes;
@@ -43,8 +44,9 @@ function fromInstance(instance: WebAssembly.Instance, options: ArenaOptions): Ba
 export function getBackend(): Backend {
   if (current === null) {
     let instance: WebAssembly.Instance;
+    const variant = kernelVariant();
     try {
-      instance = new WebAssembly.Instance(new WebAssembly.Module(inlinedWasmBytes() as BufferSource), {});
+      instance = new WebAssembly.Instance(new WebAssembly.Module(inlinedWasmBytes(variant) as BufferSource), {});
     } catch (err) {
       // Engines may forbid synchronous compilation on a browser's main thread (Chromium does above 8 MB;
       // test/browser checks that this module compiles there). Tell the user the way out.
@@ -52,6 +54,7 @@ export function getBackend(): Backend {
       throw new MpoLstmError("state", `getBackend(): this engine refused to instantiate the kernel module synchronously (${why}); call \`await init()\` once at start-up, before any other mpo-lstm call`);
     }
     current = fromInstance(instance, {});
+    markKernelsLoaded(variant);
   }
   return current;
 }
@@ -67,6 +70,7 @@ export async function init(source?: BufferSource | Response | WebAssembly.Module
   else if (typeof Response !== "undefined" && source instanceof Response) module = await WebAssembly.compile(await source.arrayBuffer());
   else module = await WebAssembly.compile((source ?? inlinedWasmBytes()) as BufferSource);
   const instance = await WebAssembly.instantiate(module, {});
+  if (current === null) markKernelsLoaded(source === undefined ? kernelVariant() : "given");
   current ??= fromInstance(instance, options);
   return current;
 }

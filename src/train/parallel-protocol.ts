@@ -9,6 +9,7 @@
  * and one i32 in the shared control array: the last step it finished, READY after start-up, FAILED with
  * the error text filled in.
  */
+import type { KernelVariant } from "../backend/kernel-variant.js";
 import { Tensor } from "../tensor.js";
 import type { Batch } from "./data.js";
 import type { LossName } from "./step.js";
@@ -34,6 +35,8 @@ export interface InitMessage {
   /** The loss by name; a replica factory may supply a function instead. */
   loss: LossName | null;
   checkFinite: boolean;
+  /** The kernel build the fit thread runs: workers load the same, so shard gradients match bit for bit. */
+  kernels: KernelVariant;
   names: string[];
   sizes: number[];
 }

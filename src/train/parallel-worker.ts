@@ -4,6 +4,7 @@
  * `gradientStep` fit runs, and writes them to its results buffer. It never updates weights itself: the
  * fit thread sums the gradients and steps the optimizer, and the next step's weights come from there.
  */
+import { preferKernels } from "../backend/kernel-variant.js";
 import { workerPort } from "../backend/workers.js";
 import { MpoLstmError } from "../errors.js";
 import * as nn from "../nn/index.js";
@@ -37,6 +38,7 @@ function report(init: InitMessage, err: unknown): void {
 }
 
 async function build(init: InitMessage): Promise<void> {
+  preferKernels(init.kernels);
   let replica: Replica;
   if (init.replica.kind === "config") replica = { model: nn.moduleFromConfig(init.replica.config) };
   else {

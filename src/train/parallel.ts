@@ -11,6 +11,7 @@
  * reduction order of its own, and pages without cross-origin isolation could not run it at all. Batch
  * shards give the same bits for free and reuse the single-thread kernels unchanged.
  */
+import { kernelVariant, loadedKernels } from "../backend/kernel-variant.js";
 import { canBlockOnSharedMemory, siblingModule, spawnWorker, type WorkerHandle } from "../backend/workers.js";
 import { MpoLstmError, type ErrorCode } from "../errors.js";
 import { moduleFromConfig } from "../nn/config.js";
@@ -93,6 +94,9 @@ export class WorkerPool {
    */
   static start(count: number, slots: number, named: readonly [string, Parameter][], replica: ReplicaWire, loss: LossName | null, checkFinite: boolean): WorkerPool | null {
     if (count < 1 || !canBlockOnSharedMemory()) return null;
+    // Workers must run the kernel build this thread runs; a module the caller gave init() cannot be rebuilt.
+    const kernels = loadedKernels() ?? kernelVariant();
+    if (kernels === "given") return null;
     const params = named.map(([, p]) => p);
     const sizes = params.map((p) => p.size);
     const layout = resultsLayout(slots, sizes);
@@ -106,7 +110,7 @@ export class WorkerPool {
       const w = spawnWorker(script);
       if (!w) { for (const x of workers) x.terminate(); return null; }
       const res = new SharedArrayBuffer(layout.bytes);
-      w.post({ type: "init", index: i, control, weights, results: res, slots, replica, loss, checkFinite, names: named.map(([n]) => n), sizes });
+      w.post({ type: "init", index: i, control, weights, results: res, slots, replica, loss, checkFinite, kernels, names: named.map(([n]) => n), sizes });
       workers.push(w);
       results.push(res);
     }
