@@ -5,6 +5,7 @@ export { MpoLstmError, type ErrorCode } from "./errors.js";
 export { init, getBackend, type Backend } from "./backend/module.js";
 export { Arena, Block, Scope, type ArenaStats, type ArenaOptions } from "./backend/arena.js";
 export * as kernels from "./backend/kernels.js";
+export { preferKernels, kernelVariant, loadedKernels, relaxedSimdSupported, type KernelVariant } from "./backend/kernel-variant.js";
 
 // Tensors, tape, ops, nn, optim, training
 export { Tensor, type TensorOptions, shapeStr } from "./tensor.js";
@@ -20,6 +21,7 @@ export * as optim from "./optim/index.js";
 export { Optimizer, SGD, Adam, AdamW, clipGradNorm, stepDecay, cosineDecay, warmup, type LrSchedule } from "./optim/index.js";
 export { fit, evaluate, predict, arrayDataset, argmax, accuracy, type Batch, type Dataset, type FitOptions, type FitResult, type StepInfo, type EpochInfo } from "./train/index.js";
 export { ProgressBar, type ProgressWriter, type ProgressOptions } from "./train/progress.js";
+export { type Replica, type ReplicaSpec } from "./train/parallel.js";
 
 // SVD and QR
 export { svd, qr, type SvdResult, type QrResult } from "./linalg/svd.js";

@@ -28,7 +28,7 @@ interface NodeWorker {
   on(event: "error", fn: (err: unknown) => void): void;
 }
 interface NodeWorkerThreads {
-  Worker: new (script: string | URL, opts?: { eval?: boolean }) => NodeWorker;
+  Worker: new (script: string | URL, opts?: { eval?: boolean; workerData?: unknown; stderr?: boolean }) => NodeWorker;
   isMainThread: boolean;
 }
 interface NodeProcess {
@@ -83,23 +83,36 @@ export function siblingModule(name: string, base: string): URL {
   return new URL(base.endsWith(".ts") ? name.replace(/\.js$/, ".ts") : name, base);
 }
 
+/** Where a Node worker reports that its script failed to load: Int32Array(cell)[index] = value, notified. */
+export interface LoadFailureCell {
+  cell: SharedArrayBuffer;
+  index: number;
+  value: number;
+  /** Keep the worker's stderr (the load error) to itself (tests that fail a load on purpose). */
+  quiet?: boolean;
+}
+
 /**
  * Starts a worker running the module at `script`, or returns null where this runtime has no workers.
- * A `.ts` script (running from source under tsx, as the tests do) is loaded through tsx's `tsImport`,
- * since Node 20 workers do not inherit the parent's loader hooks.
+ * In Node the worker starts from a two-line bootstrap that imports the script and, should that fail,
+ * prints the error and stores `failure.value` into the shared cell, so a caller blocked on that cell
+ * learns it (it would never see the worker's "error" event). A `.ts` script (running from source under
+ * tsx, as the tests do) is imported through tsx's `tsImport`, since Node 20 workers do not inherit the
+ * parent's loader hooks.
  */
-export function spawnWorker(script: URL): WorkerHandle | null {
+export function spawnWorker(script: URL, failure?: LoadFailureCell): WorkerHandle | null {
   const threads = nodeBuiltin<NodeWorkerThreads>("node:worker_threads");
   if (threads) {
-    let worker: NodeWorker;
-    if (script.pathname.endsWith(".ts")) {
-      const api = import.meta.resolve("tsx/esm/api");
-      const href = JSON.stringify(script.href);
-      worker = new threads.Worker(`import(${JSON.stringify(api)}).then((m) => m.tsImport(${href}, ${href}));`, { eval: true });
-    } else {
-      worker = new threads.Worker(script);
-    }
-    // A worker must never keep the process alive; errors surface through the shared-memory protocol.
+    const href = JSON.stringify(script.href);
+    const load = script.pathname.endsWith(".ts")
+      ? `import(${JSON.stringify(import.meta.resolve("tsx/esm/api"))}).then((m) => m.tsImport(${href}, ${href}))`
+      : `import(${href})`;
+    const report = failure
+      ? `const c = new Int32Array(workerData.cell); Atomics.store(c, workerData.index, workerData.value); Atomics.notify(c, workerData.index);`
+      : "";
+    const code = `const { workerData } = require("node:worker_threads");\n${load}.catch((e) => { console.error(e); ${report} });`;
+    const worker = new threads.Worker(code, { eval: true, workerData: failure ? { cell: failure.cell, index: failure.index, value: failure.value } : null, stderr: failure?.quiet ?? false });
+    // A worker must never keep the process alive; errors surface through shared memory.
     worker.unref();
     worker.on("error", () => {});
     live++;

@@ -15,6 +15,8 @@ import type { Batch } from "./data.js";
 import type { LossName } from "./step.js";
 
 export const STARTING = -2;
+/** The worker's script did not load (set by the bootstrap in backend/workers.ts). */
+export const LOAD_FAILED = -3;
 export const FAILED = -1;
 export const READY = 0;
 export const ERROR_BYTES = 4096;

@@ -18,7 +18,7 @@ import { moduleFromConfig } from "../nn/config.js";
 import type { Module } from "../nn/module.js";
 import type { Parameter } from "../nn/parameter.js";
 import { leafGradBuffer } from "../tape.js";
-import { FAILED, STARTING, readError, resultsLayout, type BatchWire, type ReplicaWire } from "./parallel-protocol.js";
+import { FAILED, LOAD_FAILED, STARTING, readError, resultsLayout, type BatchWire, type ReplicaWire } from "./parallel-protocol.js";
 import type { ForwardFn, LossFn, LossName } from "./step.js";
 
 /** What a replica factory returns: the model (weights are overwritten each step) and how to run it. */
@@ -107,7 +107,7 @@ export class WorkerPool {
     const workers: WorkerHandle[] = [];
     const results: SharedArrayBuffer[] = [];
     for (let i = 0; i < count; i++) {
-      const w = spawnWorker(script);
+      const w = spawnWorker(script, { cell: control, index: i, value: LOAD_FAILED });
       if (!w) { for (const x of workers) x.terminate(); return null; }
       const res = new SharedArrayBuffer(layout.bytes);
       w.post({ type: "init", index: i, control, weights, results: res, slots, replica, loss, checkFinite, kernels, names: named.map(([n]) => n), sizes });
@@ -143,6 +143,7 @@ export class WorkerPool {
     for (;;) {
       const v = Atomics.load(this.control, i);
       if (v === this.seq) break;
+      if (v === LOAD_FAILED) throw new MpoLstmError("state", `fit worker ${i + 1} could not load ${siblingModule("./parallel-worker.js", import.meta.url).href} (the error is printed on stderr); train with workers: 1 meanwhile`);
       if (v === FAILED) {
         // The worker writes "code:message"; the error keeps the worker's code (nonfinite stays nonfinite).
         const text = readError(this.results[i]!, this.layout.error);
