@@ -64,6 +64,16 @@ export function hardwareThreads(): number {
 }
 
 /**
+ * True when a worker spawned here receives messages and starts up while this thread blocks in
+ * Atomics.wait. Node's workers do. Chromium's do not: a nested worker neither starts nor receives a
+ * postMessage until its parent returns to the event loop (measured with headless Chromium: the parent
+ * times out), so a synchronous caller there cannot use them.
+ */
+export function workersRunWhileBlocked(): boolean {
+  return nodeBuiltin<NodeWorkerThreads>("node:worker_threads") !== null;
+}
+
+/**
  * True when this thread can wait on shared memory: SharedArrayBuffer exists (browsers need cross-origin
  * isolation for it) and this is not a browser's main thread, where `Atomics.wait` throws.
  */

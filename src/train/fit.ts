@@ -83,10 +83,10 @@ export interface FitOptions {
   /** Where to draw a progress bar (e.g. process.stdout); none when absent. */
   progress?: ProgressWriter;
   /**
-   * Threads computing gradients: this one plus workers (Node worker_threads, Web Workers), each with its
-   * own Wasm instance. "auto" (default): one per hardware thread, at most one per shard. The weights
-   * never depend on it. Runs in this thread alone where workers cannot be used (no workers, no
-   * SharedArrayBuffer, a browser's main thread, a model workers cannot rebuild); see docs/parallel.md.
+   * Threads computing gradients: this one plus workers (Node worker_threads), each with its own Wasm
+   * instance. "auto" (default): one per hardware thread, at most one per shard. The weights never depend
+   * on it. Runs in this thread alone where workers cannot be used (browsers for now, no SharedArrayBuffer,
+   * a model workers cannot rebuild); see docs/parallel.md.
    */
   workers?: number | "auto";
   /**

@@ -4,15 +4,16 @@
  * weights into shared memory, posts each worker its shards, computes its own, then waits (Atomics.wait)
  * for the workers' shard gradients and folds all of them in shard order; the optimizer steps once, on the
  * fit thread. Blocking keeps `fit` synchronous, so its callers (the experiment runner, the CLI) and their
- * callbacks stay as they are; it needs a thread that may block: Node's main thread or a Web Worker with
- * SharedArrayBuffer (cross-origin isolation). Elsewhere fit computes every shard itself, to the same bits.
+ * callbacks stay as they are; it needs a thread that may block while its workers run: Node's. Browsers
+ * forbid blocking the main thread, and a Web Worker's own workers neither start nor receive messages
+ * while it blocks (workersRunWhileBlocked), so there fit computes every shard itself, to the same bits.
  *
  * Why not Wasm threads with one shared memory: every kernel would need a parallel split and a fixed
  * reduction order of its own, and pages without cross-origin isolation could not run it at all. Batch
  * shards give the same bits for free and reuse the single-thread kernels unchanged.
  */
 import { kernelVariant, loadedKernels } from "../backend/kernel-variant.js";
-import { canBlockOnSharedMemory, siblingModule, spawnWorker, type WorkerHandle } from "../backend/workers.js";
+import { canBlockOnSharedMemory, siblingModule, spawnWorker, workersRunWhileBlocked, type WorkerHandle } from "../backend/workers.js";
 import { MpoLstmError, type ErrorCode } from "../errors.js";
 import { moduleFromConfig } from "../nn/config.js";
 import type { Module } from "../nn/module.js";
@@ -93,7 +94,7 @@ export class WorkerPool {
    * on shared memory or the runtime has no workers.
    */
   static start(count: number, slots: number, named: readonly [string, Parameter][], replica: ReplicaWire, loss: LossName | null, checkFinite: boolean): WorkerPool | null {
-    if (count < 1 || !canBlockOnSharedMemory()) return null;
+    if (count < 1 || !canBlockOnSharedMemory() || !workersRunWhileBlocked()) return null;
     // Workers must run the kernel build this thread runs; a module the caller gave init() cannot be rebuilt.
     const kernels = loadedKernels() ?? kernelVariant();
     if (kernels === "given") return null;
