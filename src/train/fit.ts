@@ -92,7 +92,7 @@ export interface FitOptions {
   /**
    * Parts each batch is cut into, their gradients computed separately and summed in a fixed order (the
    * unit of work a worker takes). The weights depend on it (float rounding), never on `workers`.
-   * Default: one per 8 samples, at most 4, and 1 for small models and models with dropout.
+   * Default: one per 16 samples, at most 4, and 1 for small models and models with dropout.
    */
   shards?: number;
   /** How workers rebuild the model when `model.config()`, the default forward or a named loss do not do. */

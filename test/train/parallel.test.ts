@@ -55,9 +55,9 @@ test("shards: fixed contiguous split, default rule from model and batch size onl
   assert.equal(splitRanges(2, 4), [[0, 1], [1, 2]]);
   const small = new Linear(4, 2), big = new Linear(512, 512);
   assert.is(defaultShards(small, 32), 1);
-  assert.is(defaultShards(big, 32), 4);
-  assert.is(defaultShards(big, 16), 2);
-  assert.is(defaultShards(big, 4), 1);
+  assert.is(defaultShards(big, 128), 4);
+  assert.is(defaultShards(big, 32), 2);
+  assert.is(defaultShards(big, 16), 1);
   small.dispose();
   big.dispose();
   const acc = new Float32Array([1, 0]);
