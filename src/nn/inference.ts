@@ -147,14 +147,21 @@ export class CompiledMatrix {
     return this.wt;
   }
 
-  /** W [out, in] row-major (once): the dense GEMV's layout. */
+  /** W [out, in] row-major (once): the dense GEMV's layout (W^T is rebuilt for it and kept only if already there). */
   private rows(): Block {
     if (!this.wRows) {
       const [nx, ny] = [this.inFeatures, this.outFeatures];
-      const wt = this.transposed().f32();
+      const had = this.wt !== null;
+      const wtBlock = this.transposed();
       this.wRows = this.own(longLived(nx * ny));
-      const w = this.wRows.f32();
+      // Views after the allocation: growing memory detaches older ones.
+      const wt = wtBlock.f32(), w = this.wRows.f32();
       for (let i = 0; i < nx; i++) for (let j = 0; j < ny; j++) w[j * nx + i] = wt[i * ny + j]!;
+      if (!had) {
+        this.owned.splice(this.owned.indexOf(wtBlock), 1);
+        getBackend().arena.release(wtBlock);
+        this.wt = null;
+      }
     }
     return this.wRows;
   }
@@ -164,7 +171,7 @@ export class CompiledMatrix {
     const key = p.groups.join(",");
     let m = this.merged.get(key);
     if (!m) {
-      const host = this.cores.map((c) => c.data());
+      const host = this.cores.map((c) => c.toArray()); // copies: the allocations below may grow memory and detach views
       m = p.groups.slice(0, -1).map((s, g) => {
         const merged = mergeCores(host, this.shapes, s, p.groups[g + 1]!);
         const b = this.own(longLived(merged.length));
