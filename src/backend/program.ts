@@ -14,6 +14,7 @@
  * (dims, strides, and the kernel's counter scratch: 3 * rank i32) follow the ops in the same block.
  */
 import { MpoLstmError } from "../errors.js";
+import { product } from "../product.js";
 import type { Block } from "./arena.js";
 import { need } from "./kernels.js";
 import { regionPtr, span, type Region } from "./mpo.js";
@@ -93,7 +94,7 @@ export class KernelProgram {
     const kd = keep.map((t) => dims[t]!), ks = keep.map((t) => strides[t]!);
     checkOp([OP_PERMUTE, ...kd, ...ks], []);
     const ps = this.region(K, "src", src, span(kd, ks));
-    const pd = this.region(K, "dst", dst, kd.reduce((p, d) => p * d, 1));
+    const pd = this.region(K, "dst", dst, product(kd));
     this.metas.push({ op: this.ops.length, dims: kd, strides: ks });
     // Slot 2 (the dims/strides table) is filled in when the program is written to memory.
     this.push([OP_PERMUTE, kd.length, 0, ps, pd, beta], [2, 3, 4]);

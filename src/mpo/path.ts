@@ -29,9 +29,10 @@
  * may change the bits of the outputs between machines and runs.
  */
 import { MpoLstmError } from "../errors.js";
+import { product } from "../product.js";
 import { getBackend } from "../backend/module.js";
 import { coresForward, coresMacs, denseForward, planCores, planDense, type Order } from "./contract.js";
-import type { CoreShape, MPO } from "./mpo.js";
+import { paramCountOf, type CoreShape, type MPO } from "./mpo.js";
 import { groupedPlans, mergedShape } from "./plan-search.js";
 
 /** Nanoseconds per multiply-add of the dense GEMV (one row) and of the packed GEMM (more rows); fitted once. */
@@ -57,10 +58,6 @@ export interface ProductQuery {
 export type ProductPlan =
   | { kind: "dense"; name: string; macs: number; cost: number; params: number }
   | { kind: "cores"; name: string; macs: number; cost: number; params: number; groups: number[]; order: Order; shapes: CoreShape[] };
-
-function product(values: readonly number[]): number {
-  return values.reduce((p, v) => p * v, 1);
-}
 
 /**
  * Floats the cores path writes for `batch` rows in one order: x in its step layout, then each step's
@@ -96,7 +93,7 @@ export function rankProducts(shapes: readonly CoreShape[], q: ProductQuery): Pro
   out.push({ kind: "dense", name: "dense", macs: denseMacs, cost: (rows === 1 ? DENSE_NS.row : DENSE_NS.rows) * denseMacs + rebuild, params: nx * ny });
   const cores = (name: string, groups: number[], order: Order, sh: CoreShape[], macs: number): ProductPlan => ({
     kind: "cores", name, macs, cost: CORES_NS * macs + MOVE_NS * coresMoved(sh, rows, order, transpose),
-    params: sh.reduce((p, s) => p + s.left * s.out * s.in * s.right, 0), groups, order, shapes: sh,
+    params: paramCountOf(sh), groups, order, shapes: sh,
   });
   if (q.merge) {
     for (const g of groupedPlans(shapes, rows, { minGroups: 2, transpose })) out.push(cores(`cores ${g.name}`, g.groups, g.order, g.shapes, g.macs));

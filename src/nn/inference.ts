@@ -29,8 +29,9 @@ import { getBackend } from "../backend/module.js";
 import type { Region } from "../backend/mpo.js";
 import { KernelProgram, runLstmSequence, sameBits } from "../backend/program.js";
 import { MpoLstmError } from "../errors.js";
+import { product } from "../product.js";
 import { coresForward, coresProgram, planCores, planDense, prepareCores, rebuildDense, type CoresPlan } from "../mpo/contract.js";
-import type { CoreShape } from "../mpo/mpo.js";
+import { toCoreShape, type CoreShape } from "../mpo/mpo.js";
 import { rankProducts, type ProductPlan } from "../mpo/path.js";
 import { mergeCores } from "../mpo/plan-search.js";
 import { Tensor, sameShape, shapeStr } from "../tensor.js";
@@ -74,7 +75,7 @@ export interface ProductChoice {
   timings?: { name: string; us: number }[];
 }
 
-const coreShape = (c: Tensor): CoreShape => ({ left: c.shape[0]!, out: c.shape[1]!, in: c.shape[2]!, right: c.shape[3]! });
+const coreShape = (c: Tensor): CoreShape => toCoreShape(c.shape as readonly [number, number, number, number]);
 
 function longLived(floats: number): Block {
   return getBackend().arena.alloc(Math.max(1, floats) * 4, { longLived: true });
@@ -102,8 +103,8 @@ export class CompiledMatrix {
       return;
     }
     this.shapes = weights.cores.map(coreShape);
-    this.inFeatures = this.shapes.reduce((p, s) => p * s.in, 1);
-    this.outFeatures = this.shapes.reduce((p, s) => p * s.out, 1);
+    this.inFeatures = product(this.shapes.map((s) => s.in));
+    this.outFeatures = product(this.shapes.map((s) => s.out));
     const total = weights.cores.reduce((p, c) => p + c.size, 0);
     this.snapshot = this.own(longLived(total));
     const snap = this.snapshot.f32();
@@ -305,12 +306,18 @@ export class LayerInference {
 
   constructor(readonly weights: LstmLayerWeights, opts: CompileOptions = {}) {
     this.input = new CompiledMatrix(weights.input, opts);
-    this.hidden = new CompiledMatrix(weights.hidden, opts);
+    try {
+      this.hidden = new CompiledMatrix(weights.hidden, opts);
+    } catch (err) {
+      this.input.dispose();
+      throw err;
+    }
     this.biases = [...weights.biases];
     this.hiddenSize = this.hidden.inFeatures;
     this.inputSize = this.input.inFeatures;
     const G = 4 * this.hiddenSize;
     if (this.hidden.outFeatures !== G || this.input.outFeatures !== G || this.biases.length > 2 || this.biases.some((b) => !sameShape(b.shape, [G]))) {
+      this.dispose();
       throw new MpoLstmError("shape", `compileForInference: a layer needs W_ih [4H, F], W_hh [4H, H] and at most two biases [4H] with H = ${this.hiddenSize}; got W_ih ${this.input.inFeatures} -> ${this.input.outFeatures}, W_hh ${this.hidden.inFeatures} -> ${this.hidden.outFeatures}, biases ${this.biases.map((b) => shapeStr(b.shape)).join(", ") || "none"}`);
     }
   }

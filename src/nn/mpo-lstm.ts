@@ -9,7 +9,7 @@
  * (src/nn/inference.ts), both choosing MPO products by the path rule of src/mpo/path.ts.
  */
 import { MpoLstmError } from "../errors.js";
-import { MPO, type CoreShape } from "../mpo/mpo.js";
+import { MPO, toCoreShape, type CoreShape } from "../mpo/mpo.js";
 import type { LstmProjection } from "../ops/lstm.js";
 import type { Random } from "../random.js";
 import type { Tensor } from "../tensor.js";
@@ -24,7 +24,7 @@ import type { Squeezable } from "../mpo/squeeze.js";
 
 
 function toMPO(cores: readonly Parameter[]): MPO {
-  const shapes: CoreShape[] = cores.map((c) => ({ left: c.shape[0]!, out: c.shape[1]!, in: c.shape[2]!, right: c.shape[3]! }));
+  const shapes: CoreShape[] = cores.map((c) => toCoreShape(c.shape as readonly [number, number, number, number]));
   const m = new MPO(cores.map((c) => c.toArray()), shapes, { copy: false });
   m.frozen = cores.map((c) => c.frozen);
   return m;

@@ -16,7 +16,7 @@ import { getBackend } from "../backend/module.js";
 import { gemm } from "../backend/kernels.js";
 import { coresBackward, coresForward, denseBackward, planCores, planDense, prepareCores, rebuildDense, type CoresPlan } from "../mpo/contract.js";
 import { chooseProduct } from "../mpo/path.js";
-import { checkChain, type CoreShape } from "../mpo/mpo.js";
+import { checkChain, toCoreShape, type CoreShape } from "../mpo/mpo.js";
 import type { LstmProjection } from "../ops/lstm.js";
 import { Tensor } from "../tensor.js";
 
@@ -37,7 +37,7 @@ export class MPOProjection implements LstmProjection {
   private readonly prepared = new Map<string, { plan: CoresPlan; ws: Tensor }>();
 
   constructor(cores: readonly Tensor[], opts: MPOProjectionOptions = {}) {
-    this.shapes = cores.map((c) => ({ left: c.shape[0]!, out: c.shape[1]!, in: c.shape[2]!, right: c.shape[3]! }));
+    this.shapes = cores.map((c) => toCoreShape(c.shape as readonly [number, number, number, number]));
     checkChain("MPOProjection", this.shapes);
     this.params = [...cores];
     this.inFeatures = this.shapes.reduce((p, s) => p * s.in, 1);
