@@ -340,6 +340,16 @@ function sameMatrix(a: MatrixWeights, b: MatrixWeights): boolean {
   return b.kind === "mpo" && a.cores.length === b.cores.length && a.cores.every((c, i) => c === b.cores[i]);
 }
 
+export interface StreamOptions {
+  /**
+   * When a stream checks that the weights are still the ones it was compiled from: "step" (default)
+   * before every step; "reset" only when the stream is opened and at each reset(), for weights you
+   * do not change while a sequence streams (the check reads every MPO core: for LSTM(256) at 10x about
+   * a quarter of a streamed step). A change found recompiles; a change between checks is not seen.
+   */
+  verifyWeights?: "step" | "reset";
+}
+
 export interface InferenceForwardOptions {
   /** Initial state [numLayers, 1, H] each; zeros when absent. */
   state?: { h: Tensor; c: Tensor } | null;
@@ -483,9 +493,9 @@ export class InferenceProgram {
   }
 
   /** A stateful stepper over this program (see InferenceStream). */
-  stream(): InferenceStream {
+  stream(opts: StreamOptions = {}): InferenceStream {
     this.refresh();
-    const s = new InferenceStream(this);
+    const s = new InferenceStream(this, opts);
     this.streams.add(s);
     return s;
   }
@@ -522,7 +532,8 @@ export interface StreamState { h: Block; c: Block; zx: Block; proj: Block }
 /**
  * Streaming inference: one time step per call, the state of every layer kept in Wasm memory. A step is
  * one Wasm call for the whole stack (input products, hidden products and cells), allocates nothing in
- * Wasm memory, and checks the weights as a forward does. A streamed sequence equals the whole-sequence
+ * Wasm memory, and checks the weights as a forward does (every step, or at reset() with
+ * `verifyWeights: "reset"`). A streamed sequence equals the whole-sequence
  * forward up to float32 summation order in the input product (docs/inference.md).
  */
 export class InferenceStream {
@@ -531,8 +542,13 @@ export class InferenceStream {
   private program: KernelProgram | null = null;
   private generation = -1;
   private closed = false;
+  private readonly verifyEveryStep: boolean;
 
-  constructor(private readonly owner: InferenceProgram) {
+  constructor(private readonly owner: InferenceProgram, opts: StreamOptions = {}) {
+    if (opts.verifyWeights !== undefined && opts.verifyWeights !== "step" && opts.verifyWeights !== "reset") {
+      throw new MpoLstmError("value", `stream: verifyWeights must be "step" or "reset", got ${JSON.stringify(opts.verifyWeights)}`);
+    }
+    this.verifyEveryStep = opts.verifyWeights !== "reset";
     const H = owner.hiddenSize;
     this.x = longLived(owner.inputSize);
     for (let l = 0; l < owner.numLayers; l++) this.st.push({ h: longLived(H), c: longLived(H), zx: longLived(4 * H), proj: longLived(4 * H) });
@@ -545,7 +561,7 @@ export class InferenceStream {
     const F = this.owner.inputSize, H = this.owner.hiddenSize;
     if (x.length !== F) throw new MpoLstmError("shape", `InferenceStream.step: x holds ${x.length} values, expected inputSize ${F} (one time step)`);
     if (out !== undefined && out.length !== H) throw new MpoLstmError("shape", `InferenceStream.step: out holds ${out.length} values, expected hiddenSize ${H}`);
-    this.owner.refresh();
+    if (this.verifyEveryStep) this.owner.refresh();
     if (this.program === null || this.generation !== this.owner.generation) {
       this.program?.dispose();
       this.program = this.owner.buildStep(this.x, this.st);
@@ -561,6 +577,7 @@ export class InferenceStream {
   /** Starts a new sequence: zero state, or `state` ({ h, c } [numLayers, 1, H], as forward takes). */
   reset(state?: { h: Tensor; c: Tensor } | null): void {
     if (this.closed) throw new MpoLstmError("freed", "InferenceStream.reset: the stream was disposed");
+    if (!this.verifyEveryStep) this.owner.refresh();
     const L = this.st.length, H = this.owner.hiddenSize;
     if (state) {
       for (const [name, s] of [["h", state.h], ["c", state.c]] as const) {

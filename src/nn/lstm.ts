@@ -21,7 +21,7 @@ import { dropout } from "../ops/dropout.js";
 import { select, stack } from "../ops/shape.js";
 import type { Random } from "../random.js";
 import { Tensor, sameShape, shapeStr } from "../tensor.js";
-import { InferenceProgram, LayerInference, type CompileOptions, type InferenceStream, type LstmLayerWeights } from "./inference.js";
+import { InferenceProgram, LayerInference, type CompileOptions, type InferenceStream, type LstmLayerWeights, type StreamOptions } from "./inference.js";
 import { randomOr, uniform_ } from "./init.js";
 import { Module } from "./module.js";
 import { Parameter } from "./parameter.js";
@@ -219,9 +219,10 @@ export class LSTM extends Module {
   /**
    * A stateful stepper for streaming inference: `s.step(x_t)` feeds one time step x_t [inputSize] through
    * every layer and returns the top layer's h_t [H]; `s.reset()` starts a new sequence; `s.dispose()`.
+   * The weights are checked before every step unless `verifyWeights: "reset"` (docs/inference.md).
    */
-  stream(): InferenceStream {
-    return this.compiled().stream();
+  stream(opts: StreamOptions = {}): InferenceStream {
+    return this.compiled().stream(opts);
   }
 
   protected override disposeState(): void {

@@ -254,6 +254,17 @@ test("streams see weight changes at the next step (a direct write to an MPO core
   ref.reset(mid);
   assert.equal(Array.from(rest), Array.from(streamAll(ref, xs.subarray(8), 3, 4, 4)), "a stream after a change equals a fresh compile from the same state");
   fresh.dispose();
+  // verifyWeights "reset": checked when opened and at reset() only.
+  const expected = streamAll(model.stream(), xs, 5, 4, 4);
+  const lazy = model.stream({ verifyWeights: "reset" });
+  const first = streamAll(lazy, xs, 2, 4, 4);
+  core.data()[3] = core.data()[3]! - 1;
+  const unchecked = streamAll(lazy, xs.subarray(8), 3, 4, 4);
+  assert.equal([...first, ...unchecked], Array.from(expected), "between resets the stream keeps the weights it checked last");
+  lazy.reset();
+  assert.equal(Array.from(streamAll(lazy, xs, 5, 4, 4)), Array.from(streamAll(model.stream(), xs, 5, 4, 4)), "reset() sees the change");
+  assert.ok(scaledErr(streamAll(model.stream(), xs, 5, 4, 4), expected) > 1e-4, "the change is visible");
+  assert.throws(() => model.stream({ verifyWeights: "never" as "step" }), /verifyWeights must be "step" or "reset", got "never"/);
   for (const t of [model, mid.h, mid.c]) t.dispose();
 });
 
