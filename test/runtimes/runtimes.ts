@@ -47,7 +47,7 @@ export async function deno(dir: string): Promise<Record<string, unknown>> {
   // Deno reads node_modules beside package.json (no registry); its cache goes to the temp dir.
   const env = cleanEnv({ DENO_DIR: join(dir, ".deno"), DENO_NO_UPDATE_CHECK: "1" });
   const v = await version("deno", dir);
-  return { ...(await json(join(BIN, "deno"), ["run", "--allow-read", "--allow-env", "esm.mjs"], dir, env)), version: v };
+  return { ...(await json(join(BIN, "deno"), ["run", "--allow-read", "esm.mjs"], dir, env)), version: v };
 }
 
 export async function bun(dir: string): Promise<Record<string, unknown>> {
