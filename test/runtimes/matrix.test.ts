@@ -5,9 +5,8 @@
  * headless chromium (page, bundle, Web Worker), and through esbuild and Vite. All cells run in parallel.
  *
  * Every cell must give the Node reference's bits for the dense model's outputs and for both model files,
- * and reload the dense model bit for bit. The MPO-LSTM's reload is held to 1e-6: its batch-1 inference
- * program is still chosen by timing, which can pick a different (equally exact) summation order.
- * A runtime whose npm binary does not start here is reported and passes, except under CI.
+ * and reload the dense model bit for bit; the MPO-LSTM's outputs (after the reload, and against Node's)
+ * must agree to 1e-6. A runtime whose npm binary does not start here is reported and passes, except under CI.
  */
 import { cpSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
