@@ -125,4 +125,15 @@ test("where compiling bytes is forbidden (workerd), getBackend() and init() give
   }
 });
 
+test("a page whose Content-Security-Policy forbids WebAssembly is told to allow 'wasm-unsafe-eval'", async () => {
+  const fresh = await freshLoader();
+  const realCompile = WebAssembly.compile;
+  WebAssembly.compile = () => Promise.reject(new WebAssembly.CompileError("WebAssembly.compile(): Refused to compile or instantiate WebAssembly module because 'unsafe-eval' is not an allowed source of script in the following Content Security Policy directive: \"script-src 'self'\""));
+  try {
+    await rejects(fresh.init(), "state", "'wasm-unsafe-eval'", "script-src");
+  } finally {
+    WebAssembly.compile = realCompile;
+  }
+});
+
 test.run();
