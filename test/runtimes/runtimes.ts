@@ -5,7 +5,7 @@
  */
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { build } from "esbuild";
+import { build, type Plugin } from "esbuild";
 import { CannotRun } from "./outcome.js";
 import { fetchWhenUp, freePort, lastJson, runProcess, startProcess } from "./processes.js";
 import { ROOT } from "./pack.js";
@@ -58,9 +58,9 @@ export async function bun(dir: string): Promise<Record<string, unknown>> {
 }
 
 /** wrangler's treatment of `import x from "*.wasm"`: the import stays, and names a compiled-module module. */
-const wasmAsModule = {
+const wasmAsModule: Plugin = {
   name: "wasm-as-module",
-  setup(b: { onResolve: (o: { filter: RegExp }, f: () => { path: string; external: boolean }) => void }) {
+  setup(b) {
     b.onResolve({ filter: /\.wasm$/ }, () => ({ path: "./kernels.wasm", external: true }));
   },
 };
