@@ -144,6 +144,10 @@ class Dist:
             print(*a, flush=True)
 
 
+def bonds(cores):
+    return ",".join(str(c.shape[3]) for c in list(cores)[:-1])
+
+
 def build(method, args, vocab_size, seed):
     """Sequential(Embedding, MPOLSTM | LSTM, Linear(H, 2)); embedding and head from one stream per seed for
     both methods (paired), the recurrent core from another."""
@@ -161,7 +165,6 @@ def build(method, args, vocab_size, seed):
     if method == "mpo":
         lstm = MPOLSTM(args.embedding, args.hidden, args.input_factors, args.hidden_factors, args.bond_ih, args.bond_hh, num_layers=args.layers,
                        out_factors=args.out_factors, core_init=args.core_init, forget_bias=args.forget_bias, generator=core)
-        bonds = lambda cores: ",".join(str(c.shape[3]) for c in list(cores)[:-1])  # noqa: E731
         l0 = lstm.layers[0]
         desc = (f"MPOLSTM({args.embedding} -> {args.hidden}), W ({','.join(map(str, args.input_factors))}) -> ({','.join(map(str, gates))}) bonds {bonds(l0.coresIh)}, "
                 f"U ({','.join(map(str, args.hidden_factors))}) -> ({','.join(map(str, gates))}) bonds {bonds(l0.coresHh)}")

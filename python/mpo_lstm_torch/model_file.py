@@ -11,6 +11,7 @@
 `load_file(path)` rebuilds the model a JavaScript `save` wrote (checked: names, shapes, MPO metadata).
 Pruned (CSR) matrices and SparseLSTM are JavaScript-only and raise ModelFileError.
 """
+import json
 import os
 import re
 import tempfile
@@ -124,8 +125,6 @@ def read_model_file(data):
 
 
 def _json(key, text):
-    import json
-
     try:
         return json.loads(text)
     except json.JSONDecodeError as e:
@@ -203,7 +202,7 @@ def module_from_config(c):
         for i, l in enumerate(made):
             if l.input_size != (_int(c, "inputSize") if i == 0 else _int(c, "hiddenSize")) or l.hidden_size != _int(c, "hiddenSize"):
                 raise ModelFileError(f"MPOLSTM: layer {i} is {l.input_size} -> {l.hidden_size}, which disagrees with the LSTM's sizes")
-        return MPOLSTM(None, None, None, None, None, layers=made, dropout=c.get("dropout", 0))
+        return MPOLSTM.from_layers(made, dropout=c.get("dropout", 0))
     raise ModelFileError(f"unknown module type {t!r}; mpo_lstm_torch builds Linear, Embedding, Dropout, Sequential, LSTM, LSTMLayer, MPOLinear, MPOLSTM, MPOLSTMLayer")
 
 

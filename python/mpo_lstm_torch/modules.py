@@ -223,6 +223,11 @@ class MPOLSTM(_StackedLSTM):
                 layers.append(layer)
         super().__init__(layers, dropout)
 
+    @classmethod
+    def from_layers(cls, layers, dropout=0.0):
+        """An MPOLSTM of given MPOLSTMLayers (what loading a model file builds)."""
+        return cls(None, None, None, None, None, layers=list(layers), dropout=dropout)
+
     def config(self):
         return {**self._config("MPOLSTM"), "layers": [l.config() for l in self.layers]}
 

@@ -1,8 +1,10 @@
 """save_bytes / load_bytes: exact round trips of every module kind and clear errors for bad files."""
 import json
+import os
+import sys
 import unittest
 
-import _paths  # noqa: F401
+from _paths import FIXTURES, REPO
 import torch
 
 from mpo_lstm_torch import LSTM, MPOLSTM, ModelFileError, MPOLinear, Sequential, load_bytes, read_model_file, save_bytes
@@ -48,6 +50,18 @@ class RoundTripTest(unittest.TestCase):
         self.assertEqual(json.loads(meta["mpo-lstm.mpo"])["layers.0.coresIh"], {"inFactors": [3, 2], "outFactors": [8, 2], "bonds": [2], "shape": [16, 6]})
         with self.assertRaisesRegex(ModelFileError, "reserved"):
             save_bytes(m, {"mpo-lstm.x": "y"})
+
+
+class CommittedFixtureTest(unittest.TestCase):
+    def test_the_generator_still_writes_the_committed_pytorch_fixture(self):
+        # test/io/torch-mpo.test.ts checks that file in JavaScript; this keeps it tied to today's writer.
+        sys.path.insert(0, os.path.join(REPO, "scripts", "fixtures"))
+        import torch_mpo_fixture
+
+        model, _ = torch_mpo_fixture.build()
+        with open(os.path.join(FIXTURES, "torch-mpo-classifier.safetensors"), "rb") as f:
+            committed = f.read()
+        self.assertEqual(save_bytes(model, {"written-by": "scripts/fixtures/torch_mpo_fixture.py"}), committed)
 
 
 class BadFileTest(unittest.TestCase):
