@@ -4,7 +4,7 @@ a browser app can tokenize with the package's `tokenize` and the vocabulary stor
 
   tokenize     lower-case, "<br />" -> space, words = runs of [a-z0-9] with inner apostrophes
   Vocabulary   id 0 "<pad>", 1 "<unk>", then words by descending count, ties alphabetical
-  split        Fisher-Yates permutation of all reviews with mulberry32(seed 2011): first half the
+  split        Fisher-Yates permutation of all reviews with the package's Random(2011): first half the
                training pool (its last 10 % validation), second half the test set
   encode       ids [count, maxLength] left-aligned, 0 past each length; "keep-end" keeps the last
                maxLength tokens (the authors' Keras pad_sequences default), "keep-start" the first
@@ -20,30 +20,63 @@ _WORD = re.compile(r"[a-z0-9]+(?:'[a-z0-9]+)*")
 _BR = re.compile(r"<br\s*/?>")
 
 
-def mulberry32(seed):
-    """The JavaScript mulberry32 generator: floats in [0, 1), bit for bit."""
-    state = [seed & M32]
+class Random:
+    """
+    The JavaScript package's Random (src/random.ts): xoshiro128** seeded through SplitMix32, integers
+    without modulo bias (Lemire's threshold), Fisher-Yates shuffles; the integer stream bit for bit.
+    """
 
-    def imul(a, b):
-        return (a * b) & M32
+    def __init__(self, seed=0):
+        z = (math.floor(seed) ^ math.floor(seed / 4294967296)) & M32
 
-    def rand():
-        state[0] = (state[0] + 0x6D2B79F5) & M32
-        t = state[0]
-        t = imul(t ^ (t >> 15), t | 1)
-        t ^= (t + imul(t ^ (t >> 7), t | 61)) & M32
-        return ((t ^ (t >> 14)) & M32) / 4294967296
+        def split_mix():
+            nonlocal z
+            z = (z + 0x9E3779B9) & M32
+            t = z ^ (z >> 16)
+            t = (t * 0x21F0AAAD) & M32
+            t ^= t >> 15
+            t = (t * 0x735A2D97) & M32
+            return t ^ (t >> 15)
 
-    return rand
+        self.s = [split_mix() for _ in range(4)]
+        if not any(self.s):
+            self.s[0] = 1
+
+    @staticmethod
+    def _rotl(x, k):
+        return ((x << k) | (x >> (32 - k))) & M32
+
+    def next_u32(self):
+        s0, s1, s2, s3 = self.s
+        result = (self._rotl((s1 * 5) & M32, 7) * 9) & M32
+        t = (s1 << 9) & M32
+        s2 ^= s0
+        s3 ^= s1
+        s1 ^= s2
+        s0 ^= s3
+        s2 ^= t
+        s3 = self._rotl(s3, 11)
+        self.s = [s0, s1, s2, s3]
+        return result
+
+    def int(self, n):
+        """Uniform integer in [0, n)."""
+        threshold = (4294967296 - n) % n
+        while True:
+            x = self.next_u32()
+            if x >= threshold:
+                return x % n
+
+    def shuffle(self, items):
+        for i in range(len(items) - 1, 0, -1):
+            j = self.int(i + 1)
+            items[i], items[j] = items[j], items[i]
+        return items
 
 
 def seeded_permutation(n, seed):
-    perm = list(range(n))
-    rand = mulberry32(seed)
-    for i in range(n - 1, 0, -1):
-        j = math.floor(rand() * (i + 1))
-        perm[i], perm[j] = perm[j], perm[i]
-    return perm
+    """src/data/seeded.ts's seededPermutation: a fresh Random(seed) shuffling 0..n-1."""
+    return Random(seed).shuffle(list(range(n)))
 
 
 def tokenize(text):

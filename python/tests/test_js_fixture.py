@@ -1,6 +1,6 @@
 """Files written by the JavaScript package (scripts/fixtures/js_mpo_fixture.ts): its model file loads here and
 gives its outputs within 1e-5; saving it again gives the same bytes (JS -> Python -> JS); the text
-preparation matches the JavaScript tokenizer, vocabulary, split permutation and padding."""
+preparation matches the JavaScript tokenizer, vocabulary, random stream, split permutation and padding."""
 import json
 import os
 import unittest
@@ -9,7 +9,7 @@ from _paths import FIXTURES
 import torch
 
 from mpo_lstm_torch import MPOLSTM, MPOLinear, Sequential, load_bytes, read_model_file, save_bytes, user_metadata
-from mpo_lstm_torch.text import Vocabulary, encode_padded, seeded_permutation, tokenize
+from mpo_lstm_torch.text import Random, Vocabulary, encode_padded, seeded_permutation, tokenize
 
 with open(os.path.join(FIXTURES, "js-mpo-classifier.safetensors"), "rb") as f:
     JS_FILE = f.read()
@@ -66,7 +66,12 @@ class JsTextPreparationTest(unittest.TestCase):
     def test_tokenizer_vocabulary_permutation_and_padding_match_javascript(self):
         with open(os.path.join(FIXTURES, "js-text-prep.json"), encoding="utf-8") as f:
             prep = json.load(f)
+        for stream in prep["random"]:
+            r = Random(stream["seed"])
+            self.assertEqual([r.next_u32() for _ in range(8)], stream["u32"])
+            self.assertEqual([r.int(7) for _ in range(8)], stream["int7"])
         self.assertEqual(seeded_permutation(50, 2011), prep["permutation"])
+        self.assertEqual(seeded_permutation(50000, 2011)[:20], prep["permutation50000Head"])
         docs = [tokenize(t) for t in prep["texts"]]
         self.assertEqual(docs, prep["tokens"])
         vocab = Vocabulary.build(docs, 12)

@@ -54,7 +54,7 @@ class TrainSmokeTest(unittest.TestCase):
         cls.dir = tempfile.mkdtemp(prefix="mpo-lstm-smoke-")
         cls.reviews = os.path.join(cls.dir, "reviews.json")
         synthetic_reviews(cls.reviews)
-        cls.args = ["--preset", "tiny", "--reviews", cls.reviews, "--train-limit", "180", "--test-limit", "100", "--epochs", "3",
+        cls.args = ["--preset", "tiny", "--reviews", cls.reviews, "--train-limit", "180", "--test-limit", "100", "--epochs", "4",
                     "--lr", "0.02", "--batch-size", "20", "--threads", "1", "--out-dir", cls.dir]
         cls.record = train_sentiment.main(cls.args + ["--methods", "mpo,dense", "--name", "single"])
 
@@ -70,7 +70,7 @@ class TrainSmokeTest(unittest.TestCase):
         self.assertEqual([r["key"] for r in rec["results"]], ["mpo@bond4", "dense"])
         for r in rec["results"]:
             self.assertLessEqual(RESULT_KEYS, set(r))
-            self.assertEqual(len(r["epochs"]), 3)
+            self.assertEqual(len(r["epochs"]), 4)
             for e in r["epochs"]:
                 self.assertLessEqual(EPOCH_KEYS, set(e))
             self.assertGreater(r["testMetric"], 75, f"{r['key']} learned the sentiment words: {r['testMetric']}")
@@ -107,11 +107,15 @@ class TrainSmokeTest(unittest.TestCase):
         self.assertLess((got - want.double()).abs().max().item(), 1e-5)
 
     def test_two_processes_train_as_one(self):
+        # Two epochs: the runs take the same steps up to float32 summation order (the all-reduce adds the
+        # halves' gradients in another order); longer runs at this learning rate drift apart chaotically.
+        args = self.args + ["--methods", "mpo", "--epochs", "2"]
+        one = train_sentiment.main(args + ["--name", "one"])["results"][0]
         port = str(free_port())
         procs = []
         for rank in range(2):
             env = {**os.environ, "MASTER_ADDR": "127.0.0.1", "MASTER_PORT": port, "WORLD_SIZE": "2", "RANK": str(rank), "LOCAL_RANK": str(rank)}
-            procs.append(subprocess.Popen([sys.executable, os.path.join(PYTHON_DIR, "train_sentiment.py"), *self.args, "--methods", "mpo", "--name", "ddp"],
+            procs.append(subprocess.Popen([sys.executable, os.path.join(PYTHON_DIR, "train_sentiment.py"), *args, "--name", "ddp"],
                                           env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True))
         for p in procs:
             out, _ = p.communicate(timeout=300)
@@ -119,11 +123,11 @@ class TrainSmokeTest(unittest.TestCase):
         with open(os.path.join(self.dir, "ddp.json")) as f:
             ddp = json.load(f)
         self.assertEqual(ddp["config"]["processes"], 2)
-        one, two = self.record["results"][0], ddp["results"][0]
-        for a, b in zip(one["epochs"], two["epochs"]):
-            self.assertAlmostEqual(a["trainLoss"], b["trainLoss"], delta=1e-5)
-            self.assertAlmostEqual(a["validationLoss"], b["validationLoss"], delta=1e-5)
-        self.assertAlmostEqual(one["testLoss"], two["testLoss"], delta=1e-5)
+        two = ddp["results"][0]
+        for a, b, tol in zip(one["epochs"], two["epochs"], (1e-6, 1e-4)):
+            self.assertAlmostEqual(a["trainLoss"], b["trainLoss"], delta=tol)
+            self.assertAlmostEqual(a["validationLoss"], b["validationLoss"], delta=tol)
+        self.assertAlmostEqual(one["testLoss"], two["testLoss"], delta=1e-4)
 
 
 if __name__ == "__main__":

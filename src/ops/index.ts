@@ -8,5 +8,5 @@ export * from "./embedding.js";
 export * from "./loss.js";
 export * from "./dropout.js";
 export * from "./lstm.js";
-// --- mpo (branch mpo) ---
+// MPO contraction
 export * from "./mpo.js";
