@@ -17,6 +17,7 @@ import { chainShapes } from "../../src/nn/mpo-lstm.js";
 import { MPO, coresMacs, coresProgram, planCores, prepareCores, rankProducts, type CoreShape } from "../../src/mpo/index.js";
 import { groupedPlans, mergeCores, mergedShape, optimalTreeMacs } from "../../src/mpo/plan-search.js";
 import { Parameter } from "../../src/nn/parameter.js";
+import { Module } from "../../src/nn/module.js";
 import { loadSync, save } from "../../src/io/index.js";
 import { Random } from "../../src/random.js";
 import { noGrad, tidy } from "../../src/tape.js";
@@ -282,9 +283,23 @@ test("dispose frees the compiled state: create, forward, stream, dispose cycles 
       own.dispose();
       model.dispose();
     };
+    // The same inside a parent module: its dispose() reaches the LSTM's compiled state.
+    class Wrapper extends Module {
+      lstm = mpo
+        ? new MPOLSTM({ inputSize: 16, hiddenSize: 16, inputFactors: [4, 4], hiddenFactors: [4, 4], bondIh: 4, rng: new Random(8) })
+        : new LSTM({ inputSize: 16, hiddenSize: 16, rng: new Random(8) });
+      forward(x: Tensor): Tensor { return this.lstm.forward(x).output; }
+    }
+    const wrapped = (): void => {
+      const w = new Wrapper();
+      noGrad(() => tidy(() => { w.forward(Tensor.from(uniform(3 * 16, 4), [1, 3, 16])); }));
+      w.lstm.stream().step(uniform(16, 5));
+      w.dispose();
+    };
     once();
+    wrapped();
     const before = arena.stats();
-    for (let i = 0; i < 5; i++) once();
+    for (let i = 0; i < 5; i++) { once(); wrapped(); }
     const after = arena.stats();
     assert.is(after.bytesInUse, before.bytesInUse, `${mpo ? "MPOLSTM" : "LSTM"}: ${after.bytesInUse - before.bytesInUse} bytes left`);
     assert.is(after.blocksInUse, before.blocksInUse);
