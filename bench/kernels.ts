@@ -37,7 +37,7 @@ interface Build {
 
 /** Each build in its own instance and memory, so both can be timed in one process. */
 function load(variant: KernelVariant): Build {
-  const instance = new WebAssembly.Instance(new WebAssembly.Module(inlinedWasmBytes(variant) as BufferSource), {});
+  const instance = new WebAssembly.Instance(new WebAssembly.Module(inlinedWasmBytes(variant)! as BufferSource), {});
   const ex = instance.exports as unknown as KernelExports;
   return { variant, ex, arena: new Arena(ex.memory, ex.heapBase()) };
 }

@@ -3,7 +3,7 @@
  * since 2021) and "relaxed-simd" (the same kernels with each f32x4 multiply-add as one relaxed_madd, which
  * engines lower to a fused multiply-add where the CPU has one). Chromium ships relaxed SIMD; Node 20 has it
  * behind `--experimental-wasm-relaxed-simd`. The choice is made once, before the module loads: by feature
- * detection (`WebAssembly.validate` of a 82-byte module using relaxed_madd), unless `preferKernels` says.
+ * detection (`WebAssembly.validate` of an 82-byte module using relaxed_madd), unless `preferKernels` says.
  *
  * FMA rounds once where mul + add round twice, so the two builds give results a few float32 ulps apart,
  * and relaxed_madd may itself be fused on one CPU and not on another. Both pass the same float64-reference
@@ -23,7 +23,6 @@ const RELAXED_PROBE = (() => {
 })();
 
 let preference: KernelVariant | "auto" = "auto";
-let loaded: KernelVariant | "given" | null = null;
 
 /** True when this engine validates relaxed SIMD (f32x4.relaxed_madd). */
 export function relaxedSimdSupported(): boolean {
@@ -34,31 +33,15 @@ export function relaxedSimdSupported(): boolean {
   }
 }
 
-/** The build the backend loads (or loaded): the preference, else relaxed SIMD where the engine has it. */
+/** The build a backend loads now: the preference (preferKernels in module.ts), else relaxed SIMD where the engine has it. */
 export function kernelVariant(): KernelVariant {
-  if (loaded === "simd" || loaded === "relaxed-simd") return loaded;
   if (preference !== "auto") return preference;
   return relaxedSimdSupported() ? "relaxed-simd" : "simd";
 }
 
-/**
- * Picks the kernel build before the first mpo-lstm call ("auto" = feature detection, the default). Pin
- * "simd" for the same bits in every engine. Throws once a different build is loaded, or for
- * "relaxed-simd" where the engine lacks it.
- */
-export function preferKernels(variant: KernelVariant | "auto"): void {
+/** Sets the preference after checking it (module.ts's preferKernels also checks what is loaded). */
+export function setKernelPreference(variant: KernelVariant | "auto"): void {
   if (variant !== "auto" && variant !== "simd" && variant !== "relaxed-simd") throw new MpoLstmError("value", `preferKernels: unknown build "${String(variant)}"; use "auto", "simd" or "relaxed-simd"`);
   if (variant === "relaxed-simd" && !relaxedSimdSupported()) throw new MpoLstmError("unsupported", `preferKernels: this engine has no relaxed SIMD (Node 20 needs --experimental-wasm-relaxed-simd); use "simd" or "auto"`);
-  if (loaded !== null && variant !== "auto" && variant !== loaded) throw new MpoLstmError("state", `preferKernels("${variant}"): the "${loaded}" kernels are already loaded; call it before any other mpo-lstm call`);
   preference = variant;
-}
-
-/** The build that was loaded: a variant, "given" (init() with the caller's own module), or null (none yet). */
-export function loadedKernels(): KernelVariant | "given" | null {
-  return loaded;
-}
-
-/** Recorded by module.ts when it instantiates. */
-export function markKernelsLoaded(variant: KernelVariant | "given"): void {
-  loaded = variant;
 }

@@ -4,7 +4,7 @@
  * `gradientStep` fit runs, and writes them to its results buffer. It never updates weights itself: the
  * fit thread sums the gradients and steps the optimizer, and the next step's weights come from there.
  */
-import { preferKernels } from "../backend/kernel-variant.js";
+import { preferKernels } from "../backend/module.js";
 import { workerPort } from "../backend/workers.js";
 import { MpoLstmError } from "../errors.js";
 import * as nn from "../nn/index.js";

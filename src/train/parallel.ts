@@ -12,7 +12,8 @@
  * reduction order of its own, and pages without cross-origin isolation could not run it at all. Batch
  * shards give the same bits for free and reuse the single-thread kernels unchanged.
  */
-import { kernelVariant, loadedKernels } from "../backend/kernel-variant.js";
+import { kernelVariant } from "../backend/kernel-variant.js";
+import { loadedKernels } from "../backend/module.js";
 import { canBlockOnSharedMemory, siblingModule, spawnWorker, workersRunWhileBlocked, type WorkerHandle } from "../backend/workers.js";
 import { MpoLstmError, type ErrorCode } from "../errors.js";
 import { moduleFromConfig } from "../nn/config.js";

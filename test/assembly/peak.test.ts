@@ -4,8 +4,7 @@
  */
 import { test } from "uvu";
 import * as assert from "uvu/assert";
-import { loadedKernels } from "../../src/backend/kernel-variant.js";
-import { getBackend } from "../../src/backend/module.js";
+import { getBackend, loadedKernels } from "../../src/backend/module.js";
 
 /**
  * The kernel's chains replayed in float32: 14 chains starting at 0.1 .. 1.4, `rounds` rounds; `fused`
