@@ -299,9 +299,46 @@ function isResponse(v: unknown): v is Response {
 }
 
 /**
+ * The body of `response`, read chunk by chunk and counted as it arrives: past `limit` bytes the stream is
+ * cancelled and the read refused, so a body without a Content-Length, or with a false one, costs at most
+ * `limit` bytes (plus one chunk) of memory and of network, never the whole body.
+ */
+async function readBodyBounded(response: Response, limit: number): Promise<Uint8Array> {
+  const tooLarge = (n: number) => new MpoLstmError("format", `load: the response holds more than ${n} bytes, more than maxFileBytes ${limit}; raise maxFileBytes if the model is genuine`);
+  const body = response.body;
+  if (body === null || typeof body.getReader !== "function") {
+    const bytes = new Uint8Array(await response.arrayBuffer());
+    if (bytes.length > limit) throw tooLarge(bytes.length - 1);
+    return bytes;
+  }
+  const reader = body.getReader();
+  const chunks: Uint8Array[] = [];
+  let total = 0;
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    total += value.byteLength;
+    if (total > limit) {
+      await reader.cancel("mpo-lstm: the model file is larger than maxFileBytes").catch(() => undefined);
+      throw tooLarge(limit);
+    }
+    chunks.push(value);
+  }
+  if (chunks.length === 1) return chunks[0]!;
+  const out = new Uint8Array(total);
+  let at = 0;
+  for (const c of chunks) {
+    out.set(c, at);
+    at += c.byteLength;
+  }
+  return out;
+}
+
+/**
  * Rebuilds a module from a model file given as bytes, or as a fetch Response (or a promise of one), e.g.
  * `await load(fetch("model.safetensors"))` in a browser. For paths in Node use `loadFile` from
- * "mpo-lstm/node". The Content-Length, when present, is checked against `maxFileBytes` before reading.
+ * "mpo-lstm/node". The Content-Length, when present, is checked against `maxFileBytes` before reading, and
+ * the body is counted while it streams in (a missing or false Content-Length cannot get past the limit).
  */
 export async function load(source: Uint8Array | ArrayBuffer | Response | Promise<Response>, opts: LoadOptions = {}): Promise<SavableModule> {
   const resolved = await source;
@@ -313,7 +350,5 @@ export async function load(source: Uint8Array | ArrayBuffer | Response | Promise
   if (Number.isFinite(declared) && declared > limit) {
     throw new MpoLstmError("format", `load: the response declares ${declared} bytes, more than maxFileBytes ${limit}`);
   }
-  const bytes = new Uint8Array(await resolved.arrayBuffer());
-  if (bytes.length > limit) throw new MpoLstmError("format", `load: the response holds ${bytes.length} bytes, more than maxFileBytes ${limit}`);
-  return loadSync(bytes, opts);
+  return loadSync(await readBodyBounded(resolved, limit), opts);
 }
