@@ -12,6 +12,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { runCompress } from "../../src/cli/compress.js";
+import { runCli } from "../../src/cli/run.js";
 import { saveFile } from "../../src/io/node.js";
 import { manualSeed } from "../../src/nn/init.js";
 import { LSTM } from "../../src/nn/lstm.js";
@@ -38,6 +39,13 @@ function userError(r: { status: number; err: string }, pattern: RegExp, what: st
   assert.is(lines.length, 1, `${what}: stderr has ${lines.length} lines:\n${r.err}`);
   assert.not.match(r.err, /\n\s+at /, `${what}: stack trace`);
   assert.match(r.err, pattern, what);
+}
+
+/** Runs the command line through runCli in this process, capturing its output. */
+function inProcess(...argv: string[]): { status: number; out: string; err: string } {
+  let out = "", err = "";
+  const status = runCli(argv, { out: { write: (s: string) => { out += s; } }, err: { write: (s: string) => { err += s; } } });
+  return { status, out, err };
 }
 
 function run(...argv: string[]): { code: number; out: string; err: string } {
@@ -106,7 +114,9 @@ test("the CLI: every user error is one line and a non-zero status, before any wo
     [["frobnicate"], /unknown command "frobnicate"/],
     [["compress", path("m.safetensors"), "--ratio", "x", "-o", "y"], /--ratio must be a number >= 1/],
   ];
-  for (const [argv, pattern] of cases) userError(cli(...argv), pattern, argv.join(" "));
+  // In-process through runCli (what main.ts runs), and two of them through the built CLI as a user would.
+  for (const [argv, pattern] of cases) userError(inProcess(...argv), pattern, argv.join(" "));
+  for (const [argv, pattern] of [cases[0]!, cases[4]!]) userError(cli(...argv), pattern, `built CLI: ${argv.join(" ")}`);
   assert.not.ok(existsSync(path("a-file/below")));
   assert.is(readFileSync(path("a-file"), "utf8"), "x");
 });

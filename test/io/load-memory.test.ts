@@ -23,8 +23,9 @@ import { split, withHeader } from "./fuzz-util.js";
 
 const bytesInUse = () => getBackend().arena.stats().bytesInUse;
 
-test("a Sequential holding a SparseLSTM or MPOLSTMLayers saves and loads back, byte for byte", () => {
+test("a Sequential holding a SparseLSTM or MPOLSTMLayers saves and loads back, byte for byte; disposing frees all of it", () => {
   manualSeed(5);
+  const start = bytesInUse();
   const dense = new LSTM({ inputSize: 3, hiddenSize: 4, rng: new Random(4) });
   new MagnitudePruner(dense).prune({ sparsity: 0.7 });
   const mpo = new MPOLSTM({ inputSize: 6, hiddenSize: 4, numLayers: 2, inputFactors: [3, 2], hiddenFactors: [2, 2], bondIh: 3, rng: new Random(3) });
@@ -45,6 +46,8 @@ test("a Sequential holding a SparseLSTM or MPOLSTMLayers saves and loads back, b
   models[0]!.dispose();
   mpo.dispose();
   (models[1] as Sequential).layers[2]!.dispose();
+  // A container's dispose runs its children's, so the SparseLSTM's CSR matrices go too.
+  assert.is(bytesInUse(), start);
 });
 
 /** A model file whose config is `config` and whose tensors are those of `from`. */

@@ -3,6 +3,10 @@
  * structured header edits, forged lengths, garbage). Every case must either load (and then describe only
  * bytes inside the file, with sizes that agree) or throw MpoLstmError: no RangeError, TypeError or hang
  * escapes. Each case is timed; the slowest must stay far below what a hang or an unbounded allocation costs.
+ * Every rejection must also leave the arena as it found it (a rejected load frees what it built) and say
+ * what was wrong in a bounded message. Containers nest (Sequential in Sequential, holding SparseLSTM and
+ * MPOLSTMLayer children), and some cases arrive as streamed fetch Responses with random chunking and a
+ * false Content-Length.
  */
 import { test } from "uvu";
 import * as assert from "uvu/assert";
@@ -17,9 +21,18 @@ import { MPOLSTM } from "../../src/nn/mpo-lstm.js";
 import { MagnitudePruner } from "../../src/prune/pruner.js";
 import { sparsifyLSTM } from "../../src/prune/sparse-layer.js";
 import { Random } from "../../src/random.js";
+import { getBackend } from "../../src/backend/module.js";
+import { load } from "../../src/io/model-file.js";
+import { Linear } from "../../src/nn/linear.js";
+import { Sequential } from "../../src/nn/sequential.js";
+import { Dropout } from "../../src/nn/dropout.js";
+import type { Module } from "../../src/nn/module.js";
+import { split, withHeader } from "./fuzz-util.js";
 
 const CASES = 4000;
 const MAX_CASE_MS = 50;
+/** Longest error message a rejection may give, in characters. */
+const MAX_MESSAGE = 1000;
 const MAX_TOTAL_MS = 3000;
 
 function baseFiles(): Uint8Array[] {
@@ -40,20 +53,6 @@ function baseFiles(): Uint8Array[] {
   ]);
   const meta = { architecture: '{"type":"LSTM","inputSize":5,"hiddenSize":3}', format: "mpo-lstm" };
   return [encodeSafetensors(dense, meta), encodeSafetensors(mixed), encodeSafetensors(new Map(), meta)];
-}
-
-function withHeader(header: string, data: Uint8Array, lengthDelta = 0): Uint8Array {
-  const json = new TextEncoder().encode(header);
-  const out = new Uint8Array(8 + json.length + data.length);
-  new DataView(out.buffer).setBigUint64(0, BigInt(Math.max(0, json.length + lengthDelta)), true);
-  out.set(json, 8);
-  out.set(data, 8 + json.length);
-  return out;
-}
-
-function split(file: Uint8Array): { header: Record<string, unknown>; data: Uint8Array } {
-  const n = new DataView(file.buffer, file.byteOffset).getUint32(0, true);
-  return { header: JSON.parse(new TextDecoder().decode(file.subarray(8, 8 + n))) as Record<string, unknown>, data: file.subarray(8 + n) };
 }
 
 const WEIRD_NUMBERS: unknown[] = [0, -1, 1, 3, 7, 2 ** 31, 2 ** 32 + 4, 2 ** 53, 2 ** 53 + 2, 1e308, -0, 0.5, "8", null, [], {}, true];
@@ -232,13 +231,22 @@ function fuzzLoads(cases: number, make: (c: number) => Uint8Array): { loaded: nu
   for (let c = 0; c < cases; c++) {
     const input = make(c);
     const attempt = (): boolean => {
+      const before = getBackend().arena.stats().bytesInUse;
       try {
         loadSync(input).dispose?.();
         return true;
       } catch (e) {
         if (!(e instanceof MpoLstmError)) assert.unreachable(`case ${c}: ${e instanceof Error ? `${e.name}: ${e.message}` : String(e)} escaped`);
         assert.is((e as MpoLstmError).code, "format", (e as Error).message);
+        assert.ok((e as Error).message.length <= MAX_MESSAGE, `case ${c}: a message of ${(e as Error).message.length} characters`);
         return false;
+      } finally {
+        const after = getBackend().arena.stats().bytesInUse;
+        if (after !== before) {
+          let why = "";
+          try { loadSync(input); } catch (e) { why = (e as Error).message; }
+          assert.unreachable(`case ${c}: ${after - before} bytes of arena left behind (${why}; config ${split(input).header.__metadata__ ? (split(input).header.__metadata__ as Record<string, string>)["mpo-lstm.config"] : "none"})`);
+        }
       }
     };
     let start = performance.now();
@@ -301,6 +309,88 @@ test("fuzz: 600 mutated MPOLSTM and SparseLSTM files either load or throw MpoLst
   assert.ok(loaded > 5 && loaded < 300, `${loaded} loaded`);
   assert.ok(worstMs < MAX_CASE_MS, `slowest case took ${worstMs} ms`);
   for (const m of [mpo, dense, sparse]) m.dispose();
+});
+
+/** One edit of a nested layer's config (the containers' children), written back as a valid file. */
+function editNestedConfig(file: Uint8Array, r: () => number): Uint8Array {
+  const { header, data } = split(file);
+  const meta = header.__metadata__ as Record<string, string>;
+  const config = JSON.parse(meta["mpo-lstm.config"]!) as Record<string, unknown>;
+  // Walk down a random path of "layers" to a child config, then change one of its fields.
+  let node: Record<string, unknown> = config;
+  while (Array.isArray(node.layers) && node.layers.length > 0 && r() < 0.7) node = node.layers[Math.floor(r() * node.layers.length)] as Record<string, unknown>;
+  const keys = Object.keys(node);
+  const key = keys[Math.floor(r() * keys.length)]!;
+  const kind = Math.floor(r() * 5);
+  if (kind === 0) node[key] = WEIRD_NUMBERS[Math.floor(r() * WEIRD_NUMBERS.length)];
+  else if (kind === 1) delete node[key];
+  else if (kind === 2) node.type = ["Sequential", "LSTM", "SparseLSTM", "MPOLSTMLayer", "Linear", "NoSuch", "toString"][Math.floor(r() * 7)];
+  else if (kind === 3 && Array.isArray(node.layers)) node.layers = [...(node.layers as unknown[]), ...(node.layers as unknown[])];
+  else node.layers = [{ type: "Sequential", layers: Array.isArray(node.layers) ? node.layers : [] }];
+  meta["mpo-lstm.config"] = JSON.stringify(config);
+  return withHeader(JSON.stringify(header), data);
+}
+
+function containerBases(): Module[] {
+  const dense = new LSTM({ inputSize: 3, hiddenSize: 4, rng: new Random(8) });
+  new MagnitudePruner(dense).prune({ sparsity: 0.6 });
+  const mpo = new MPOLSTM({ inputSize: 4, hiddenSize: 4, numLayers: 1, inputFactors: [2, 2], hiddenFactors: [2, 2], bondIh: 2, rng: new Random(9) });
+  const bases: Module[] = [
+    new Sequential([new Sequential([sparsifyLSTM(dense, { kernel: "sparse" }), new Dropout(0.1)]), new Linear(4, 2)]),
+    new Sequential([new Linear(5, 4), new Sequential([mpo.layers[0] as Module]), new Sequential([new Linear(4, 3), new Linear(3, 2)])]),
+  ];
+  dense.dispose();
+  return bases;
+}
+
+test("fuzz: 400 mutated nested containers (Sequential in Sequential, SparseLSTM, MPOLSTMLayer) load or throw, free what they built, quickly", () => {
+  const models = containerBases();
+  const bases = models.map((m) => save(m));
+  const r = rng(23);
+  const { loaded, worstMs } = fuzzLoads(400, (c) => {
+    const base = bases[c % bases.length]!;
+    return r() < 0.6 ? editNestedConfig(base, r) : mutate(base, r);
+  });
+  console.log(`  nested-container fuzz: 400 cases, ${loaded} loaded, ${400 - loaded} rejected; slowest case ${worstMs.toFixed(2)} ms`);
+  assert.ok(loaded > 5 && loaded < 300, `${loaded} loaded`);
+  assert.ok(worstMs < MAX_CASE_MS, `slowest case took ${worstMs} ms`);
+  for (const m of models) m.dispose();
+});
+
+/** `bytes` as a streamed body in chunks of random sizes. */
+function randomlyChunked(bytes: Uint8Array, r: () => number): ReadableStream<Uint8Array> {
+  let at = 0;
+  return new ReadableStream<Uint8Array>({
+    pull(controller) {
+      if (at >= bytes.length) return controller.close();
+      const size = 1 + Math.floor(r() * 700);
+      controller.enqueue(bytes.slice(at, at + size));
+      at += size;
+    },
+  });
+}
+
+test("fuzz: 150 mutated files streamed as fetch Responses (random chunks, false Content-Length) load or throw MpoLstmError", async () => {
+  const config = { type: "FakeStack", inputs: 3, hidden: 2, layers: 2 };
+  const m = new FakeModule(config, fakeStackShapes(config));
+  const base = save(m);
+  const r = rng(29);
+  let loaded = 0;
+  for (let c = 0; c < 150; c++) {
+    const input = c % 5 === 0 ? base : mutate(base, r);
+    const limit = r() < 0.3 ? Math.floor(r() * input.length) : undefined;
+    const headers = r() < 0.5 ? { "content-length": String(Math.floor(r() * 100)) } : undefined;
+    const before = getBackend().arena.stats().bytesInUse;
+    try {
+      (await load(new Response(randomlyChunked(input, r), { headers }), limit === undefined ? {} : { maxFileBytes: limit })).dispose?.();
+      loaded++;
+      assert.ok(limit === undefined || input.length <= limit, `case ${c}: loaded ${input.length} bytes past maxFileBytes ${limit}`);
+    } catch (e) {
+      if (!(e instanceof MpoLstmError)) assert.unreachable(`case ${c}: ${e instanceof Error ? `${e.name}: ${e.message}` : String(e)} escaped`);
+    }
+    assert.is(getBackend().arena.stats().bytesInUse, before, `case ${c}: arena left behind`);
+  }
+  assert.ok(loaded >= 20, `${loaded} loaded`);
 });
 
 test("pathological headers inside the size limit cost time linear in their size, not more", () => {
