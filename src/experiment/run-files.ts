@@ -75,11 +75,16 @@ export function runExperimentToFiles(opts: ExperimentFilesOptions, out: Progress
   const records: ExperimentRecord[] = [];
   const files: string[] = [];
   const created = makeOutputDirectory(args.out);
+  // Also when the process ends mid-run by process.exit (the CLI's closed-pipe exit, stdout.ts).
+  const cleanUp = () => removeIfEmpty(args.out, created);
+  process.once("exit", cleanUp);
   try {
     runAll();
   } catch (e) {
-    removeIfEmpty(args.out, created);
+    cleanUp();
     throw e;
+  } finally {
+    process.removeListener("exit", cleanUp);
   }
   return { records, files };
 

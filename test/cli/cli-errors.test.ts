@@ -123,11 +123,11 @@ test("the CLI: every user error is one line and a non-zero status, before any wo
 
 test("a failing experiment leaves no empty output directory behind", () => {
   // lr 1e30 diverges in the first step: the run fails after the output directory was made.
-  const r = cli("experiment", "fc2", "--preset", "tiny", "--quiet", "--set", "lr=1e30", "--out", path("fresh/results"));
+  const r = inProcess("experiment", "fc2", "--preset", "tiny", "--quiet", "--set", "lr=1e30", "--out", path("fresh/results"));
   userError(r, /the loss is NaN/, "diverging run");
   assert.not.ok(existsSync(path("fresh")), "fresh/ was left behind");
   mkdirSync(path("kept"));
-  cli("experiment", "fc2", "--preset", "tiny", "--quiet", "--set", "lr=1e30", "--out", path("kept/results"));
+  inProcess("experiment", "fc2", "--preset", "tiny", "--quiet", "--set", "lr=1e30", "--out", path("kept/results"));
   assert.ok(existsSync(path("kept")), "a directory that existed before is kept");
   assert.not.ok(existsSync(path("kept/results")));
 });
@@ -154,6 +154,7 @@ test("a closed output pipe ends the command at once (mpo-lstm experiment ... | h
   assert.is(signal, null, `killed after ${seconds.toFixed(1)} s: the command kept training with nobody reading (stderr: ${err})`);
   assert.is(code, 0, err);
   assert.ok(seconds < 10, `took ${seconds.toFixed(1)} s to end`);
+  assert.not.ok(existsSync(path("piped")), "the run's empty output directory was left behind");
 });
 
 test("cleanup", () => {
