@@ -78,7 +78,8 @@ function parseText(task: string, key: string, was: Value, text: string): Value {
   }
   if (typeof was === "string") return text;
   const items = text === "" ? [] : text.split(",").map((s) => s.trim());
-  const numeric = (was as unknown[]).length > 0 ? typeof (was as unknown[])[0] === "number" : key !== "methods";
+  // An empty preset list says nothing of its element type: numbers when every item reads as one.
+  const numeric = (was as unknown[]).length > 0 ? typeof (was as unknown[])[0] === "number" : RULES[key] !== undefined || (key !== "methods" && items.every((x) => x !== "" && Number.isFinite(Number(x))));
   return numeric ? items.map(parseNumber) : items;
 }
 
@@ -113,7 +114,7 @@ function checkSetting(task: string, key: string, was: Value, given: unknown): Va
     for (const m of list) if (!(METHODS as readonly unknown[]).includes(m)) throw settingError(task, key, `takes methods from ${METHODS.join(", ")}, got ${quote(m)}`);
     return list as Method[];
   }
-  const numeric = was.length > 0 ? typeof was[0] === "number" : rule !== undefined;
+  const numeric = was.length > 0 ? typeof was[0] === "number" : rule !== undefined || list.every((x) => typeof x === "number");
   if (numeric) return list.map((x) => checkNumber(x, " in the list"));
   for (const x of list) if (typeof x !== "string") throw settingError(task, key, `takes a list of strings, got ${quote(given)}`);
   return list as string[];

@@ -13,6 +13,8 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { runCompress } from "../../src/cli/compress.js";
 import { runCli } from "../../src/cli/run.js";
+import { configFor } from "../../src/experiment/config.js";
+import type { TaskConfig } from "../../src/experiment/types.js";
 import { saveFile } from "../../src/io/node.js";
 import { manualSeed } from "../../src/nn/init.js";
 import { LSTM } from "../../src/nn/lstm.js";
@@ -119,6 +121,20 @@ test("the CLI: every user error is one line and a non-zero status, before any wo
   for (const [argv, pattern] of [cases[0]!, cases[4]!]) userError(cli(...argv), pattern, `built CLI: ${argv.join(" ")}`);
   assert.not.ok(existsSync(path("a-file/below")));
   assert.is(readFileSync(path("a-file"), "utf8"), "x");
+});
+
+test("--set text is parsed to each setting's type; a size changed alone gets balanced factors", () => {
+  const c = configFor("smnist", "default", { hidden: "64", ratios: "5,10", methods: "dense,mpo", clipNorm: "0", epochs: 3 } as unknown as Partial<TaskConfig>);
+  assert.is(c.hidden, 64);
+  assert.equal(c.hiddenFactors, [4, 2, 2, 4]);
+  assert.equal(c.ratios, [5, 10]);
+  assert.equal(c.methods, ["dense", "mpo"]);
+  assert.is(c.clipNorm, 0);
+  assert.is(c.epochs, 3);
+  assert.equal(configFor("smnist", "tiny", { ratios: 20 }).ratios, [20]);
+  assert.throws(() => configFor("smnist", "default", { hidden: "67" } as unknown as Partial<TaskConfig>), /setting "hidden" 67 has no 4 balanced factors .*--set hiddenFactors=/);
+  assert.throws(() => configFor("smnist", "tiny", { lr: 0 }), /setting "lr" is the learning rate: a number > 0/);
+  assert.throws(() => configFor("imdb", "tiny", { inputFactors: [2, 2, 2, 3] }), /setting "inputFactors" \[2,2,2,3\] multiplies to 24, not 16 \(the embedding size\)/);
 });
 
 test("a failing experiment leaves no empty output directory behind", () => {
