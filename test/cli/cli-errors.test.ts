@@ -131,7 +131,7 @@ test("--set text is parsed to each setting's type; a size changed alone gets bal
   assert.equal(c.methods, ["dense", "mpo"]);
   assert.is(c.clipNorm, 0);
   assert.is(c.epochs, 3);
-  assert.equal(configFor("smnist", "tiny", { ratios: 20 }).ratios, [20]);
+  assert.equal(configFor("smnist", "tiny", { ratios: 20 } as unknown as Partial<TaskConfig>).ratios, [20]);
   assert.throws(() => configFor("smnist", "default", { hidden: "67" } as unknown as Partial<TaskConfig>), /setting "hidden" 67 has no 4 balanced factors .*--set hiddenFactors=/);
   assert.throws(() => configFor("smnist", "tiny", { lr: 0 }), /setting "lr" is the learning rate: a number > 0/);
   assert.throws(() => configFor("imdb", "tiny", { inputFactors: [2, 2, 2, 3] }), /setting "inputFactors" \[2,2,2,3\] multiplies to 24, not 16 \(the embedding size\)/);
