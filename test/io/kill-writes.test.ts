@@ -7,14 +7,16 @@
  */
 import { test } from "uvu";
 import * as assert from "uvu/assert";
-import { spawn } from "node:child_process";
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
+import { execFileSync, spawn } from "node:child_process";
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { fileCheckpointStore } from "../../src/experiment/checkpoint-files.js";
 import type { Checkpoint } from "../../src/experiment/checkpoint.js";
-import { writeFileAtomic } from "../../src/io/node.js";
+import { save } from "../../src/io/model-file.js";
+import { loadFile, saveFile, writeFileAtomic } from "../../src/io/node.js";
+import { Linear } from "../../src/nn/linear.js";
 import { rng } from "../util/random.js";
 
 const DIST = fileURLToPath(new URL("../../dist/", import.meta.url));
@@ -114,6 +116,33 @@ test("a damaged or tampered checkpoint, or one in the old two-file layout, is re
   refuses(/older version/);
   assert.not.ok(existsSync(file));
   rmSync(ckDir, { recursive: true, force: true });
+});
+
+test("every step of an atomic write, as a kill leaves it: the old version or the new one loads, and the next write clears the leftovers", () => {
+  // The steps of writeFileAtomic: temp created, partly written, fully written (and fsynced), renamed.
+  // A kill before the rename leaves the old file and a temporary file named with the dead writer's pid.
+  const deadPid = execFileSync(process.execPath, ["-e", "process.stdout.write(String(process.pid))"], { encoding: "utf8" });
+  const path = join(dir, "steps.safetensors");
+  const oldModel = new Linear(3, 2), newModel = new Linear(3, 2);
+  newModel.weight.data().fill(0.5);
+  const oldBytes = save(oldModel), newBytes = save(newModel);
+  const temp = join(dir, `.steps.safetensors.${deadPid}.deadbeef.tmp`);
+  const states: [string, Uint8Array | null, Uint8Array][] = [
+    ["temp created", new Uint8Array(0), oldBytes],
+    ["temp partly written", newBytes.subarray(0, newBytes.length >> 1), oldBytes],
+    ["temp written, not renamed", newBytes, oldBytes],
+    ["renamed", null, newBytes],
+  ];
+  for (const [step, tempBytes, expected] of states) {
+    writeFileAtomic(path, expected);
+    if (tempBytes !== null) writeFileSync(temp, tempBytes);
+    const loaded = loadFile(path);
+    assert.equal(save(loaded), expected, step);
+    loaded.dispose?.();
+    saveFile(path, newModel);
+    assert.not.ok(existsSync(temp), `${step}: the dead writer's temporary file survived the next write`);
+  }
+  for (const m of [oldModel, newModel]) m.dispose();
 });
 
 test("cleanup", () => {
