@@ -51,7 +51,7 @@ export interface LstmExports {
 
 export interface OptimExports {
   sgd_f32(param: Ptr, grad: Ptr, velocity: Ptr, n: number, lr: number, momentum: number, weightDecay: number, nesterov: number): void;
-  adam_f32(param: Ptr, grad: Ptr, m1: Ptr, m2: Ptr, n: number, lr: number, beta1: number, beta2: number, eps: number, weightDecay: number, decoupled: number, bc1: number, bc2: number): void;
+  adam_f32(param: Ptr, grad: Ptr, m1: Ptr, m2: Ptr, n: number, beta1: number, oneMinusBeta1: number, beta2: number, oneMinusBeta2: number, stepSize: number, sqrtBc2: number, eps: number, weightDecay: number, decayFactor: number, decoupled: number): void;
 }
 
 // Elementwise SIMD (assembly/elementwise.ts, vmath.ts)

@@ -231,10 +231,15 @@ export function sgdStep(param: Block, grad: Block, velocity: Block | null, n: nu
   getBackend().exports.sgd_f32(need("sgd", "param", param, n), need("sgd", "grad", grad, n), optional("sgd", "velocity", velocity, n), n, o.lr, o.momentum, o.weightDecay, o.nesterov ? 1 : 0);
 }
 
+/**
+ * One Adam / AdamW step (step t counts from 1). The constants are formed here in float64 and rounded to
+ * f32 once by the call, as PyTorch does with its Python scalars (assembly/optim.ts says why it matters).
+ */
 export function adamStep(param: Block, grad: Block, m1: Block, m2: Block, n: number, o: { lr: number; beta1: number; beta2: number; eps: number; weightDecay: number; decoupled: boolean; step: number }): void {
-  const bc1 = 1 - Math.pow(o.beta1, o.step);
-  const bc2 = 1 - Math.pow(o.beta2, o.step);
-  getBackend().exports.adam_f32(need("adam", "param", param, n), need("adam", "grad", grad, n), need("adam", "m1", m1, n), need("adam", "m2", m2, n), n, o.lr, o.beta1, o.beta2, o.eps, o.weightDecay, o.decoupled ? 1 : 0, bc1, bc2);
+  const stepSize = o.lr / (1 - Math.pow(o.beta1, o.step));
+  const sqrtBc2 = Math.sqrt(1 - Math.pow(o.beta2, o.step));
+  getBackend().exports.adam_f32(need("adam", "param", param, n), need("adam", "grad", grad, n), need("adam", "m1", m1, n), need("adam", "m2", m2, n), n,
+    o.beta1, 1 - o.beta1, o.beta2, 1 - o.beta2, stepSize, sqrtBc2, o.eps, o.weightDecay, 1 - o.lr * o.weightDecay, o.decoupled ? 1 : 0);
 }
 
 // Elementwise SIMD (assembly/elementwise.ts, vmath.ts)

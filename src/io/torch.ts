@@ -24,6 +24,7 @@
  * Keys that are not LSTM parameter names (e.g. "head.weight" with prefix "") are ignored, so one
  * state dict of a whole model can be imported piece by piece.
  */
+import { quote } from "../quote.js";
 import { MpoLstmError } from "../errors.js";
 import { ourLstmName, TORCH_LSTM_KEY } from "../nn/lstm.js";
 import { build, type ModuleConfig, type SavableModule } from "./model-file.js";
@@ -160,7 +161,7 @@ export function exportTorchLstm(lstm: SavableModule, prefix = ""): Map<string, N
   const config = lstm.config();
   const numLayers = config.numLayers;
   if (typeof numLayers !== "number" || !Number.isSafeInteger(numLayers) || numLayers < 1) {
-    throw new MpoLstmError("value", `exportTorchLstm: the module's config() has numLayers ${JSON.stringify(numLayers)}; pass a dense nn.LSTM`);
+    throw new MpoLstmError("value", `exportTorchLstm: the module's config() has numLayers ${quote(numLayers)}; pass a dense nn.LSTM`);
   }
   const out = new Map<string, NamedTensor>();
   for (let k = 0; k < numLayers; k++) {
