@@ -23,6 +23,7 @@ import type { Random } from "../random.js";
 import { Tensor, sameShape, shapeStr } from "../tensor.js";
 import { InferenceProgram, LayerInference, type CompileOptions, type InferenceStream, type LstmLayerWeights, type StreamOptions } from "./inference.js";
 import { randomOr, uniform_ } from "./init.js";
+import { freeOnThrow } from "./construct.js";
 import { Module } from "./module.js";
 import { Parameter } from "./parameter.js";
 
@@ -170,7 +171,8 @@ export class LSTM extends Module {
     this.dropoutP = opts.dropout ?? 0;
     if (!(this.numLayers >= 1) || !Number.isInteger(this.numLayers)) throw new MpoLstmError("value", `LSTM: numLayers must be a positive integer, got ${opts.numLayers}`);
     const rng = randomOr(opts.rng);
-    this.layers = layers ?? Array.from({ length: this.numLayers }, (_, l) => new LSTMLayer(l === 0 ? this.inputSize : this.hiddenSize, this.hiddenSize, { bias: opts.bias ?? true, rng }));
+    // A constructor that runs out of arena memory half-way frees the layers it had made (nobody else could).
+    this.layers = layers ?? freeOnThrow(() => Array.from({ length: this.numLayers }, (_, l) => new LSTMLayer(l === 0 ? this.inputSize : this.hiddenSize, this.hiddenSize, { bias: opts.bias ?? true, rng })));
     if (this.layers.length !== this.numLayers) throw new MpoLstmError("value", `LSTM: ${this.layers.length} layers given for numLayers ${this.numLayers}`);
     this.rng = rng.fork();
   }

@@ -9,6 +9,8 @@
  * (src/nn/inference.ts), both choosing MPO products by the path rule of src/mpo/path.ts.
  */
 import { MpoLstmError } from "../errors.js";
+import { freeOnThrow } from "./construct.js";
+import { product } from "../product.js";
 import { MPO, toCoreShape, type CoreShape } from "../mpo/mpo.js";
 import type { LstmProjection } from "../ops/lstm.js";
 import type { Random } from "../random.js";
@@ -37,8 +39,8 @@ export function chainShapes(inFactors: readonly number[], outFactors: readonly n
   const site = inFactors.map((i, k) => i * outFactors[k]!);
   const d = [1];
   for (let k = 1; k < n; k++) {
-    const left = site.slice(0, k).reduce((p, v) => p * v, 1);
-    const right = site.slice(k).reduce((p, v) => p * v, 1);
+    const left = product(site.slice(0, k));
+    const right = product(site.slice(k));
     d.push(Math.min(bond, left, right));
   }
   d.push(1);
@@ -148,10 +150,10 @@ export class MPOLSTM extends LSTM {
     const rng = randomOr(opts.rng);
     const H = opts.hiddenSize;
     const L = opts.numLayers ?? 1;
-    const made = layers ?? Array.from({ length: L }, (_, l) => {
+    const made = layers ?? freeOnThrow(() => Array.from({ length: L }, (_, l) => {
       const inF = l === 0 ? opts.inputFactors : opts.hiddenFactors;
       const outF = opts.outFactors ? [...opts.outFactors] : gateFactors(opts.hiddenFactors);
-      const outDim = outF.reduce((p, v) => p * v, 1);
+      const outDim = product(outF);
       if (opts.outFactors && (outDim !== 4 * H || outF.length !== opts.hiddenFactors.length || outF.length !== (l === 0 ? opts.inputFactors : opts.hiddenFactors).length)) {
         throw new MpoLstmError("shape", `MPOLSTM: outFactors [${outF}] must have one factor per core (${opts.hiddenFactors.length}, as inputFactors and hiddenFactors) and multiply to 4H = ${4 * H}, got product ${outDim}`);
       }
@@ -166,7 +168,7 @@ export class MPOLSTM extends LSTM {
         layer.biasHh = uniform_(new Parameter([4 * H]), -k, k, rng);
       }
       return layer;
-    });
+    }));
     super({ inputSize: opts.inputSize, hiddenSize: H, numLayers: made.length, bias: opts.bias ?? true, dropout: opts.dropout ?? 0, rng }, made);
   }
 
