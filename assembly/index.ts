@@ -19,3 +19,4 @@ export * from "./mpo";
 export * from "./sparse";
 // --- mpo2 branch: lean batch-1 LSTM inference (one call per sequence, step programs) ---
 export * from "./infer";
+export * from "./lstm-seq";

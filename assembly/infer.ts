@@ -9,14 +9,14 @@
  *   2  mpo_permute_f32  rank meta src dst beta                  (assembly/mpo.ts)
  *   3  gemv_f32         transA m n a lda x beta y  (alpha 1)    (assembly/gemm.ts)
  * beta is 0 or 1. Per step t: run the program (proj = h W_hh^T), then the cell on
- * z = zx[t] + proj (+ b1) (+ b2) (the biases, 0 = none), gate order [i, f, g, o] as in assembly/lstm.ts,
+ * z = zx[t] + proj (+ b1) (+ b2) (the biases, 0 = none), the cell of assembly/lstm-cell.ts,
  * c and h updated in place, h copied to hs[t] (hs = 0: not stored).
  * f32x4 over the hidden axis with partial-lane tails (assembly/lanes.ts): any H >= 1, no alignment needed.
  */
 import { gemv_f32 } from "./gemm";
-import { load4, store4 } from "./lanes";
+import { load4 } from "./lanes";
+import { cellForward4 } from "./lstm-cell";
 import { mpo_gemm_f32, mpo_permute_f32 } from "./mpo";
-import { vsigmoid, vtanh } from "./vmath";
 
 const OP_SLOTS: i32 = 12;
 
@@ -53,15 +53,9 @@ export function infer_run_program(prog: usize, nops: i32): void {
 
 // @ts-ignore: decorator
 @inline function cell4(H: i32, j: i32, rem: i32, zx: usize, proj: usize, b1: usize, b2: usize, c: usize, h: usize, hs: usize): void {
-  const ig = vsigmoid(gate(zx, proj, b1, b2, j, rem));
-  const fg = vsigmoid(gate(zx, proj, b1, b2, H + j, rem));
-  const gg = vtanh(gate(zx, proj, b1, b2, 2 * H + j, rem));
-  const og = vsigmoid(gate(zx, proj, b1, b2, 3 * H + j, rem));
-  const cn = f32x4.add(f32x4.mul(fg, load4(at(c, j), rem)), f32x4.mul(ig, gg));
-  const hn = f32x4.mul(og, vtanh(cn));
-  store4(at(c, j), cn, rem);
-  store4(at(h, j), hn, rem);
-  if (hs) store4(at(hs, j), hn, rem);
+  const zi = gate(zx, proj, b1, b2, j, rem), zf = gate(zx, proj, b1, b2, H + j, rem);
+  const zg = gate(zx, proj, b1, b2, 2 * H + j, rem), zo = gate(zx, proj, b1, b2, 3 * H + j, rem);
+  cellForward4(H, j, rem, true, zi, zf, zg, zo, load4(at(c, j), rem), 0, 0, c, h, hs);
 }
 
 /**

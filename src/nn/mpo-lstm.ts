@@ -8,7 +8,8 @@
  */
 import { MpoLstmError } from "../errors.js";
 import { MPO, type CoreShape } from "../mpo/mpo.js";
-import type { LstmProjection } from "../ops/lstm.js";
+import { DenseProjection, type LstmProjection } from "../ops/lstm.js";
+import { mpoDense, mpoTrainingPath } from "../ops/mpo-dense.js";
 import type { Random } from "../random.js";
 import type { Tensor } from "../tensor.js";
 import { isNoGrad } from "../tape.js";
@@ -57,6 +58,8 @@ export class MPOLSTMLayer extends LSTMLayerBase implements Squeezable {
   /** Force the contraction path (tests, benchmarks); default by cost. */
   path: "cores" | "dense" | undefined = undefined;
   private steps = 1;
+  /** Rows (batch x steps) of the sequence being run: what the training path choice counts. */
+  private rows = 1;
   /** Inference cache: W^T of W and U with a copy of the cores they came from (exact staleness check). */
   private cache: { cores: Float32Array; ih: Tensor; hh: Tensor } | null = null;
   private cached: { ih: Tensor; hh: Tensor } | null = null;
@@ -92,6 +95,7 @@ export class MPOLSTMLayer extends LSTMLayerBase implements Squeezable {
    */
   override forward(x: Tensor, opts: LstmLayerForwardOptions = {}): LstmSequenceResult {
     this.steps = x.shape[1] ?? 1;
+    this.rows = (x.shape[0] ?? 1) * this.steps;
     this.cached = isNoGrad() && !this.path ? this.inferenceWeights() : null;
     try {
       return super.forward(x, opts);
@@ -172,12 +176,24 @@ export class MPOLSTMLayer extends LSTMLayerBase implements Squeezable {
   }
 
   inputProjection(): LstmProjection {
-    return new MPOProjection(this.coresIh, this.path ? { path: this.path } : {});
+    return this.trainingDense(this.coresIh) ?? new MPOProjection(this.coresIh, this.path ? { path: this.path } : {});
   }
 
   hiddenProjection(): LstmProjection {
     if (this.cached) return new MPOProjection(this.coresHh, { wt: this.cached.hh });
-    return new MPOProjection(this.coresHh, this.path ? { path: this.path } : { applications: this.steps });
+    return this.trainingDense(this.coresHh) ?? new MPOProjection(this.coresHh, this.path ? { path: this.path } : { applications: this.steps });
+  }
+
+  /**
+   * Training (gradients recorded, no forced path): W rebuilt from the cores once for this sequence by
+   * the differentiable mpoDense op, so the dense fused kernels run the products and the backward projects
+   * dW onto the cores; null where contracting the cores is cheaper by counted multiply-adds
+   * (mpoTrainingPath, machine-independent).
+   */
+  private trainingDense(cores: readonly Parameter[]): LstmProjection | null {
+    if (this.path || this.cached || isNoGrad() || !cores.some((c) => c.requiresGrad)) return null;
+    const shapes = cores.map((c) => ({ left: c.shape[0]!, out: c.shape[1]!, in: c.shape[2]!, right: c.shape[3]! }));
+    return mpoTrainingPath(shapes, this.rows).path === "dense" ? new DenseProjection(mpoDense(cores)) : null;
   }
 
   override dispose(): void {

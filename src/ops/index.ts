@@ -10,3 +10,4 @@ export * from "./dropout.js";
 export * from "./lstm.js";
 // --- mpo (branch mpo) ---
 export * from "./mpo.js";
+export * from "./mpo-dense.js";
