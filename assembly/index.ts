@@ -13,10 +13,10 @@ export * from "./optim";
 export * from "./peak";
 // --- svd (SVD and QR) ---
 export * from "./svd";
-// --- mpo (branch mpo) ---
+// MPO contraction (assembly/mpo.ts)
 export * from "./mpo";
-// --- prune branch: CSR kernels for pruned weights ---
+// CSR kernels for pruned weights (assembly/sparse.ts)
 export * from "./sparse";
-// --- mpo2 branch: lean batch-1 LSTM inference (one call per sequence, step programs) ---
+// Batch-1 LSTM inference: one call per sequence (assembly/infer.ts)
 export * from "./infer";
 export * from "./lstm-seq";

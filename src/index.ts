@@ -6,7 +6,7 @@ export { init, getBackend, type Backend } from "./backend/module.js";
 export { Arena, Block, Scope, type ArenaStats, type ArenaOptions } from "./backend/arena.js";
 export * as kernels from "./backend/kernels.js";
 
-// --- autodiff: tensors, tape, ops, nn, optim, training (branch autodiff) ---
+// Tensors, tape, ops, nn, optim, training
 export { Tensor, type TensorOptions, shapeStr } from "./tensor.js";
 export { backward, noGrad, tidy, keep, record, needsGrad, type TapeNode, type BackwardFn } from "./tape.js";
 export * as ops from "./ops/index.js";
@@ -19,16 +19,16 @@ export { Random } from "./random.js";
 export * as optim from "./optim/index.js";
 export { Optimizer, SGD, Adam, AdamW, clipGradNorm, stepDecay, cosineDecay, warmup, type LrSchedule } from "./optim/index.js";
 export { fit, evaluate, predict, arrayDataset, argmax, accuracy, type Batch, type Dataset, type FitOptions, type FitResult, type StepInfo, type EpochInfo } from "./train/index.js";
-export { ProgressBar, type ProgressWriter, type ProgressOptions } from "./cli/progress.js";
-// --- end autodiff ---
-// --- svd ---
+export { ProgressBar, type ProgressWriter, type ProgressOptions } from "./train/progress.js";
+
+// SVD and QR
 export { svd, qr, type SvdResult, type QrResult } from "./linalg/svd.js";
-// --- mpo (branch mpo) ---
+// MPO toolkit
 export * as mpo from "./mpo/index.js";
 export { MPO, fromDense, truncate, factorize, bondForRatio, chooseForwardPath } from "./mpo/index.js";
-// --- prune branch: magnitude pruning, CSR, sparse inference ---
+// Magnitude pruning, CSR, sparse inference
 // A namespace (mpo.prune.magnitudeMask, ...) so that generic names cannot clash with other families.
 export * as prune from "./prune/index.js";
 export { MagnitudePruner, GradualPruner, CubicSparsitySchedule } from "./prune/index.js";
-// --- io: model files (safetensors) and PyTorch interop (branch io) ---
+// Model files (safetensors) and PyTorch interop
 export * from "./io/index.js";

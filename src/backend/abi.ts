@@ -57,7 +57,7 @@ export interface OptimExports {
   adam_f32(param: Ptr, grad: Ptr, m1: Ptr, m2: Ptr, n: number, lr: number, beta1: number, beta2: number, eps: number, weightDecay: number, decoupled: number, bc1: number, bc2: number): void;
 }
 
-// --- elementwise SIMD additions (branch ewk) ---
+// Elementwise SIMD (assembly/elementwise.ts, vmath.ts)
 export interface ElementwiseSimdExports {
   /** y = e^x, saturating: finite in, finite out (see assembly/vmath.ts). */
   exp_f32(x: Ptr, y: Ptr, n: number): void;
@@ -81,20 +81,20 @@ export interface SvdExports {
 }
 // --- end svd ---
 
-// --- mpo (branch mpo) ---
+// MPO contraction (assembly/mpo.ts)
 export interface MpoExports {
   mpo_gemm_f32(m: number, n: number, k: number, a: Ptr, rsA: number, csA: number, b: Ptr, ldb: number, beta: number, c: Ptr, ldc: number): void;
   mpo_gemm_abt_f32(m: number, n: number, k: number, a: Ptr, lda: number, b: Ptr, ldb: number, beta: number, c: Ptr, ldc: number): void;
   mpo_permute_f32(rank: number, meta: Ptr, src: Ptr, dst: Ptr, beta: number): void;
 }
 
-// --- prune branch: CSR kernels (assembly/sparse.ts) ---
+// CSR kernels for pruned weights (assembly/sparse.ts)
 export interface SparseExports {
   csr_spmv_f32(rows: number, rowPtr: Ptr, colIdx: Ptr, values: Ptr, x: Ptr, beta: number, y: Ptr): void;
   csr_spmm_f32(batch: number, rows: number, cols: number, rowPtr: Ptr, colIdx: Ptr, values: Ptr, x: Ptr, ldx: number, scratch: Ptr, beta: number, y: Ptr, ldy: number): void;
 }
 
-// --- mpo2 branch: lean batch-1 LSTM inference (assembly/infer.ts) ---
+// Batch-1 LSTM inference: one call per sequence (assembly/infer.ts)
 export interface InferExports {
   infer_run_program(prog: Ptr, nops: number): void;
   infer_lstm_sequence_f32(steps: number, hidden: number, prog: Ptr, nops: number, zx: Ptr, b1: Ptr, b2: Ptr, proj: Ptr, h: Ptr, c: Ptr, hs: Ptr): void;
@@ -123,15 +123,15 @@ export const KERNEL_FUNCTIONS: readonly (keyof Omit<KernelExports, "memory">)[] 
   "lstm_cell_forward_f32", "lstm_cell_backward_f32",
   "sgd_f32", "adam_f32",
   "peak_fma_f32",
-  // elementwise SIMD additions (branch ewk)
+  // Elementwise SIMD (assembly/elementwise.ts, vmath.ts)
   "exp_f32",
   // svd
   "svd_work_bytes", "qr_work_bytes", "svd_f32", "qr_f32",
-  // --- mpo (branch mpo) ---
+  // MPO contraction (assembly/mpo.ts)
   "mpo_gemm_f32", "mpo_gemm_abt_f32", "mpo_permute_f32",
-  // prune branch: CSR kernels
+  // CSR kernels for pruned weights (assembly/sparse.ts)
   "csr_spmv_f32", "csr_spmm_f32",
-  // mpo2 branch: lean batch-1 LSTM inference
+  // Batch-1 LSTM inference: one call per sequence (assembly/infer.ts)
   "infer_run_program", "infer_lstm_sequence_f32",
   // train branch: fused LSTM sequence kernels
   "lstm_seq_min_packed_rows", "lstm_seq_forward_f32", "lstm_seq_backward_f32",

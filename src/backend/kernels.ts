@@ -236,7 +236,7 @@ export function adamStep(param: Block, grad: Block, m1: Block, m2: Block, n: num
   getBackend().exports.adam_f32(need("adam", "param", param, n), need("adam", "grad", grad, n), need("adam", "m1", m1, n), need("adam", "m2", m2, n), n, o.lr, o.beta1, o.beta2, o.eps, o.weightDecay, o.decoupled ? 1 : 0, bc1, bc2);
 }
 
-// --- elementwise SIMD additions (branch ewk) ---
+// Elementwise SIMD (assembly/elementwise.ts, vmath.ts)
 
 /** y = e^x over n entries (y may be x); saturating: x < -87.34 gives 0, x > 88.37 gives ~2.41e38. */
 export function exp(x: Block, y: Block, n: number): void {

@@ -15,11 +15,7 @@
 import { existsSync, statSync } from "node:fs";
 import { MpoLstmError } from "../errors.js";
 import { loadFile, saveFile } from "../io/node.js";
-import type { Compression } from "../mpo/canonical.js";
-import type { MPO } from "../mpo/mpo.js";
-import { compressLinear, compressLSTM } from "../nn/compress.js";
-import { Linear } from "../nn/linear.js";
-import { LSTM, LSTMLayer } from "../nn/lstm.js";
+import { compressModel, type MatrixReport } from "../nn/compress-model.js";
 import { Module } from "../nn/module.js";
 
 export const COMPRESS_USAGE = `Usage: mpo-lstm compress <model.safetensors> (--ratio R | --bond D) -o <out.safetensors> [options]
@@ -44,20 +40,6 @@ export interface CompressArgs {
   cores?: number;
   inFactors?: number[];
   outFactors?: number[];
-}
-
-/** One row of the report: one weight matrix. */
-export interface MatrixReport {
-  name: string;
-  shape: [number, number];
-  denseParams: number;
-  mpoParams: number;
-  compression: number;
-  bonds: number[];
-  /** ||W - W_mpo||_F / ||W||_F, measured. */
-  relError: number;
-  /** TT-SVD's bound on relError. */
-  relBound: number;
 }
 
 function usage(message: string): MpoLstmError {
@@ -127,116 +109,6 @@ export function parseCompressArgs(argv: readonly string[]): CompressArgs | null 
   return { input: positional[0]!, ...out } as CompressArgs;
 }
 
-const prod = (f: readonly number[]) => f.reduce((p, x) => p * x, 1);
-
-/** ||W - dense(mpo)||_F / ||W||_F in float64, and ||W||_F. */
-function relativeError(w: Float32Array, mpo: MPO): { rel: number; norm: number } {
-  const approx = mpo.toDense();
-  let num = 0, den = 0;
-  for (let i = 0; i < w.length; i++) {
-    const d = w[i]! - approx[i]!;
-    num += d * d;
-    den += w[i]! * w[i]!;
-  }
-  const norm = Math.sqrt(den);
-  return { rel: den === 0 ? Math.sqrt(num) : Math.sqrt(num) / norm, norm };
-}
-
-function row(name: string, w: Float32Array, mpo: MPO, report: Compression): MatrixReport {
-  const { rel, norm } = relativeError(w, mpo);
-  const denseParams = mpo.inDim * mpo.outDim;
-  return { name, shape: [mpo.outDim, mpo.inDim], denseParams, mpoParams: mpo.paramCount, compression: denseParams / mpo.paramCount, bonds: mpo.bonds, relError: rel, relBound: norm === 0 ? report.errorBound : report.errorBound / norm };
-}
-
-/** Which of the factor flags fit some matrix (flags that fit none are an error). */
-interface FactorUse {
-  inUsed: boolean;
-  outUsed: boolean;
-}
-
-function isDenseLstm(m: unknown): m is LSTM {
-  return m instanceof LSTM && m.layers.every((l) => l instanceof LSTMLayer);
-}
-
-/** compressOne, with library errors (e.g. a size without balanced factors) turned into CLI advice. */
-function compressOneOrExplain(m: Module, name: string, args: CompressArgs, use: FactorUse): { model: Module; rows: MatrixReport[] } | null {
-  try {
-    return compressOne(m, name, args, use);
-  } catch (e) {
-    if (!(e instanceof MpoLstmError)) throw e;
-    const what = m instanceof LSTM ? `LSTM ${m.inputSize} -> ${m.hiddenSize}` : m instanceof Linear ? `Linear ${m.inFeatures} -> ${m.outFeatures}` : m.constructor.name;
-    throw new MpoLstmError(e.code, `${name === "" ? "the model" : `"${name}"`} (${what}): ${e.message.replace(/^compress: /, "")}; on the command line choose factors with --in-factors / --out-factors, or another --cores`);
-  }
-}
-
-/** The compressed form of `m` (or null when it is no dense LSTM/Linear), with its report rows. */
-function compressOne(m: Module, name: string, args: CompressArgs, use: FactorUse): { model: Module; rows: MatrixReport[] } | null {
-  const prefix = name === "" ? "" : `${name}.`;
-  const base = { ratio: args.ratio, bond: args.bond, cores: args.cores ?? args.inFactors?.length ?? args.outFactors?.length ?? 4 };
-  if (isDenseLstm(m)) {
-    const H = m.hiddenSize;
-    const inputFactors = args.inFactors && prod(args.inFactors) === m.inputSize ? args.inFactors : undefined;
-    const gates = args.outFactors && prod(args.outFactors) === 4 * H && args.outFactors[0]! % 4 === 0 ? args.outFactors : undefined;
-    use.inUsed ||= inputFactors !== undefined;
-    use.outUsed ||= gates !== undefined;
-    const hiddenFactors = gates ? gates.map((f, k) => (k === 0 ? f / 4 : f)) : undefined;
-    const weights = m.layers.map((l) => [(l as LSTMLayer).weightIh.toArray(), (l as LSTMLayer).weightHh.toArray()] as const);
-    const { model, reports } = compressLSTM(m, { ...base, inputFactors, hiddenFactors });
-    const rows = model.mpoLayers.flatMap((layer, l) => {
-      const [w, u] = layer.getMPOs();
-      return [row(`${prefix}layers.${l}.weightIh`, weights[l]![0], w!, reports[l]![0]), row(`${prefix}layers.${l}.weightHh`, weights[l]![1], u!, reports[l]![1])];
-    });
-    return { model, rows };
-  }
-  if (m instanceof Linear) {
-    const inFactors = args.inFactors && prod(args.inFactors) === m.inFeatures ? args.inFactors : undefined;
-    const outFactors = args.outFactors && prod(args.outFactors) === m.outFeatures ? args.outFactors : undefined;
-    use.inUsed ||= inFactors !== undefined;
-    use.outUsed ||= outFactors !== undefined;
-    const w = m.weight.toArray();
-    const { model, report } = compressLinear(m, { ...base, inFactors, outFactors });
-    return { model, rows: [row(`${prefix}weight`, w, model.toMPO(), report)] };
-  }
-  return null;
-}
-
-/**
- * Compresses every dense LSTM and Linear in `root` (itself, or found through its properties: a
- * Sequential's layers, a user container's fields), replacing them in place in their parent.
- * Returns the new root and the report rows.
- */
-export function compressModel(root: Module, args: CompressArgs): { model: Module; rows: MatrixReport[] } {
-  const use: FactorUse = { inUsed: false, outUsed: false };
-  const rows: MatrixReport[] = [];
-  const seen = new Set<Module>();
-  const replaced = new Map<Module, Module>(); // a layer shared by two parents is compressed once, and stays shared
-  const visit = (m: Module, name: string): Module => {
-    const again = replaced.get(m);
-    if (again) return again;
-    if (seen.has(m)) return m;
-    const done = compressOneOrExplain(m, name, args, use);
-    if (done) {
-      rows.push(...done.rows);
-      m.dispose();
-      replaced.set(m, done.model);
-      return done.model;
-    }
-    seen.add(m);
-    const holder = m as unknown as Record<string, unknown>;
-    for (const [key, value] of Object.entries(holder)) {
-      const child = name === "" ? key : `${name}.${key}`;
-      if (value instanceof Module) holder[key] = visit(value, child);
-      else if (Array.isArray(value)) value.forEach((v, i) => { if (v instanceof Module) value[i] = visit(v, `${child}.${i}`); });
-    }
-    return m;
-  };
-  const model = visit(root, "");
-  if (rows.length === 0) throw new MpoLstmError("value", `the model (${String(root.config().type)}) has no dense LSTM or Linear layer to compress`);
-  if (args.inFactors && !use.inUsed) throw new MpoLstmError("value", `--in-factors ${args.inFactors.join(",")} multiply to ${prod(args.inFactors)}, which is the input size of no LSTM or Linear in the model (${rows.map((r) => `${r.name} ${r.shape[1]}`).join(", ")})`);
-  if (args.outFactors && !use.outUsed) throw new MpoLstmError("value", `--out-factors ${args.outFactors.join(",")} multiply to ${prod(args.outFactors)}, which is the output size of no Linear and not the 4H gate rows of any LSTM (first factor divisible by 4) (${rows.map((r) => `${r.name} ${r.shape[0]}`).join(", ")})`);
-  return { model, rows };
-}
-
 function fmt(x: number): string {
   if (x === 0) return "0";
   return Math.abs(x) >= 1e-3 && Math.abs(x) < 1e4 ? x.toPrecision(3) : x.toExponential(2);
@@ -251,6 +123,17 @@ export function formatCompressTable(rows: readonly MatrixReport[]): string {
   const widths = header.map((h, c) => Math.max(h.length, ...body.map((b) => b[c]!.length)));
   const line = (cells: readonly string[]) => cells.map((s, c) => (c === 0 || c === 5 ? s.padEnd(widths[c]!) : s.padStart(widths[c]!))).join("  ").trimEnd();
   return [line(header), line(widths.map((w) => "-".repeat(w))), ...body.map(line)].join("\n");
+}
+
+/** compressModel, with its option names in errors turned into this command's flags. */
+function compressModelNamingFlags(root: Module, args: CompressArgs): ReturnType<typeof compressModel> {
+  try {
+    return compressModel(root, args);
+  } catch (e) {
+    if (!(e instanceof MpoLstmError)) throw e;
+    const flags = e.message.replace(/\binFactors\b/g, "--in-factors").replace(/\boutFactors\b/g, "--out-factors").replace(/another number of cores/, "another --cores");
+    throw new MpoLstmError(e.code, flags);
+  }
 }
 
 /**
@@ -276,7 +159,7 @@ export function runCompress(argv: readonly string[], print: (s: string) => void 
     if (!existsSync(args.input) || !statSync(args.input).isFile()) throw new MpoLstmError("value", `no model file at ${args.input}`);
     const loaded = loadFile(args.input);
     if (!(loaded instanceof Module)) throw new MpoLstmError("value", `${args.input} holds a ${String(loaded.config().type)}, not an nn module`);
-    const { model, rows } = compressModel(loaded, args);
+    const { model, rows } = compressModelNamingFlags(loaded, args);
     saveFile(args.output, model);
     print(formatCompressTable(rows));
     print(`wrote ${args.output} (${statSync(args.output).size} bytes; input ${statSync(args.input).size} bytes)`);

@@ -5,17 +5,12 @@
  * (what `npm start` does). Progress bars with an ETA go to stdout; a checkpoint is written after every epoch
  * to results/.checkpoints/<name>/ and `--resume` continues from it.
  */
-import { execFileSync } from "node:child_process";
-import { mkdirSync, writeFileSync } from "node:fs";
-import { cpus } from "node:os";
-import { join } from "node:path";
 import { MpoLstmError } from "../errors.js";
-import { experimentRecord, resultsChart, resultsMarkdown, resultsTable, type ExperimentRecord } from "../experiment/report.js";
-import { runExperiment } from "../experiment/runner.js";
-import { QUICK_TASKS, TASKS } from "../experiment/tasks/index.js";
+import { METHODS, PRESETS } from "../experiment/config.js";
+import { runExperimentToFiles, type ExperimentOutcome } from "../experiment/run-files.js";
+import { TASKS } from "../experiment/tasks/index.js";
 import type { Method, PresetName, TaskConfig } from "../experiment/types.js";
-import { fileCheckpointStore } from "./checkpoint-files.js";
-import type { ProgressWriter } from "./progress.js";
+import type { ProgressWriter } from "../train/progress.js";
 
 export const EXPERIMENT_HELP = `mpo-lstm experiment <task|quick> [flags]
 
@@ -49,9 +44,6 @@ interface ParsedArgs {
   resume: boolean;
   quiet: boolean;
 }
-
-const PRESETS: readonly PresetName[] = ["tiny", "quick", "default", "paper"];
-const METHODS: readonly Method[] = ["dense", "mpo", "pruned", "tt-svd"];
 
 function numberList(flag: string, v: string): number[] {
   const xs = v.split(",").map((s) => Number(s.trim()));
@@ -117,68 +109,8 @@ export function parseExperimentArgs(argv: readonly string[]): ParsedArgs {
   return a;
 }
 
-/** The preset's config with the flags applied; unknown --set keys are rejected. */
-export function configFor(task: string, preset: PresetName, overrides: Partial<TaskConfig>): TaskConfig {
-  const t = TASKS[task];
-  if (!t) throw new MpoLstmError("value", `experiment: unknown task "${task}"; tasks: ${Object.keys(TASKS).join(", ")}, or quick`);
-  const base = t.presets[preset];
-  for (const key of Object.keys(overrides)) {
-    if (!(key in base)) throw new MpoLstmError("value", `experiment: ${task} has no setting "${key}"; its settings: ${Object.keys(base).join(", ")}`);
-    const was = base[key], now = overrides[key];
-    if (Array.isArray(was) !== Array.isArray(now) && !(Array.isArray(was) && typeof now === "number")) throw new MpoLstmError("value", `experiment: ${task} setting "${key}" is ${Array.isArray(was) ? "a list" : "a single value"}, got ${JSON.stringify(now)}`);
-  }
-  const merged = { ...base } as TaskConfig;
-  for (const [k, v] of Object.entries(overrides)) if (v !== undefined) merged[k] = Array.isArray(base[k]) && typeof v === "number" ? [v] : v;
-  return merged;
-}
-
-function gitCommit(): string {
-  try {
-    const head = execFileSync("git", ["rev-parse", "--short=12", "HEAD"], { stdio: ["ignore", "pipe", "ignore"] }).toString().trim();
-    const dirty = execFileSync("git", ["status", "--porcelain", "--untracked-files=no"], { stdio: ["ignore", "pipe", "ignore"] }).toString().trim() !== "";
-    return dirty ? `${head} (with uncommitted changes)` : head;
-  } catch {
-    return "unknown (not a git checkout)";
-  }
-}
-
-export interface ExperimentOutcome {
-  records: ExperimentRecord[];
-  files: string[];
-}
-
 /** Runs `mpo-lstm experiment ...`; returns the records and the files written. */
 export function runExperimentCommand(argv: readonly string[], out: ProgressWriter & { write(s: string): unknown } = process.stdout): ExperimentOutcome {
   const args = parseExperimentArgs(argv);
-  const quick = args.target === "quick";
-  const preset: PresetName = args.preset ?? (quick ? "quick" : "default");
-  const tasks = quick ? [...QUICK_TASKS] : [args.target];
-  const configs = tasks.map((t) => configFor(t, preset, args.overrides));
-  const date = new Date().toISOString().slice(0, 10);
-  const records: ExperimentRecord[] = [];
-  const files: string[] = [];
-  mkdirSync(args.out, { recursive: true });
-  tasks.forEach((name, i) => {
-    const task = TASKS[name]!;
-    const config = configs[i]!;
-    const fileName = args.name ? (tasks.length > 1 ? `${args.name}-${name}` : args.name) : `${name}${preset === "default" ? "" : `-${preset}`}-${date}`;
-    const commit = gitCommit(); // before the run, so later edits to the checkout do not mislabel it
-    out.write(`\n${task.title}: preset ${preset}, ${config.epochs} epochs, ${config.bonds.length ? `bonds ${config.bonds}` : `ratios ${config.ratios}`}, methods ${config.methods}\n`);
-    const run = runExperiment({
-      task, config, preset, seed: args.seed, resume: args.resume,
-      checkpoints: fileCheckpointStore(join(args.out, ".checkpoints", fileName)),
-      log: (line) => out.write(`${line}\n`),
-      ...(args.quiet ? {} : { progress: out }),
-    });
-    const command = `npx mpo-lstm experiment ${argv.join(" ")}`;
-    const rec = experimentRecord(run, { date, gitCommit: commit, node: process.version, cpu: cpus()[0]?.model ?? "unknown", cores: cpus().length, command }, task.title, task.metric);
-    const base = join(args.out, fileName);
-    writeFileSync(`${base}.json`, JSON.stringify(rec, null, 1) + "\n");
-    writeFileSync(`${base}.svg`, resultsChart(rec));
-    writeFileSync(`${base}.md`, resultsMarkdown(rec, `${fileName}.svg`));
-    files.push(`${base}.json`, `${base}.md`, `${base}.svg`);
-    out.write(`\n${task.title}\n\n${resultsTable(rec)}\nwritten: ${base}.json, .md, .svg\n`);
-    records.push(rec);
-  });
-  return { records, files };
+  return runExperimentToFiles({ ...args, command: `npx mpo-lstm experiment ${argv.join(" ")}` }, out);
 }

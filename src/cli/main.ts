@@ -4,25 +4,30 @@
  *   experiment <task|quick> [flags]   train dense / MPO / pruned models, write results (npm start: quick)
  *   compress model.safetensors --ratio R | --bond D -o out.safetensors
  *                                     TT-SVD every LSTM/Linear of a model file, print the truncation per matrix
- *   demo                              the kernels checked against plain JavaScript, with timings
+ * Without a command (or with --help) it prints help and starts nothing.
  */
 import { MpoLstmError } from "../errors.js";
 import { runCompress } from "./compress.js";
-import { runDemo } from "./demo.js";
 import { EXPERIMENT_HELP, runExperimentCommand } from "./experiment.js";
 
-const COMMANDS = "experiment, compress, demo";
-const [command = "experiment", ...rest] = process.argv.slice(2);
+const COMMANDS = "experiment, compress";
+const HELP = `mpo-lstm <command>\ncommands: ${COMMANDS} (mpo-lstm compress --help)\n\n${EXPERIMENT_HELP}`;
+
+// A closed output pipe (`mpo-lstm experiment quick | head`) ends the command instead of training on unseen.
+process.stdout.on("error", (e: NodeJS.ErrnoException) => {
+  if (e.code === "EPIPE") process.exit(0);
+  throw e;
+});
+
+const [command, ...rest] = process.argv.slice(2);
 try {
-  if (command === "demo") {
-    runDemo();
-  } else if (command === "compress") {
+  if (command === "compress") {
     process.exitCode = runCompress(rest);
   } else if (command === "experiment") {
-    if (rest.includes("--help") || rest.includes("-h")) process.stdout.write(EXPERIMENT_HELP);
-    else runExperimentCommand(rest.length ? rest : ["quick"]);
-  } else if (command === "--help" || command === "-h" || command === "help") {
-    process.stdout.write(`mpo-lstm <command>\ncommands: ${COMMANDS} (mpo-lstm compress --help)\n\n${EXPERIMENT_HELP}`);
+    if (rest.length === 0 || rest.includes("--help") || rest.includes("-h")) process.stdout.write(EXPERIMENT_HELP);
+    else runExperimentCommand(rest);
+  } else if (command === undefined || command === "--help" || command === "-h" || command === "help") {
+    process.stdout.write(HELP);
   } else {
     console.error(`mpo-lstm: unknown command "${command}". Commands: ${COMMANDS} (mpo-lstm --help)`);
     process.exit(2);

@@ -3,7 +3,7 @@
  * variants' results, and for the variant in training its epoch records, model weights, best weights so
  * far, optimizer state and pruning step — so `--resume` continues at the next epoch with the same
  * numbers. The store is an interface so the runner stays free of Node APIs; the CLI provides a
- * file-backed one (src/cli/checkpoint-files.ts).
+ * file-backed one (src/experiment/checkpoint-files.ts).
  */
 import type { EpochRecord, TaskConfig, VariantResult } from "./types.js";
 

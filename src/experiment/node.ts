@@ -7,5 +7,5 @@ export { loadImdb, loadImdbReviews, prepareTextClassification, type ImdbOptions,
 export { loadMnist, loadMnistImages, splitImages, type ImageData, type ImageSet, type MnistOptions } from "../data/mnist.js";
 export { loadMobyDick, loadMobyDickText, prepareCharCorpus, charWindows, type CharCorpus, type CharWindows } from "../data/moby-dick.js";
 export { tokenize, Vocabulary, encodePadded, type EncodedTexts } from "../data/tokenizer.js";
-export { fileCheckpointStore } from "../cli/checkpoint-files.js";
-export { runExperimentCommand, parseExperimentArgs, configFor } from "../cli/experiment.js";
+export { fileCheckpointStore } from "./checkpoint-files.js";
+export { runExperimentToFiles, type ExperimentFilesOptions, type ExperimentOutcome } from "./run-files.js";

@@ -14,7 +14,7 @@
  * of the MPO variant at the same level, so both keep the same number of weights in the compressed matrices.
  */
 import { MpoLstmError } from "../errors.js";
-import { ProgressBar, formatDuration, type ProgressWriter } from "../cli/progress.js";
+import { ProgressBar, formatDuration, type ProgressWriter } from "../train/progress.js";
 import { GradualPruner, MagnitudePruner } from "../prune/pruner.js";
 import { Adam } from "../optim/adam.js";
 import { evaluate, fit } from "../train/fit.js";

@@ -32,12 +32,4 @@ export function isIntArray(v: unknown, min: number): v is number[] {
   return Array.isArray(v) && v.every((x) => typeof x === "number" && Number.isSafeInteger(x) && x >= min);
 }
 
-/** Product of `xs`, or Infinity once it passes 2^53 (so absurd claims compare unequal, never wrap). */
-export function product(xs: readonly number[]): number {
-  let p = 1;
-  for (const x of xs) {
-    p *= x;
-    if (p > Number.MAX_SAFE_INTEGER) return Infinity;
-  }
-  return p;
-}
+export { product } from "../product.js";

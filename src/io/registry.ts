@@ -92,7 +92,7 @@ export class UnknownShapesError extends MpoLstmError {
 }
 
 const registry = new Map<string, ModuleKind>();
-// nn's moduleFromConfig once the nn modules are in this tree (it lives on the autodiff branch).
+// Builds the types whose kind has no `create` (nn's moduleFromConfig, via setDefaultModuleFactory).
 let fallbackFactory: ((config: ModuleConfig) => SavableModule) | null = null;
 
 /** Sets how to build types whose kind has no `create` (nn's moduleFromConfig). */

@@ -2,6 +2,7 @@
  * State dicts: tensors by name, as plain float32 values with a shape. The common currency between
  * safetensors files (any dtype, raw bytes), PyTorch-style name maps and our modules.
  */
+import { product } from "../product.js";
 import { MpoLstmError } from "../errors.js";
 import { toFloat32, type Dtype } from "./dtype.js";
 import { decodeSafetensors, type DecodeOptions } from "./safetensors.js";
@@ -31,7 +32,7 @@ export function normalizeStateDict(dict: StateDict, what: string): Map<string, N
   const out = new Map<string, NamedTensor>();
   for (const [name, t] of entries) {
     const data = float32Of(t, name);
-    const numel = t.shape.reduce((a, b) => a * b, 1);
+    const numel = product(t.shape);
     if (numel !== data.length) {
       throw new MpoLstmError("shape", `${what}: tensor "${name}" has shape [${t.shape.join(", ")}] (${numel} values) but holds ${data.length}`);
     }

@@ -15,6 +15,7 @@
  * the same factors as W (at 5x it keeps 64/64 = 4.92x overall while 10x takes 41/40); we take it to be a
  * hand choice and do not reproduce it.
  */
+import { product } from "../product.js";
 import { MpoLstmError } from "../errors.js";
 
 function checkFactors(op: string, inFactors: readonly number[], outFactors: readonly number[]): void {
@@ -41,7 +42,7 @@ export function mpoParamCount(inFactors: readonly number[], outFactors: readonly
 
 /** N_x N_y / mpoParamCount. */
 export function compressionRatio(inFactors: readonly number[], outFactors: readonly number[], bond: number | readonly number[]): number {
-  const dense = inFactors.reduce((p, f) => p * f, 1) * outFactors.reduce((p, f) => p * f, 1);
+  const dense = product(inFactors) * product(outFactors);
   return dense / mpoParamCount(inFactors, outFactors, bond);
 }
 

@@ -5,6 +5,7 @@
  * cut by truncate(), its U becomes core k and diag(s) V^T is carried right. The report's errorBound is
  * sqrt(sum e_k^2) >= ||W - MPO||_F (derivation in truncate.ts).
  */
+import { product } from "../product.js";
 import { MpoLstmError } from "../errors.js";
 import { svd } from "../linalg/svd.js";
 import type { Compression } from "./canonical.js";
@@ -30,8 +31,8 @@ export function fromDense(w: Float32Array, opts: FromDenseOptions): { mpo: MPO; 
   [...inFactors, ...outFactors].forEach((f, t) => {
     if (!Number.isInteger(f) || f < 1) throw new MpoLstmError("shape", `fromDense: ${t < n ? `inFactors[${t}]` : `outFactors[${t - n}]`} is ${f}; factors must be integers >= 1`);
   });
-  const nx = inFactors.reduce((p, f) => p * f, 1);
-  const ny = outFactors.reduce((p, f) => p * f, 1);
+  const nx = product(inFactors);
+  const ny = product(outFactors);
   if (w.length !== nx * ny) throw new MpoLstmError("shape", `fromDense: W holds ${w.length} values but outFactors [${outFactors}] x inFactors [${inFactors}] describe ${ny} x ${nx} = ${ny * nx}; pick factors multiplying to W's [rows, cols] (see factorize())`);
   let c = interleave(w, inFactors, outFactors);
   const cores: Float32Array[] = [];
@@ -66,7 +67,7 @@ export function fromDense(w: Float32Array, opts: FromDenseOptions): { mpo: MPO; 
 /** W[(j_1..j_n), (i_1..i_n)] -> T[(j_1 i_1), ..., (j_n i_n)]. */
 function interleave(w: Float32Array, inF: readonly number[], outF: readonly number[]): Float32Array {
   const n = inF.length;
-  const nx = inF.reduce((p, f) => p * f, 1);
+  const nx = product(inF);
   const t = new Float32Array(w.length);
   const jIdx = new Array<number>(n).fill(0);
   for (let row = 0; row < w.length / nx; row++) {

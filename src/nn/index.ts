@@ -8,8 +8,9 @@ export { Sequential } from "./sequential.js";
 export { LSTM, LSTMLayer, LSTMLayerBase, torchLstmStateDictToOurs, oursLstmStateDictToTorch, type LSTMOptions, type LSTMForwardOptions, type LSTMResult, type LstmLayerForwardOptions } from "./lstm.js";
 export { manualSeed, uniform_, normal_, xavierUniform_ } from "./init.js";
 export { moduleFromConfig, registerModule, type ModuleFactory } from "./config.js";
-// --- mpo (branch mpo) ---
+// MPO layers
 export { MPOLinear, glorotCores, coreParams, type MPOLinearOptions } from "./mpo-linear.js";
 export { MPOLSTM, MPOLSTMLayer, chainShapes, type MPOLSTMOptions } from "./mpo-lstm.js";
 export { MPOProjection, type MPOProjectionOptions } from "./mpo-projection.js";
 export { compress, compressLSTM, compressLinear, type CompressOptions } from "./compress.js";
+export { compressModel, type CompressModelOptions, type MatrixReport } from "./compress-model.js";

@@ -6,6 +6,7 @@
  * Gradients: d(a+b) = (g, g), d(a-b) = (g, -g), d(a*b) = (g*b, g*a), each summed back over the dimensions
  * that were broadcast (`reduceTo`).
  */
+import { product } from "../product.js";
 import { axpy, binary, rowBroadcast, scale as scaleKernel, sumRows } from "../backend/kernels.js";
 import { record, needsGrad } from "../tape.js";
 import { Tensor, sameShape } from "../tensor.js";
@@ -42,7 +43,7 @@ function broadcastStrides(shape: readonly number[], outShape: readonly number[])
 /** Calls visit(outIndex, aIndex, bIndex) over every element of outShape (odometer order). */
 function forEachBroadcast(outShape: readonly number[], sa: number[], sb: number[], visit: (o: number, ia: number, ib: number) => void): void {
   const rank = outShape.length;
-  const total = outShape.reduce((p, d) => p * d, 1);
+  const total = product(outShape);
   const idx = new Array<number>(rank).fill(0);
   let ia = 0;
   let ib = 0;

@@ -5,6 +5,7 @@
  * (a Parameter, the usual case) the backward adds those rows straight into table.grad and returns no dense
  * gradient, so a step costs O(ids x D), not O(V x D); for a computed table it returns the dense scatter.
  */
+import { product } from "../product.js";
 import { record, needsGrad, leafGradBuffer } from "../tape.js";
 import { Tensor } from "../tensor.js";
 import { MpoLstmError } from "../errors.js";
@@ -20,7 +21,7 @@ export function embedding(table: Tensor, ids: ArrayLike<number> | Tensor, idsSha
   checkRank(table, 2, op, "table");
   const index = toIndices(ids, op, "ids");
   const shape = idsShape ?? (ids instanceof Tensor ? ids.shape : [index.length]);
-  checkShape(shape.reduce((p, d) => p * d, 1) === index.length, op, () => `ids shape ${shapeStr(shape)} does not hold ${index.length} ids`);
+  checkShape(product(shape) === index.length, op, () => `ids shape ${shapeStr(shape)} does not hold ${index.length} ids`);
   const [V, D] = [table.shape[0]!, table.shape[1]!];
   for (let i = 0; i < index.length; i++) {
     const id = index[i]!;

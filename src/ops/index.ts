@@ -8,6 +8,6 @@ export * from "./embedding.js";
 export * from "./loss.js";
 export * from "./dropout.js";
 export * from "./lstm.js";
-// --- mpo (branch mpo) ---
+// MPO contraction
 export * from "./mpo.js";
 export * from "./mpo-dense.js";

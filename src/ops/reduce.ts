@@ -2,6 +2,7 @@
  * Reductions: sum and mean over every element (a scalar, shape []) or along one axis (that axis removed).
  * The gradient spreads the output gradient back over the reduced elements (times 1/n for the mean).
  */
+import { product } from "../product.js";
 import { sum as sumKernel } from "../backend/kernels.js";
 import { record, needsGrad } from "../tape.js";
 import { Tensor } from "../tensor.js";
@@ -11,7 +12,7 @@ import { checkLive, checkShape, empty, shapeStr } from "./util.js";
 export function splitAxis(shape: readonly number[], axis: number, op: string): { axis: number; outer: number; n: number; inner: number } {
   const ax = axis < 0 ? shape.length + axis : axis;
   checkShape(Number.isInteger(ax) && ax >= 0 && ax < shape.length, op, () => `axis ${axis} is out of range for shape ${shapeStr(shape)}`);
-  const outer = shape.slice(0, ax).reduce((p, d) => p * d, 1);
+  const outer = product(shape.slice(0, ax));
   const inner = shape.slice(ax + 1).reduce((p, d) => p * d, 1);
   return { axis: ax, outer, n: shape[ax]!, inner };
 }

@@ -3,6 +3,7 @@
  * first axis and select one index of the first axis. Each copies (tensors never share storage, so
  * disposing one never frees another) and records one node; gradients copy the pieces back.
  */
+import { product } from "../product.js";
 import { record, needsGrad } from "../tape.js";
 import { Tensor, sameShape, shapeSize } from "../tensor.js";
 import { splitAxis } from "./reduce.js";
@@ -107,7 +108,7 @@ export function select(x: Tensor, index: number): Tensor {
   checkLive(x, "select", "x");
   checkShape(x.rank >= 1 && Number.isInteger(index) && index >= 0 && index < x.shape[0]!, "select", () => `index ${index} is out of range for shape ${shapeStr(x.shape)}`);
   const shape = x.shape.slice(1);
-  const size = shape.reduce((p, d) => p * d, 1);
+  const size = product(shape);
   const out = Tensor.from(x.data().subarray(index * size, (index + 1) * size), shape);
   if (needsGrad([x])) {
     record("select", [x], [out], ([g]) => {

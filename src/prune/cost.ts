@@ -24,8 +24,8 @@ export interface SparseCostModel {
 
 /**
  * Fitted by `node --import tsx bench/sparse-kernels.ts --fit` on shapes [1024, 256], [1024, 512],
- * [4096, 1024] at densities 1 .. 0.01, with the SIMD GEMM of the gemm branch (1916d7d) merged in, since
- * that is the dense kernel this rule competes with once both branches are in main. Crossover densities
+ * [4096, 1024] at densities 1 .. 0.01, with the SIMD GEMM (commit 1916d7d), since
+ * that is the dense kernel this rule competes with. Crossover densities
  * it gives for [1024, 256]: about 0.18 at batch 1 (GEMV 0.09 ns per MAC against 0.47 ns per CSR entry,
  * gather-bound), 0.5 at batch 4, 0.8 at batch 16 and 0.7 at batch 64.
  */
@@ -34,7 +34,7 @@ export const MEASURED_COST: SparseCostModel = {
   denseNsPerMac: [0.092, 0.0932, 0.0575, 0.0488],
   sparseNsPerEntry: [0.472, 0.189, 0.0701, 0.07],
   sparseNsPerRow: [1.78, 2.58, 5.11, 19.1],
-  source: "bench/sparse-kernels.ts --fit, 2026-11-28, with the gemm branch's SIMD GEMM (1916d7d)",
+  source: "bench/sparse-kernels.ts --fit, 2026-11-28, with the SIMD GEMM of commit 1916d7d",
 };
 
 function interpolate(batches: readonly number[], values: readonly number[], batch: number): number {
