@@ -55,7 +55,7 @@ export function infer_run_program(prog: usize, nops: i32): void {
 @inline function cell4(H: i32, j: i32, rem: i32, zx: usize, proj: usize, b1: usize, b2: usize, c: usize, h: usize, hs: usize): void {
   const zi = gate(zx, proj, b1, b2, j, rem), zf = gate(zx, proj, b1, b2, H + j, rem);
   const zg = gate(zx, proj, b1, b2, 2 * H + j, rem), zo = gate(zx, proj, b1, b2, 3 * H + j, rem);
-  cellForward4(H, j, rem, true, zi, zf, zg, zo, load4(at(c, j), rem), 0, 0, c, h, hs);
+  cellForward4(j, rem, true, zi, zf, zg, zo, load4(at(c, j), rem), 0, c, h, hs);
 }
 
 /**

@@ -24,25 +24,12 @@ import { vsigmoid, vtanh } from "./vmath";
 @inline function at(p: usize, i: i32): usize { return p + (<usize>i << 2); }
 
 /**
- * Forward for units j..j+rem-1 from the pre-activations zi, zf, zg, zo and the previous cell state cp.
- * act (0 = not stored): the row's activated gates [4H], written at j, H + j, 2H + j, 3H + j.
+ * The state update for units j..j+rem-1 from the activated gates ig, fg, gg, og and the previous cell
+ * state cp: c = f cp + i g, h = o tanh(c) (a finished row, live = false, keeps c = cp, h = hPrev).
  * c, h: the row's new state; hs (0 = none): a second copy of h. hPrev is read only when !live.
  */
 // @ts-ignore: decorator
-@inline export function cellForward4(
-  H: i32, j: i32, rem: i32, live: bool, zi: v128, zf: v128, zg: v128, zo: v128, cp: v128,
-  act: usize, hPrev: usize, c: usize, h: usize, hs: usize,
-): void {
-  const ig = vsigmoid(zi);
-  const fg = vsigmoid(zf);
-  const gg = vtanh(zg);
-  const og = vsigmoid(zo);
-  if (act) {
-    store4(at(act, j), ig, rem);
-    store4(at(act, H + j), fg, rem);
-    store4(at(act, 2 * H + j), gg, rem);
-    store4(at(act, 3 * H + j), og, rem);
-  }
+@inline export function cellUpdate4(j: i32, rem: i32, live: bool, ig: v128, fg: v128, gg: v128, og: v128, cp: v128, hPrev: usize, c: usize, h: usize, hs: usize): void {
   let cn = cp, hn: v128;
   if (live) {
     cn = f32x4.add(f32x4.mul(fg, cp), f32x4.mul(ig, gg));
@@ -53,6 +40,33 @@ import { vsigmoid, vtanh } from "./vmath";
   store4(at(c, j), cn, rem);
   store4(at(h, j), hn, rem);
   if (hs) store4(at(hs, j), hn, rem);
+}
+
+/**
+ * Forward for units j..j+rem-1 from the pre-activations zi, zf, zg, zo and the previous cell state cp
+ * (the gates activated, then cellUpdate4), for callers without a row of activations to keep.
+ */
+// @ts-ignore: decorator
+@inline export function cellForward4(
+  j: i32, rem: i32, live: bool, zi: v128, zf: v128, zg: v128, zo: v128, cp: v128,
+  hPrev: usize, c: usize, h: usize, hs: usize,
+): void {
+  cellUpdate4(j, rem, live, vsigmoid(zi), vsigmoid(zf), vtanh(zg), vsigmoid(zo), cp, hPrev, c, h, hs);
+}
+
+/** act[j..j+rem) = f(z[j..j+rem)) with f = sigmoid, or tanh when `isTanh`. */
+// @ts-ignore: decorator
+@inline function activate4(j: i32, rem: i32, isTanh: bool, z: usize, act: usize): void {
+  const v = load4(at(z, j), rem);
+  store4(at(act, j), isTanh ? vtanh(v) : vsigmoid(v), rem);
+}
+
+/** act[0..n) = f(z[0..n)) (act may alias z), as activate4. */
+// @ts-ignore: decorator
+@inline function activateRun(n: i32, isTanh: bool, z: usize, act: usize): void {
+  let j = 0;
+  for (; j + 4 <= n; j += 4) activate4(j, 4, isTanh, z, act);
+  if (j < n) activate4(j, n - j, isTanh, z, act);
 }
 
 /**
@@ -100,14 +114,18 @@ export function cellForwardRows(batch: i32, H: i32, z: usize, cPrev: usize, hPre
     const live = mask ? load<f32>(at(mask, b)) != 0 : true;
     const zr = at(z, zo), ar = at(act, zo), cpr = at(cPrev, so), hpr = at(hPrev, so), cr = at(c, so), hr = at(h, so);
     const hsr: usize = hs ? at(hs, so) : 0;
+    // Two passes over the row: the gates activated into act (short loops, one function each, which
+    // pipeline better than all five transcendentals of a unit at once), then the state from act.
+    activateRun(2 * H, false, zr, ar);
+    activateRun(H, true, at(zr, 2 * H), at(ar, 2 * H));
+    activateRun(H, false, at(zr, 3 * H), at(ar, 3 * H));
     let j = 0;
-    // act may alias z: every z of these units is loaded before the helper stores.
     for (; j + 4 <= H; j += 4) {
-      cellForward4(H, j, 4, live, load4(at(zr, j), 4), load4(at(zr, H + j), 4), load4(at(zr, 2 * H + j), 4), load4(at(zr, 3 * H + j), 4), load4(at(cpr, j), 4), ar, hpr, cr, hr, hsr);
+      cellUpdate4(j, 4, live, v128.load(at(ar, j)), v128.load(at(ar, H + j)), v128.load(at(ar, 2 * H + j)), v128.load(at(ar, 3 * H + j)), v128.load(at(cpr, j)), hpr, cr, hr, hsr);
     }
     if (j < H) {
       const rem = H - j;
-      cellForward4(H, j, rem, live, load4(at(zr, j), rem), load4(at(zr, H + j), rem), load4(at(zr, 2 * H + j), rem), load4(at(zr, 3 * H + j), rem), load4(at(cpr, j), rem), ar, hpr, cr, hr, hsr);
+      cellUpdate4(j, rem, live, load4(at(ar, j), rem), load4(at(ar, H + j), rem), load4(at(ar, 2 * H + j), rem), load4(at(ar, 3 * H + j), rem), load4(at(cpr, j), rem), hpr, cr, hr, hsr);
     }
   }
 }
