@@ -28,7 +28,7 @@ import { bondForRatio, paramCountOf, type CoreShape } from "../src/mpo/index.js"
 import { groupedPlans, optimalTreeMacs } from "../src/mpo/plan-search.js";
 import { mean } from "../src/ops/index.js";
 import { Adam } from "../src/optim/index.js";
-import { CORES_MAC_WEIGHT, mpoTrainingPath } from "../src/ops/mpo-dense.js";
+import { mpoTrainingPath } from "../src/ops/mpo-dense.js";
 import { Random } from "../src/random.js";
 import { backward, noGrad, tidy } from "../src/tape.js";
 import { Tensor } from "../src/tensor.js";
@@ -182,8 +182,9 @@ for (const r of rows) {
   );
   if (withW1) {
     const p = w1Pair(denseW1 ??= w1Step(dense, 16, 50), w1Step(model, 16, 50));
-    const path = mpoTrainingPath(shapes, 16 * 50);
-    w1Rows.push(`${`${r.label} ${r.ratio}x`.padEnd(36)} dense ${p.dense.toFixed(1).padStart(6)} ms  MPO ${p.mpo.toFixed(1).padStart(6)} ms  MPO/dense ${p.ratio.toFixed(2)}x  (W and U: ${path.path}; counted MACs dense-rebuild ${(path.macs.dense / 1e6).toFixed(0)}M, cores ${(path.macs.cores / 1e6).toFixed(0)}M x ${CORES_MAC_WEIGHT})`);
+    const pw = mpoTrainingPath(shapes, 16 * 50, 1), pu = mpoTrainingPath(shapes, 16 * 50, 50);
+    const macs = (c: typeof pw): string => `rebuild ${(c.macs.dense / 1e6).toFixed(0)}M vs cores ${(c.macs.coresWeighted / 1e6).toFixed(0)}M`;
+    w1Rows.push(`${`${r.label} ${r.ratio}x`.padEnd(36)} dense ${p.dense.toFixed(1).padStart(6)} ms  MPO ${p.mpo.toFixed(1).padStart(6)} ms  MPO/dense ${p.ratio.toFixed(2)}x  (W: ${pw.path}, U: ${pu.path}; counted MACs W ${macs(pw)}, U ${macs(pu)})`);
   }
   model.dispose();
 }

@@ -128,7 +128,7 @@ function mpo(kind: "paper" | "input-first", ratio: number): Method {
         model,
         weightBytes: 4 * 2 * paramCountOf(shapes),
         // What the training rule counts for W and U (each applied to all rows), plus the cell's products' share: none.
-        trainFlops: (rows) => { const c = mpoTrainingPath(shapes, rows); return 2 * 2 * c.macs[c.path]; },
+        trainFlops: (rows) => [1, rows / BATCH].reduce((sum, uses) => { const c = mpoTrainingPath(shapes, rows, uses); return sum + 2 * c.macs[c.path]; }, 0),
         inferFlops: () => 2 * ((layer.leanChoice?.chosen.macs ?? NaN) + (layer.leanInputChoice?.chosen.macs ?? NaN) / INFER_T),
         dispose: () => model.dispose(),
       };

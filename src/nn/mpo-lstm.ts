@@ -176,12 +176,12 @@ export class MPOLSTMLayer extends LSTMLayerBase implements Squeezable {
   }
 
   inputProjection(): LstmProjection {
-    return this.trainingDense(this.coresIh) ?? new MPOProjection(this.coresIh, this.path ? { path: this.path } : {});
+    return this.trainingDense(this.coresIh, 1) ?? new MPOProjection(this.coresIh, this.path ? { path: this.path } : {});
   }
 
   hiddenProjection(): LstmProjection {
     if (this.cached) return new MPOProjection(this.coresHh, { wt: this.cached.hh });
-    return this.trainingDense(this.coresHh) ?? new MPOProjection(this.coresHh, this.path ? { path: this.path } : { applications: this.steps });
+    return this.trainingDense(this.coresHh, this.steps) ?? new MPOProjection(this.coresHh, this.path ? { path: this.path } : { applications: this.steps });
   }
 
   /**
@@ -190,10 +190,10 @@ export class MPOLSTMLayer extends LSTMLayerBase implements Squeezable {
    * dW onto the cores; null where contracting the cores is cheaper by counted multiply-adds
    * (mpoTrainingPath, machine-independent).
    */
-  private trainingDense(cores: readonly Parameter[]): LstmProjection | null {
+  private trainingDense(cores: readonly Parameter[], applications: number): LstmProjection | null {
     if (this.path || this.cached || isNoGrad() || !cores.some((c) => c.requiresGrad)) return null;
     const shapes = cores.map((c) => ({ left: c.shape[0]!, out: c.shape[1]!, in: c.shape[2]!, right: c.shape[3]! }));
-    return mpoTrainingPath(shapes, this.rows).path === "dense" ? new DenseProjection(mpoDense(cores)) : null;
+    return mpoTrainingPath(shapes, this.rows, applications).path === "dense" ? new DenseProjection(mpoDense(cores)) : null;
   }
 
   override dispose(): void {

@@ -80,8 +80,8 @@ export function mpoDenseMacs(shapes: readonly CoreShape[]): { rebuild: number; p
 
 export interface MpoTrainingCost {
   path: "dense" | "cores";
-  /** Multiply-adds of one training step's products with this matrix, each way. */
-  macs: { dense: number; cores: number };
+  /** Multiply-adds of one training step's products with this matrix, each way; the contraction's also as weighed. */
+  macs: { dense: number; cores: number; coresWeighted: number };
 }
 
 /**
@@ -93,16 +93,25 @@ export interface MpoTrainingCost {
 export const CORES_MAC_WEIGHT = 2;
 
 /**
+ * Multiply-add equivalent of one use of the contraction beyond its multiply-adds: per core and use a GEMM
+ * call and a permutation, prepared and called from the host. About 5 us on the bench machine; like
+ * CORES_MAC_WEIGHT a constant of the code. It keeps small layers (H = 64, where a step's contraction is
+ * a few thousand multiply-adds) on the rebuild path.
+ */
+export const CORES_CALL_MACS = 100_000;
+
+/**
  * The training path of an MPO matrix applied to `rows` rows in all per training step (e.g. T x B for an
- * LSTM's W and U), by multiply-adds, counting what each path runs:
+ * LSTM's W and U) in `applications` uses (T for U, applied once per time step; 1 for W), by multiply-adds,
+ * counting what each path runs:
  *   dense: rebuild + project (mpoDenseMacs) + 3 rows N_x N_y (forward, gradient of the input, dW);
  *   cores: the forward contraction and the transposed one for the input gradient (cheaper order of
  *          each), and for the core gradients a forward again plus the backward chain (two forwards'
  *          worth): 4 F + F^T, with F, F^T the contraction counts over all rows, weighted by
- *          CORES_MAC_WEIGHT.
- * Ties go to cores (fewer weights read). Depends on shapes and rows only.
+ *          CORES_MAC_WEIGHT; plus CORES_CALL_MACS per core for each use forward and backward.
+ * Ties go to cores (fewer weights read). Depends on shapes, rows and applications only.
  */
-export function mpoTrainingPath(shapes: readonly CoreShape[], rows: number): MpoTrainingCost {
+export function mpoTrainingPath(shapes: readonly CoreShape[], rows: number, applications = 1): MpoTrainingCost {
   const nx = shapes.reduce((p, s) => p * s.in, 1);
   const ny = shapes.reduce((p, s) => p * s.out, 1);
   const { rebuild, project } = mpoDenseMacs(shapes);
@@ -110,7 +119,8 @@ export function mpoTrainingPath(shapes: readonly CoreShape[], rows: number): Mpo
   const f = Math.min(coresMacs(shapes, rows, "ltr"), coresMacs(shapes, rows, "rtl"));
   const ft = Math.min(coresMacs(shapes, rows, "ltr", true), coresMacs(shapes, rows, "rtl", true));
   const cores = 4 * f + ft;
-  return { path: CORES_MAC_WEIGHT * cores <= dense ? "cores" : "dense", macs: { dense, cores } };
+  const weighted = CORES_MAC_WEIGHT * cores + CORES_CALL_MACS * 2 * applications * shapes.length;
+  return { path: weighted <= dense ? "cores" : "dense", macs: { dense, cores, coresWeighted: weighted } };
 }
 
 /** Dims and source strides of the permutation that reads `target` legs out of row-major `source` legs; size-1 legs dropped. */

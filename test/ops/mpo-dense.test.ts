@@ -49,14 +49,15 @@ test("mpoDenseMacs and mpoTrainingPath: counts of a hand-counted chain, and the 
   // in (2, 3) out (4, 2), bond 3: split 1; A_1 = core 0 [8, 3], B_1 = core 1 [3, 6]; M = A_1 B_1: 8 * 3 * 6.
   const shapes = shapesOf([2, 3], [4, 2], [3]);
   assert.equal(mpoDenseMacs(shapes), { rebuild: 144, project: 288 });
-  const r = mpoTrainingPath(shapes, 10);
+  const r = mpoTrainingPath(shapes, 10, 5);
   assert.is(r.macs.dense, 144 + 288 + 3 * 10 * 6 * 8);
-  assert.is(r.path, 2 * r.macs.cores <= r.macs.dense ? "cores" : "dense");
+  assert.is(r.macs.coresWeighted, 2 * r.macs.cores + 100_000 * 2 * 5 * 2);
+  assert.is(r.path, r.macs.coresWeighted <= r.macs.dense ? "cores" : "dense");
   // The paper's layout of 256 -> 1024 at bond 41 (about 10x): rebuilding is far cheaper; an input-first layout contracts.
   const paper = shapesOf([8, 2, 2, 8], [32, 2, 2, 8], [41, 41, 41]);
-  assert.is(mpoTrainingPath(paper, 800).path, "dense");
+  assert.is(mpoTrainingPath(paper, 800, 50).path, "dense");
   const inputFirst = shapesOf([16, 16, 1, 1], [1, 1, 32, 32], [8, 8, 8]);
-  assert.is(mpoTrainingPath(inputFirst, 800).path, "cores");
+  assert.is(mpoTrainingPath(inputFirst, 800, 50).path, "cores");
 });
 
 test("MPOLSTM training step through mpoDense: loss and core gradients match the step-by-step contraction", () => {
