@@ -43,6 +43,9 @@
  *    register budget forces are what is left between the kernel and the peak.
  * Multiply-add is f32x4.mul then f32x4.add (baseline wasm SIMD has no fused multiply-add).
  *
+ * A weight that multiplies many operands in turn can be packed once (gemm_pack_b_f32) and used by
+ * gemm_packed_b_f32, which skips packB; the LSTM sequence kernels (assembly/lstm-seq.ts) do so for W_hh.
+ *
  * Scratch: the packing buffers (PACK_A 64 KiB, PACK_B 16 KiB) are static data of this module, below
  * heapBase() and so never handed out by the host arena; the ABI needs no scratch argument. The module
  * is single-threaded; sharing memory between threads would need one scratch area per thread.

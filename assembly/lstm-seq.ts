@@ -32,8 +32,8 @@ export function lstm_seq_min_packed_rows(): i32 {
 
 /**
  * Forward over T steps. w: W_hh [4H, H]; wPack: W_hh^T packed (gemm_pack_b_f32(1, 4H, H, w, H, ..)),
- * or 0 to use w directly (slower from MIN_PACKED_ROWS rows on, same values up to rounding order: none,
- * both run the same micro-kernel over the same k blocks).
+ * or 0 to use w directly (slower from MIN_PACKED_ROWS rows on; the same bits, since gemm_f32 runs the
+ * same micro-kernel over the same k blocks).
  * z: on entry the input pre-activations x_t W_ih^T + biases of every step; on return the activated
  * gates (what the backward needs). hs, cs: slot 0 holds the initial state; slots 1..T are written.
  */

@@ -201,6 +201,9 @@ function table(rows: readonly Row[], key: "H" | "T"): string {
 const started = performance.now();
 const machine = `${cpus()[0]?.model ?? "unknown CPU"} x ${cpus().length}, Node ${process.version}, load average ${loadavg()[0]!.toFixed(1)} at start`;
 console.log(`scaling bench: ${machine}${quick ? ", --quick" : ""}`);
+// Warm-up: V8 compiles the Wasm module in its baseline tier first and optimizes hot functions later, so
+// one throw-away pass keeps that from landing on the first rows.
+for (const m of METHODS) measure(m, 64, TRAIN_T, 2);
 const byH: Row[] = [];
 for (const H of HIDDEN) {
   for (const m of METHODS) {
