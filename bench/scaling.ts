@@ -16,7 +16,7 @@
 import { writeFileSync } from "node:fs";
 import { cpus, loadavg } from "node:os";
 import { LSTM, MPOLSTM } from "../src/nn/index.js";
-import { chainShapes, type MPOLSTMLayer } from "../src/nn/mpo-lstm.js";
+import { chainShapes } from "../src/nn/mpo-lstm.js";
 import { bondForRatio, paramCountOf, type CoreShape } from "../src/mpo/index.js";
 import { mean } from "../src/ops/index.js";
 import { mpoTrainingPath } from "../src/ops/mpo-dense.js";
@@ -87,7 +87,8 @@ interface Built {
   weightBytes: number;
   /** Counted flops of one training step over `rows` rows, and of one inference step (batch 1). */
   trainFlops(rows: number): number;
-  inferFlops(): number;
+  /** Counted flops of one inference step (batch 1), given the inference input [1, T, H]. */
+  inferFlops(x: Tensor): number;
   /** Runs after each optimizer step in training (the pruner's masks). */
   afterStep?: () => void;
   /** The model inference runs (CSR: the sparse copy), made after training. */
@@ -123,13 +124,22 @@ function mpo(kind: "paper" | "input-first", ratio: number): Method {
       }
       const shapes: CoreShape[] = chainShapes(inF, outF, bond);
       const model = new MPOLSTM({ inputSize: H, hiddenSize: H, inputFactors: inF, hiddenFactors: inF, outFactors: kind === "paper" ? undefined : outF, bondIh: bond, rng: new Random(3) });
-      const layer = model.layers[0] as MPOLSTMLayer;
       return {
         model,
         weightBytes: 4 * 2 * paramCountOf(shapes),
         // What the training rule counts for W and U (each applied to all rows), plus the cell's products' share: none.
         trainFlops: (rows) => [1, rows / BATCH].reduce((sum, uses) => { const c = mpoTrainingPath(shapes, rows, uses); return sum + 2 * c.macs[c.path]; }, 0),
-        inferFlops: () => 2 * ((layer.leanChoice?.chosen.macs ?? NaN) + (layer.leanInputChoice?.chosen.macs ?? NaN) / INFER_T),
+        // The products the compiled inference chose (src/nn/inference.ts): the hidden one per step, the input one over the sequence.
+        inferFlops: (x) => {
+          const program = model.compileForInference();
+          try {
+            noGrad(() => tidy(() => { program.forward(x); }));
+            const l = program.compiledLayers[0]!;
+            return 2 * ((l.hidden.choices.get(1)?.chosen.macs ?? NaN) + (l.input.choices.get(INFER_T)?.chosen.macs ?? NaN) / INFER_T);
+          } finally {
+            program.dispose();
+          }
+        },
         dispose: () => model.dispose(),
       };
     },
@@ -175,10 +185,11 @@ function measure(m: Method, H: number, T: number, runs: number): Row {
   const inf = b.inference ? b.inference() : b.model;
   const xi = Tensor.from(randomArray(INFER_T * H, 6), [1, INFER_T, H], { longLived: true });
   const inferUs = (medianMs(() => noGrad(() => tidy(() => { inf.forward(xi); })), runs + 2) * 1000) / INFER_T;
+  const inferFlops = b.inferFlops(xi);
   xi.dispose();
   const row: Row = {
     method: m.name, H, T, trainMs, trainGflops: b.trainFlops(BATCH * T) / (trainMs * 1e6),
-    inferUs, inferGflops: b.inferFlops() / (inferUs * 1e3), weightBytes: b.weightBytes,
+    inferUs, inferGflops: inferFlops / (inferUs * 1e3), weightBytes: b.weightBytes,
   };
   b.dispose();
   return row;
@@ -231,11 +242,11 @@ Times are process CPU time (medians), which on a shared machine leaves out other
 
 - **train step**: LSTM(H, H), batch ${BATCH} x ${TRAIN_T} steps (by H) or x T steps (by T), forward + BPTT + Adam, ms.
   Pruned CSR trains dense under the pruner's masks (CSR is an inference format).
-- **infer**: batch 1, a ${INFER_T}-step sequence under noGrad, microseconds per time step (dense and MPO: the lean
-  one-call-per-sequence path; CSR: the sparse layers).
+- **infer**: batch 1, a ${INFER_T}-step sequence under noGrad, microseconds per time step (dense and MPO: the
+  compiled one-call-per-sequence path; CSR: the sparse layers).
 - **GFLOP/s**: counted flops of what ran (2 per multiply-add) per second. Dense: the products of the LSTM.
   MPO training: what the training rule counts for W and U (src/ops/mpo-dense.ts: rebuild + dense products +
-  projection, or the core contractions). MPO inference: the plans the layer measured and chose. CSR inference:
+  projection, or the core contractions). MPO inference: the products the compiled inference chose. CSR inference:
   2 per kept weight.
 - **W, U bytes**: the weights of both matrices in that format (f32; CSR with its column indices and row pointers).
 - **vs dense**: dense time / this time (above 1: faster than dense).

@@ -25,18 +25,11 @@
  * state dict of a whole model can be imported piece by piece.
  */
 import { MpoLstmError } from "../errors.js";
+import { ourLstmName, TORCH_LSTM_KEY } from "../nn/lstm.js";
 import { build, type ModuleConfig, type SavableModule } from "./model-file.js";
 import { normalizeStateDict, type NamedTensor, type StateDict } from "./state-dict.js";
 
 /** Our parameter names inside an LSTM, per layer k. */
-const lstmNames = (k: number) => ({
-  weight_ih: `layers.${k}.weightIh`,
-  weight_hh: `layers.${k}.weightHh`,
-  bias_ih: `layers.${k}.biasIh`,
-  bias_hh: `layers.${k}.biasHh`,
-});
-
-const TORCH_LSTM_KEY = /^(weight|bias)_(ih|hh|hr)_l(\d+)(_reverse)?$/;
 
 function formatError(what: string, message: string): MpoLstmError {
   return new MpoLstmError("format", `${what}: ${message}`);
@@ -94,16 +87,15 @@ export function torchLstmState(stateDict: StateDict, prefix = ""): { config: Mod
   const state = new Map<string, NamedTensor>();
   const used = new Set<string>();
   for (let k = 0; k < numLayers; k++) {
-    const ours = lstmNames(k);
     const take = (key: string, shape: number[]): NamedTensor => {
       used.add(key);
       return expectShape(what, prefix + key, all.get(key), shape);
     };
-    state.set(ours.weight_ih, take(`weight_ih_l${k}`, [4 * hiddenSize, k === 0 ? inputSize : hiddenSize]));
-    state.set(ours.weight_hh, take(`weight_hh_l${k}`, [4 * hiddenSize, hiddenSize]));
+    state.set(ourLstmName("weight", "ih", k), take(`weight_ih_l${k}`, [4 * hiddenSize, k === 0 ? inputSize : hiddenSize]));
+    state.set(ourLstmName("weight", "hh", k), take(`weight_hh_l${k}`, [4 * hiddenSize, hiddenSize]));
     if (bias) {
-      state.set(ours.bias_ih, take(`bias_ih_l${k}`, [4 * hiddenSize]));
-      state.set(ours.bias_hh, take(`bias_hh_l${k}`, [4 * hiddenSize]));
+      state.set(ourLstmName("bias", "ih", k), take(`bias_ih_l${k}`, [4 * hiddenSize]));
+      state.set(ourLstmName("bias", "hh", k), take(`bias_hh_l${k}`, [4 * hiddenSize]));
     }
   }
   for (const key of all.keys()) {
@@ -172,11 +164,12 @@ export function exportTorchLstm(lstm: SavableModule, prefix = ""): Map<string, N
   }
   const out = new Map<string, NamedTensor>();
   for (let k = 0; k < numLayers; k++) {
-    for (const [torchStem, ours] of Object.entries(lstmNames(k))) {
-      if (torchStem.startsWith("bias") && config.bias === false) continue;
+    for (const [kind, matrix] of [["weight", "ih"], ["weight", "hh"], ["bias", "ih"], ["bias", "hh"]] as const) {
+      if (kind === "bias" && config.bias === false) continue;
+      const ours = ourLstmName(kind, matrix, k);
       const t = state.get(ours);
       if (t === undefined) throw new MpoLstmError("value", `exportTorchLstm: the module has no parameter "${ours}"; only a dense LSTM (${config.type === "LSTM" ? "this one is damaged" : `not ${String(config.type)}`}) exports to nn.LSTM`);
-      out.set(`${prefix}${torchStem}_l${k}`, t);
+      out.set(`${prefix}${kind}_${matrix}_l${k}`, t);
     }
   }
   return out;
