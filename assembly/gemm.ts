@@ -50,6 +50,7 @@
  * heapBase() and so never handed out by the host arena; the ABI needs no scratch argument. The module
  * is single-threaded; sharing memory between threads would need one scratch area per thread.
  */
+import { madd } from "./lanes";
 
 /** Rows of the register tile (two f32x4 of op(A)). */
 const MR: i32 = 8;
@@ -226,7 +227,7 @@ function packB(transB: i32, b: usize, ldb: i32, p0: i32, j0: i32, kb: i32, nb: i
 @inline function storeRow(cp: usize, x: v128, beta: f32): void {
   if (beta == 0) v128.store(cp, x);
   else if (beta == 1) v128.store(cp, f32x4.add(v128.load(cp), x));
-  else v128.store(cp, f32x4.add(f32x4.mul(f32x4.splat(beta), v128.load(cp)), x));
+  else v128.store(cp, madd(f32x4.splat(beta), v128.load(cp), x));
 }
 
 /**
@@ -261,26 +262,26 @@ function kernel8x4(kb: i32, pa: usize, pb: usize, c: usize, ldcBytes: usize, bet
       const a0 = v128.load(pa);
       const a1 = v128.load(pa, 16);
       const b0 = v128.load32_splat(pb);
-      c00 = f32x4.add(c00, f32x4.mul(a0, b0)); c01 = f32x4.add(c01, f32x4.mul(a1, b0));
+      c00 = madd(a0, b0, c00); c01 = madd(a1, b0, c01);
       const b1 = v128.load32_splat(pb, 4);
-      c10 = f32x4.add(c10, f32x4.mul(a0, b1)); c11 = f32x4.add(c11, f32x4.mul(a1, b1));
+      c10 = madd(a0, b1, c10); c11 = madd(a1, b1, c11);
       const b2 = v128.load32_splat(pb, 8);
-      c20 = f32x4.add(c20, f32x4.mul(a0, b2)); c21 = f32x4.add(c21, f32x4.mul(a1, b2));
+      c20 = madd(a0, b2, c20); c21 = madd(a1, b2, c21);
       const b3 = v128.load32_splat(pb, 12);
-      c30 = f32x4.add(c30, f32x4.mul(a0, b3)); c31 = f32x4.add(c31, f32x4.mul(a1, b3));
+      c30 = madd(a0, b3, c30); c31 = madd(a1, b3, c31);
     }
     if (pa + (MR << 2) >= end) break;
     {
       const a0 = v128.load(pa, 32);
       const a1 = v128.load(pa, 48);
       const b0 = v128.load32_splat(pb, 16);
-      c00 = f32x4.add(c00, f32x4.mul(a0, b0)); c01 = f32x4.add(c01, f32x4.mul(a1, b0));
+      c00 = madd(a0, b0, c00); c01 = madd(a1, b0, c01);
       const b1 = v128.load32_splat(pb, 20);
-      c10 = f32x4.add(c10, f32x4.mul(a0, b1)); c11 = f32x4.add(c11, f32x4.mul(a1, b1));
+      c10 = madd(a0, b1, c10); c11 = madd(a1, b1, c11);
       const b2 = v128.load32_splat(pb, 24);
-      c20 = f32x4.add(c20, f32x4.mul(a0, b2)); c21 = f32x4.add(c21, f32x4.mul(a1, b2));
+      c20 = madd(a0, b2, c20); c21 = madd(a1, b2, c21);
       const b3 = v128.load32_splat(pb, 28);
-      c30 = f32x4.add(c30, f32x4.mul(a0, b3)); c31 = f32x4.add(c31, f32x4.mul(a1, b3));
+      c30 = madd(a0, b3, c30); c31 = madd(a1, b3, c31);
     }
     pa += MR << 3;
     pb += NR << 3;
@@ -479,16 +480,16 @@ function gemvRows(m: i32, n: i32, alpha: f32, a: usize, lda: i32, x: usize, beta
       const xEnd = x + (<usize>n4 << 2);
       while (true) {
         let xv = v128.load(xp);
-        s0 = f32x4.add(s0, f32x4.mul(v128.load(p0), xv));
-        s1 = f32x4.add(s1, f32x4.mul(v128.load(p1), xv));
-        s2 = f32x4.add(s2, f32x4.mul(v128.load(p2), xv));
-        s3 = f32x4.add(s3, f32x4.mul(v128.load(p3), xv));
+        s0 = madd(v128.load(p0), xv, s0);
+        s1 = madd(v128.load(p1), xv, s1);
+        s2 = madd(v128.load(p2), xv, s2);
+        s3 = madd(v128.load(p3), xv, s3);
         if (xp + 16 >= xEnd) break;
         xv = v128.load(xp, 16);
-        t0 = f32x4.add(t0, f32x4.mul(v128.load(p0, 16), xv));
-        t1 = f32x4.add(t1, f32x4.mul(v128.load(p1, 16), xv));
-        t2 = f32x4.add(t2, f32x4.mul(v128.load(p2, 16), xv));
-        t3 = f32x4.add(t3, f32x4.mul(v128.load(p3, 16), xv));
+        t0 = madd(v128.load(p0, 16), xv, t0);
+        t1 = madd(v128.load(p1, 16), xv, t1);
+        t2 = madd(v128.load(p2, 16), xv, t2);
+        t3 = madd(v128.load(p3, 16), xv, t3);
         xp += 32; p0 += 32; p1 += 32; p2 += 32; p3 += 32;
         if (xp >= xEnd) break;
       }
@@ -517,8 +518,8 @@ function gemvRows(m: i32, n: i32, alpha: f32, a: usize, lda: i32, x: usize, beta
     for (; j + 8 <= n; j += 8) {
       const q = r0 + (<usize>j << 2);
       const xq = x + (<usize>j << 2);
-      s0 = f32x4.add(s0, f32x4.mul(v128.load(q), v128.load(xq)));
-      t0 = f32x4.add(t0, f32x4.mul(v128.load(q, 16), v128.load(xq, 16)));
+      s0 = madd(v128.load(q), v128.load(xq), s0);
+      t0 = madd(v128.load(q, 16), v128.load(xq, 16), t0);
     }
     let d = hsum(f32x4.add(s0, t0));
     for (; j < n; j++) d += load<f32>(r0 + (<usize>j << 2)) * load<f32>(x + (<usize>j << 2));
@@ -547,8 +548,8 @@ function gemvCols(m: i32, n: i32, alpha: f32, a: usize, lda: i32, x: usize, beta
     const r0 = a + <usize>j * rowBytes;
     let p0 = r0, p1 = r0 + rowBytes, p2 = r0 + 2 * rowBytes, p3 = r0 + 3 * rowBytes;
     for (let yp = y; yp < yEnd; yp += 16) {
-      const u = f32x4.add(f32x4.mul(s0, v128.load(p0)), f32x4.mul(s1, v128.load(p1)));
-      const v = f32x4.add(f32x4.mul(s2, v128.load(p2)), f32x4.mul(s3, v128.load(p3)));
+      const u = madd(s1, v128.load(p1), f32x4.mul(s0, v128.load(p0)));
+      const v = madd(s3, v128.load(p3), f32x4.mul(s2, v128.load(p2)));
       v128.store(yp, f32x4.add(v128.load(yp), f32x4.add(u, v)));
       p0 += 16; p1 += 16; p2 += 16; p3 += 16;
     }
@@ -564,7 +565,7 @@ function gemvCols(m: i32, n: i32, alpha: f32, a: usize, lda: i32, x: usize, beta
     const r0 = a + <usize>j * rowBytes;
     let p0 = r0;
     for (let yp = y; yp < yEnd; yp += 16) {
-      v128.store(yp, f32x4.add(v128.load(yp), f32x4.mul(s0, v128.load(p0))));
+      v128.store(yp, madd(s0, v128.load(p0), v128.load(yp)));
       p0 += 16;
     }
     for (let i = m4; i < m; i++) {

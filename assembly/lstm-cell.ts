@@ -17,7 +17,7 @@
  * Pointers are row pointers (element j of the row is at p + 4 j); the last H % 4 units use partial
  * vector loads/stores (assembly/lanes.ts), so every unit gets the same arithmetic.
  */
-import { load4, store4 } from "./lanes";
+import { load4, madd, store4 } from "./lanes";
 import { vsigmoid, vtanh } from "./vmath";
 
 // @ts-ignore: decorator
@@ -32,7 +32,7 @@ import { vsigmoid, vtanh } from "./vmath";
 @inline export function cellUpdate4(j: i32, rem: i32, live: bool, ig: v128, fg: v128, gg: v128, og: v128, cp: v128, hPrev: usize, c: usize, h: usize, hs: usize): void {
   let cn = cp, hn: v128;
   if (live) {
-    cn = f32x4.add(f32x4.mul(fg, cp), f32x4.mul(ig, gg));
+    cn = madd(ig, gg, f32x4.mul(fg, cp));
     hn = f32x4.mul(og, vtanh(cn));
   } else {
     hn = load4(at(hPrev, j), rem);
@@ -83,7 +83,7 @@ import { vsigmoid, vtanh } from "./vmath";
   const gg = load4(at(act, 2 * H + j), rem);
   const og = load4(at(act, 3 * H + j), rem);
   const tc = vtanh(load4(at(c, j), rem));
-  const dcT = f32x4.add(dcIn, f32x4.mul(f32x4.mul(dhv, og), f32x4.sub(one, f32x4.mul(tc, tc))));
+  const dcT = madd(f32x4.mul(dhv, og), f32x4.sub(one, f32x4.mul(tc, tc)), dcIn);
   store4(at(dz, j), f32x4.mul(f32x4.mul(f32x4.mul(dcT, gg), ig), f32x4.sub(one, ig)), rem);
   store4(at(dz, H + j), f32x4.mul(f32x4.mul(f32x4.mul(dcT, load4(at(cPrev, j), rem)), fg), f32x4.sub(one, fg)), rem);
   store4(at(dz, 2 * H + j), f32x4.mul(f32x4.mul(dcT, ig), f32x4.sub(one, f32x4.mul(gg, gg))), rem);

@@ -2,12 +2,14 @@
  * Which build of the kernel module to load. The package carries two: "simd" (Wasm SIMD 128, every engine
  * since 2021) and "relaxed-simd" (the same kernels with each f32x4 multiply-add as one relaxed_madd, which
  * engines lower to a fused multiply-add where the CPU has one). Chromium ships relaxed SIMD; Node 20 has it
- * behind `--experimental-wasm-relaxed-simd`. The choice is made once, before the module loads: by feature
- * detection (`WebAssembly.validate` of an 82-byte module using relaxed_madd), unless `preferKernels` says.
+ * behind `--experimental-wasm-relaxed-simd`. The choice is made once, before the module loads.
  *
- * FMA rounds once where mul + add round twice, so the two builds give results a few float32 ulps apart,
- * and relaxed_madd may itself be fused on one CPU and not on another. Both pass the same float64-reference
- * tests at the same tolerances. Whoever needs the same bits on every engine and machine pins "simd".
+ * The default is "simd": FMA rounds once where mul + add round twice, so the two builds give results a few
+ * float32 ulps apart, and relaxed_madd may itself be fused on one CPU and not on another, while this
+ * package promises the same bits for the same weights and inputs in every engine and on every machine
+ * (test/runtimes checks Node, Deno, Bun and Chromium against each other). `preferKernels("auto")` opts in
+ * to feature detection (`WebAssembly.validate` of an 82-byte module using relaxed_madd): the relaxed build
+ * where the engine has it. Both builds pass the same float64-reference tests at the same tolerances.
  */
 import { MpoLstmError } from "../errors.js";
 
@@ -22,7 +24,7 @@ const RELAXED_PROBE = (() => {
   return new Uint8Array([0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00, 0x01, 0x05, 0x01, 0x60, 0x00, 0x01, 0x7b, 0x03, 0x02, 0x01, 0x00, 0x0a, code.length, ...code]);
 })();
 
-let preference: KernelVariant | "auto" = "auto";
+let preference: KernelVariant | "auto" = "simd";
 
 /** True when this engine validates relaxed SIMD (f32x4.relaxed_madd). */
 export function relaxedSimdSupported(): boolean {
@@ -33,7 +35,7 @@ export function relaxedSimdSupported(): boolean {
   }
 }
 
-/** The build a backend loads now: the preference (preferKernels in module.ts), else relaxed SIMD where the engine has it. */
+/** The build a backend loads now: the preference (preferKernels in module.ts; default "simd"); "auto": relaxed SIMD where the engine has it. */
 export function kernelVariant(): KernelVariant {
   if (preference !== "auto") return preference;
   return relaxedSimdSupported() ? "relaxed-simd" : "simd";

@@ -169,9 +169,9 @@ export function loadedKernels(): KernelVariant | "given" | null {
 }
 
 /**
- * Picks the kernel build before the first mpo-lstm call ("auto" = feature detection, the default; see
- * kernel-variant.ts). Pin "simd" for the same bits in every engine. Throws once another build is loaded,
- * or for "relaxed-simd" where the engine lacks it.
+ * Picks the kernel build before the first mpo-lstm call: "simd" (the default: the same bits in every
+ * engine), "relaxed-simd" (fused multiply-adds), or "auto" (relaxed where the engine validates it); see
+ * kernel-variant.ts. Throws once another build is loaded, or for "relaxed-simd" where the engine lacks it.
  */
 export function preferKernels(variant: KernelVariant | "auto"): void {
   if (variant !== "auto" && variant !== "simd" && variant !== "relaxed-simd") setKernelPreference(variant); // throws: unknown name
