@@ -36,9 +36,14 @@ interface NodeProcess {
   getBuiltinModule?(id: string): unknown;
 }
 
+/**
+ * A Node built-in, only in Node itself: Deno and Bun also answer to process.versions.node, but their
+ * worker_threads differ in what an eval'd worker may do, and a worker that dies before reporting would
+ * leave a blocked caller waiting; there fit stays in one thread.
+ */
 function nodeBuiltin<T>(id: string): T | null {
-  const proc = (globalThis as { process?: NodeProcess }).process;
-  if (!proc?.versions?.node || typeof proc.getBuiltinModule !== "function") return null;
+  const proc = (globalThis as { process?: NodeProcess & { versions?: { bun?: string } } }).process;
+  if (!proc?.versions?.node || proc.versions.bun !== undefined || "Deno" in globalThis || typeof proc.getBuiltinModule !== "function") return null;
   return proc.getBuiltinModule(id) as T;
 }
 
@@ -121,7 +126,12 @@ export function spawnWorker(script: URL, failure?: LoadFailureCell): WorkerHandl
       ? `const c = new Int32Array(workerData.cell); Atomics.store(c, workerData.index, workerData.value); Atomics.notify(c, workerData.index);`
       : "";
     const code = `const { workerData } = require("node:worker_threads");\n${load}.catch((e) => { console.error(e); ${report} });`;
-    const worker = new threads.Worker(code, { eval: true, workerData: failure ? { cell: failure.cell, index: failure.index, value: failure.value } : null, stderr: failure?.quiet ?? false });
+    let worker: NodeWorker;
+    try {
+      worker = new threads.Worker(code, { eval: true, workerData: failure ? { cell: failure.cell, index: failure.index, value: failure.value } : null, stderr: failure?.quiet ?? false });
+    } catch {
+      return null; // a worker_threads look-alike without eval workers (other runtimes' Node compatibility)
+    }
     // A worker must never keep the process alive; errors surface through shared memory.
     worker.unref();
     worker.on("error", () => {});
