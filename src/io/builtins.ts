@@ -6,6 +6,7 @@
  */
 import { MpoLstmError } from "../errors.js";
 import { compressedKinds } from "./builtins-compressed.js";
+import { textKinds } from "./builtins-text.js";
 import { flag, lstmLayerShapes, positiveInt, probability } from "./config-fields.js";
 import { defineBuiltinModules, shapesOf, type ModuleKind } from "./registry.js";
 
@@ -56,5 +57,5 @@ let defined = false;
 export function ensureBuiltinModules(): void {
   if (defined) return;
   defined = true;
-  defineBuiltinModules({ ...kinds, ...compressedKinds });
+  defineBuiltinModules({ ...kinds, ...compressedKinds, ...textKinds });
 }

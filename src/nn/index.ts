@@ -14,3 +14,5 @@ export { MPOLSTM, MPOLSTMLayer, chainShapes, type MPOLSTMOptions } from "./mpo-l
 export { MPOProjection, type MPOProjectionOptions } from "./mpo-projection.js";
 export { compress, compressLSTM, compressLinear, type CompressOptions } from "./compress.js";
 export { compressModel, type CompressModelOptions, type MatrixReport } from "./compress-model.js";
+export { MPOEmbedding, type MPOEmbeddingOptions } from "./mpo-embedding.js";
+export { TextClassifier, toPrediction, type TextPrediction } from "./text-classifier.js";

@@ -10,3 +10,4 @@ export * from "./dropout.js";
 export * from "./lstm.js";
 // MPO contraction
 export * from "./mpo.js";
+export * from "./mpo-embedding.js";
