@@ -95,6 +95,7 @@ if (existsSync(cache)) {
   log(`dense weights cached in ${cache}`);
 }
 const denseBytes = save(dense).length;
+const denseParams = dense.parameterCount(); // compressModel replaces the layers of `dense` in place
 const denseAcc = accuracyOn(dense, test);
 log(`dense: test accuracy ${denseAcc.toFixed(2)}%, file ${denseBytes} bytes`);
 if (config.stopAfterDense) process.exit(0);
@@ -122,7 +123,7 @@ const summary = {
   model: config.out, config, seconds: Math.round((Date.now() - started) / 1000),
   test: { reviews: test.size, denseAccuracy: denseAcc, ttsvdAccuracy: ttsvdAcc, mpoAccuracy: mpoAcc },
   bytes: { dense: denseBytes, mpo: bytes.length },
-  parameters: { dense: dense.parameterCount(), mpo: compressed.parameterCount() },
+  parameters: { dense: denseParams, mpo: compressed.parameterCount() },
   matrices: rows,
 };
 writeFileSync(config.out.replace(/\.safetensors$/, ".json"), JSON.stringify(summary, null, 2) + "\n");

@@ -30,6 +30,7 @@ the whole file's bytes before and after.
   --bond D             uniform bond dimension D >= 1 instead of a ratio (per kind too: --bond linear=4)
   -o, --output PATH    where to write the compressed model (written atomically)
   --cores N            cores per matrix when factors are not given (default 4)
+  --f16                store the parameters as float16 (safetensors F16): half the bytes, rounded
   --in-factors a,b,..  factors of the input dimension, for every matrix whose input size they multiply to
   --out-factors a,b,.. factors of the output dimension (for an LSTM: of the 4H gate rows, first divisible by 4)
   -h, --help           this text`;
@@ -43,6 +44,8 @@ export interface CompressArgs {
   cores?: number;
   inFactors?: number[];
   outFactors?: number[];
+  /** Store parameters as float16. */
+  f16?: boolean;
   /** Per-kind ratios and bonds (--ratio lstm=20,embedding=50). */
   ratioPer?: Partial<Record<ModuleKindName, number>>;
   bondPer?: Partial<Record<ModuleKindName, number>>;
@@ -94,6 +97,9 @@ export function parseCompressArgs(argv: readonly string[]): CompressArgs | null 
         out.cores = n;
         break;
       }
+      case "--f16":
+        out.f16 = true;
+        break;
       case "-o":
       case "--output":
         out.output = value();
@@ -205,7 +211,7 @@ export function runCompress(argv: readonly string[], print: (s: string) => void 
     const loaded = loadFile(args.input);
     if (!(loaded instanceof Module)) throw new MpoLstmError("value", `${args.input} holds a ${String(loaded.config().type)}, not an nn module`);
     const { model, rows } = compressModelNamingFlags(loaded, args);
-    saveFile(args.output, model);
+    saveFile(args.output, model, args.f16 ? { dtype: "F16" } : {});
     print(formatCompressTable(rows));
     const before = statSync(args.input).size, after = statSync(args.output).size;
     print(`wrote ${args.output}: whole file ${before} -> ${after} bytes (${(before / after).toFixed(2)}x smaller)`);

@@ -98,6 +98,11 @@ test("compress: per-kind ratios compress the embedding too, other kinds stay den
   assert.match(out, new RegExp(`whole file ${before} -> ${after} bytes`));
   assert.match(out, /embedding\.weight\s+16x8/);
   small.dispose();
+  assert.is(runCompress([path("text.safetensors"), "--bond", "embedding=2,lstm=2", "--cores", "2", "--f16", "-o", path("half.safetensors")], () => {}, () => {}), 0);
+  assert.ok(statSync(path("half.safetensors")).size < after, "--f16 writes a smaller file");
+  const half = loadFile(path("half.safetensors")) as TextClassifier;
+  assert.ok(Math.abs(half.predict("good film").probability - (loadFile(path("small.safetensors")) as TextClassifier).predict("good film").probability) < 1e-2);
+  half.dispose();
   let bad = "";
   assert.is(runCompress([path("text.safetensors"), "--ratio", "conv=3", "-o", path("x.safetensors")], () => {}, (s) => { bad += s; }), 2);
   assert.match(bad, /unknown kind of module "conv"/);
