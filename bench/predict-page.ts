@@ -1,0 +1,27 @@
+/**
+ * Browser side of bench/predict.ts, bundled by esbuild: `window.benchPredict(urls, texts, rounds)` loads
+ * each model file with load(fetch(url)) and returns, per model, the median milliseconds of a batch-1
+ * predict() over the texts, the models taking turns round by round.
+ */
+import { init, load, nn } from "../src/index.js";
+
+type TextClassifier = InstanceType<typeof nn.TextClassifier>;
+
+async function benchPredict(urls: string[], texts: string[], rounds: number): Promise<number[]> {
+  await init();
+  const models = (await Promise.all(urls.map((u) => load(fetch(u))))) as TextClassifier[];
+  for (const m of models) for (const t of texts) m.predict(t); // warm: kernel choices per length
+  const times = models.map(() => [] as number[]);
+  for (let r = 0; r < rounds; r++) {
+    models.forEach((m, i) => {
+      for (const t of texts) {
+        const t0 = performance.now();
+        m.predict(t);
+        times[i]!.push(performance.now() - t0);
+      }
+    });
+  }
+  return times.map((ts) => ts.sort((a, b) => a - b)[ts.length >> 1]!);
+}
+
+Object.assign(window, { benchPredict });
