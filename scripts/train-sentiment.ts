@@ -10,7 +10,8 @@
  */
 import { existsSync, mkdirSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { Adam, arrayDataset, evaluate, fit, init, manualSeed, Random, save, type Dataset, type Module } from "../src/index.js";
+import { Adam, arrayDataset, evaluate, fit, init, loadSync, manualSeed, Random, save, type Dataset, type Module } from "../src/index.js";
+import { uniform_ } from "../src/nn/init.js";
 import { Embedding, LSTM, Linear, TextClassifier, compressModel } from "../src/nn/index.js";
 import { loadImdbReviews } from "../src/data/imdb.js";
 import { seededPermutation } from "../src/data/seeded.js";
@@ -26,15 +27,15 @@ const config = {
   maxLength: num("max-length", 150),
   embedding: num("embedding", 32),
   hidden: num("hidden", 64),
-  epochs: num("epochs", 3),
-  fineTuneEpochs: num("fine-tune-epochs", 2),
+  epochs: num("epochs", 4),
+  fineTuneEpochs: num("fine-tune-epochs", 4),
   batchSize: num("batch", 64),
   lr: num("lr", 3e-3),
   fineTuneLr: num("fine-tune-lr", 2e-3),
   seed: num("seed", 1),
   trainLimit: num("train-limit", 0),
   testLimit: num("test-limit", 0),
-  ratio: { embedding: num("ratio-embedding", 40), lstm: num("ratio-lstm", 20) },
+  ratio: { embedding: num("ratio-embedding", 24), lstm: num("ratio-lstm", 10) },
   out: flags.get("out") ?? "models/imdb-sentiment.safetensors",
   work: flags.get("work") ?? "models/.work",
   stopAfterDense: flags.get("stop-after") === "dense",
@@ -44,7 +45,8 @@ await init();
 const started = Date.now();
 const log = (s: string) => console.log(`[${((Date.now() - started) / 1000).toFixed(0)}s] ${s}`);
 
-// Data: the split of src/data/imdb.ts, encoded keeping each review's LAST tokens (where verdicts sit).
+// Data: the split of src/data/imdb.ts (seededPermutation, seed 2011), encoded keeping each review's LAST
+// tokens (where verdicts sit).
 const reviews = loadImdbReviews();
 const perm = seededPermutation(reviews.length, 2011);
 const half = reviews.length >> 1;
@@ -67,6 +69,8 @@ function run(model: Module, epochs: number, lr: number, what: string): void {
   const optimizer = new Adam(model.parameters(), { lr });
   fit(model, train, {
     epochs, batchSize: config.batchSize, optimizer, loss: "crossEntropy", seed: config.seed, clipNorm: 5, validation,
+    // The epoch with the best validation accuracy is what is kept.
+    earlyStopping: { patience: 2, monitor: "valAccuracy", restoreBest: true },
     onEpoch: (e) => log(`${what} epoch ${e.epoch + 1}: loss ${e.loss.toFixed(4)}, train acc ${((e.accuracy ?? 0) * 100).toFixed(2)}%, val acc ${((e.valAccuracy ?? 0) * 100).toFixed(2)}% (${e.seconds.toFixed(0)} s)`),
   });
 }
@@ -82,9 +86,13 @@ const accuracyOn = (model: Module, data: Dataset) => (evaluate(model.eval(), dat
 // 1. Dense model (cached).
 manualSeed(config.seed);
 const rng = new Random(config.seed);
-const dense = new TextClassifier(new Embedding(vocab.size, config.embedding, { rng }), new LSTM({ inputSize: config.embedding, hiddenSize: config.hidden, rng }), new Linear(config.hidden, 2, { rng }), tokenizer);
+const denseEmbedding = new Embedding(vocab.size, config.embedding, { rng });
+const dense = new TextClassifier(denseEmbedding, new LSTM({ inputSize: config.embedding, hiddenSize: config.hidden, rng }), new Linear(config.hidden, 2, { rng }), tokenizer);
+// Keras's embedding start, U(-0.05, 0.05), rather than PyTorch's N(0, 1): rows of rare words then stay
+// small instead of full-rank noise, so TT-SVD of the trained table keeps what training put there.
+uniform_(denseEmbedding.weight, -0.05, 0.05, rng);
 mkdirSync(config.work, { recursive: true });
-const cache = join(config.work, `dense-v${config.vocabSize}-e${config.embedding}-h${config.hidden}-t${config.maxLength}-ep${config.epochs}-n${config.trainLimit}.safetensors`);
+const cache = join(config.work, `dense-v${config.vocabSize}-e${config.embedding}-h${config.hidden}-t${config.maxLength}-ep${config.epochs}-n${config.trainLimit}-s${config.seed}-u05.safetensors`);
 if (existsSync(cache)) {
   const { tensors } = readSafetensorsFile(cache);
   dense.loadStateDict(Object.fromEntries([...tensors].map(([k, t]) => [k, t.data])));
@@ -118,11 +126,17 @@ run(compressed, config.fineTuneEpochs, config.fineTuneLr, "fine-tune");
 const mpoAcc = accuracyOn(compressed, test);
 const bytes = save(compressed, { metadata: { description: "IMDB sentiment (mpo-lstm pretrained model): positive / negative movie reviews", trainedBy: "npm run train:sentiment" } });
 writeFileAtomic(config.out, bytes);
+// The same model with float16 parameters: half the weight bytes; its accuracy measured on the same test set.
+const f16 = save(compressed, { dtype: "F16" });
+const halfModel = loadSync(f16) as Module;
+const f16Acc = accuracyOn(halfModel, test);
+halfModel.dispose();
+log(`float16: test accuracy ${f16Acc.toFixed(2)}%, file ${f16.length} bytes`);
 log(`MPO: test accuracy ${mpoAcc.toFixed(2)}%, file ${bytes.length} bytes (${statSync(config.out).size}) -> ${config.out}`);
 const summary = {
   model: config.out, config, seconds: Math.round((Date.now() - started) / 1000),
-  test: { reviews: test.size, denseAccuracy: denseAcc, ttsvdAccuracy: ttsvdAcc, mpoAccuracy: mpoAcc },
-  bytes: { dense: denseBytes, mpo: bytes.length },
+  test: { reviews: test.size, denseAccuracy: denseAcc, ttsvdAccuracy: ttsvdAcc, mpoAccuracy: mpoAcc, mpoF16Accuracy: f16Acc },
+  bytes: { dense: denseBytes, mpo: bytes.length, mpoF16: f16.length },
   parameters: { dense: denseParams, mpo: compressed.parameterCount() },
   matrices: rows,
 };
