@@ -63,7 +63,8 @@ function lineChart(svg: SVGSVGElement, points: readonly Point[], y: (p: Point) =
   const sx = (x: number) => L + ((Math.log2(x)) / Math.log2(xMax)) * (W - L - R);
   const sy = (v: number) => T + (1 - (v - lo) / (hi - lo)) * (H - T - B);
   svg.append(el("line", { x1: L, y1: H - B, x2: W - R, y2: H - B, stroke: "#c9d0db" }), el("line", { x1: L, y1: T, x2: L, y2: H - B, stroke: "#c9d0db" }));
-  for (let b = 1; b <= xMax; b *= 2) svg.append(el("text", { x: sx(b), y: H - B + 14, "text-anchor": "middle" }, String(b)));
+  for (let b = 1; b <= xMax; b *= 2) if (b === xMax || xMax / b >= 1.4) svg.append(el("text", { x: sx(b), y: H - B + 14, "text-anchor": "middle" }, String(b)));
+  if ((xMax & (xMax - 1)) !== 0) svg.append(el("text", { x: sx(xMax), y: H - B + 14, "text-anchor": "middle" }, String(xMax)));
   svg.append(el("text", { x: (L + W - R) / 2, y: H - 3, "text-anchor": "middle" }, "max bond"));
   for (let t = 0; t <= 4; t++) {
     const v = lo + ((hi - lo) * t) / 4;
@@ -207,6 +208,19 @@ async function main(): Promise<void> {
     }, 10);
   };
   $<HTMLButtonElement>("truncate").disabled = false;
+  // Sweep: every power of two below the full bond, one at a time so the page stays responsive.
+  $<HTMLButtonElement>("sweep").onclick = () => {
+    const bonds: number[] = [];
+    for (let b = 1; b < maxBond; b *= 2) bonds.push(b);
+    const next = () => {
+      const b = bonds.shift();
+      if (b === undefined) { $("explorestatus").textContent = `sweep done: ${points.length} points`; return; }
+      $("explorestatus").textContent = `bond ${b}...`;
+      setTimeout(() => { explore(b); next(); }, 10);
+    };
+    next();
+  };
+  $<HTMLButtonElement>("sweep").disabled = false;
   $("explorestatus").textContent = `full model: ${full.accuracy.toFixed(1)}% on ${slice.length} reviews (${full.ms.toFixed(2)} ms per review)`;
 
   Object.assign(window, { demo: { predict: (text: string) => { const p = classify(text); return { label: p.label, probability: p.probability, probabilities: p.probabilities, ms: p.ms }; }, explore, fullAccuracy: full.accuracy }, demoReady: true });

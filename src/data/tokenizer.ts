@@ -118,7 +118,8 @@ export class TextTokenizer {
 
   /** Token ids of `text` (at least one: an empty text gives [UNK_ID], as encodePadded does). */
   encode(text: string): Int32Array {
-    return encodePadded([tokenize(text)], this.vocab, this.maxLength, this.truncate).tokens.subarray(0, this.length(text));
+    const e = encodePadded([tokenize(text)], this.vocab, this.maxLength, this.truncate);
+    return e.tokens.subarray(0, e.lengths[0]!);
   }
 
   /** How many ids `encode(text)` gives. */

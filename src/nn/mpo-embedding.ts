@@ -9,7 +9,8 @@ import { MpoLstmError } from "../errors.js";
 import { MPO, type CoreShape } from "../mpo/mpo.js";
 import type { Compression } from "../mpo/canonical.js";
 import { fromDense } from "../mpo/ttsvd.js";
-import { mpoEmbedding } from "../ops/mpo-embedding.js";
+import { mpoEmbedding, type PrefixCache } from "../ops/mpo-embedding.js";
+import { isNoGrad } from "../tape.js";
 import { product } from "../product.js";
 import type { Tensor } from "../tensor.js";
 import { registerModule } from "./config.js";
@@ -31,6 +32,14 @@ export interface MPOEmbeddingOptions {
 
 export class MPOEmbedding extends Module implements Squeezable {
   cores: Parameter[];
+  /**
+   * Inference cache (under noGrad): the products of the cores' slices for every token prefix seen so
+   * far, rows included, so a stream of texts contracts each prefix once. It grows with the distinct
+   * tokens seen, to at most the dense table's V x D values (in memory only; the file stays small).
+   * Dropped as soon as any core value differs from the copy taken with it (compared element by element)
+   * or the cores are replaced.
+   */
+  private cache: { cores: Float32Array; prefixes: PrefixCache } | null = null;
 
   /** A layer holding `mpo`'s cores (copied); `mpo` is E^T [D, V] (in = vocabulary, out = dimension). */
   constructor(mpo: MPO) {
@@ -98,11 +107,34 @@ export class MPOEmbedding extends Module implements Squeezable {
     if (!m || m.inDim !== this.numEmbeddings || m.outDim !== this.dim) throw new MpoLstmError("shape", `MPOEmbedding.setMPOs: need one MPO ${this.numEmbeddings} -> ${this.dim}`);
     for (const p of this.cores) p.dispose();
     this.cores = coreParams(m);
+    this.cache = null;
   }
 
   /** ids (integers, laid out as `shape`, default [ids.length]) -> [...shape, dim]. */
   override forward(ids: ArrayLike<number> | Tensor, shape?: readonly number[]): Tensor {
-    return mpoEmbedding(this.cores, ids, shape);
+    return mpoEmbedding(this.cores, ids, shape, isNoGrad() ? this.prefixCache() : undefined);
+  }
+
+  /** The inference cache, emptied when a core changed since it was filled. */
+  private prefixCache(): PrefixCache {
+    const total = this.cores.reduce((n, c) => n + c.size, 0);
+    let fresh = this.cache !== null && this.cache.cores.length === total;
+    if (fresh) {
+      let o = 0;
+      for (const c of this.cores) {
+        const d = c.data();
+        for (let i = 0; i < d.length && fresh; i++) if (d[i] !== this.cache!.cores[o + i]) fresh = false;
+        if (!fresh) break;
+        o += d.length;
+      }
+    }
+    if (!fresh) {
+      const copy = new Float32Array(total);
+      let o = 0;
+      for (const c of this.cores) { copy.set(c.data(), o); o += c.size; }
+      this.cache = { cores: copy, prefixes: Array.from({ length: this.cores.length + 1 }, () => new Map<number, Float64Array>()) };
+    }
+    return this.cache!.prefixes;
   }
 
   override config(): Record<string, unknown> {

@@ -62,7 +62,6 @@ export class TextClassifier extends Module {
     if (typeof input !== "string") return input.map((t) => this.predict(t));
     const tok = this.tokenizer;
     if (tok === null) throw new MpoLstmError("value", "TextClassifier.predict: this model has no tokenizer (it was saved without one), so it cannot read text; call forward() with token ids instead");
-    if (typeof input !== "string") throw new MpoLstmError("value", `TextClassifier.predict: expected a string, got ${typeof input}`);
     if (input.trim().length === 0) throw new MpoLstmError("value", "TextClassifier.predict: the text is empty; give at least one word");
     const ids = tok.encode(input);
     const logits = noGrad(() => tidy(() => this.forward(Tensor.from(ids, [1, ids.length]), [ids.length]).toArray()));

@@ -37,7 +37,14 @@ interface PrefixTree {
   width: number[];
 }
 
-function prefixTree(cores: readonly Float32Array[], shapes: readonly CoreShape[], tokens: readonly number[]): PrefixTree {
+/**
+ * Left products of prefixes kept across calls for inference (MPOEmbedding under noGrad): per level
+ * k = 1 .. n (index k; level n holds finished rows), prefix code -> P_k. The owner drops it whenever a
+ * core value changes.
+ */
+export type PrefixCache = Map<number, Float64Array>[];
+
+function prefixTree(cores: readonly Float32Array[], shapes: readonly CoreShape[], tokens: readonly number[], cache?: PrefixCache): PrefixTree {
   const n = shapes.length;
   const parent: Int32Array[] = [new Int32Array(0)];
   const digit: Int32Array[] = [new Int32Array(0)];
@@ -53,19 +60,26 @@ function prefixTree(cores: readonly Float32Array[], shapes: readonly CoreShape[]
     const { left: ra, out: dk, in: ik, right: rb } = shapes[k - 1]!;
     const core = cores[k - 1]!;
     const index = new Map<number, number>();
-    const par: number[] = [], dig: number[] = [];
+    const par: number[] = [], dig: number[] = [], codes: number[] = [];
     for (const id of tokens) {
       const code = Math.floor(id / tail[k]!);
       if (index.has(code)) continue;
       index.set(code, par.length);
       par.push(prevIndex.get(Math.floor(code / ik))!);
       dig.push(code % ik);
+      codes.push(code);
     }
     const wPrev = prefix * ra, w = prefix * dk * rb;
     const prev = P[k - 1]!;
     const next = new Float64Array(par.length * w);
+    const known = cache?.[k];
     for (let node = 0; node < par.length; node++) {
       const src0 = par[node]! * wPrev, dst0 = node * w, v = dig[node]!;
+      const hit = known?.get(codes[node]!);
+      if (hit) {
+        next.set(hit, dst0);
+        continue;
+      }
       for (let p = 0; p < prefix; p++) {
         for (let a = 0; a < ra; a++) {
           const x = prev[src0 + p * ra + a]!;
@@ -77,6 +91,7 @@ function prefixTree(cores: readonly Float32Array[], shapes: readonly CoreShape[]
           }
         }
       }
+      known?.set(codes[node]!, next.slice(dst0, dst0 + w));
     }
     parent.push(Int32Array.from(par));
     digit.push(Int32Array.from(dig));
@@ -133,10 +148,12 @@ function treeBackward(cores: readonly Float32Array[], shapes: readonly CoreShape
 
 /**
  * Rows of the MPO table at integer `ids` (laid out as `idsShape`, default [ids.length]): returns
- * [...idsShape, D]. `cores[k]` is a 4-D tensor [dLeft, dim factor, vocabulary factor, dRight].
+ * [...idsShape, D]. `cores[k]` is a 4-D tensor [dLeft, dim factor, vocabulary factor, dRight]. `cache`
+ * (inference only, ignored when recording gradients) keeps prefix products across calls; the caller must
+ * drop it when the cores change.
  * Throws naming the first id outside [0, V).
  */
-export function mpoEmbedding(cores: readonly Tensor[], ids: ArrayLike<number> | Tensor, idsShape?: readonly number[]): Tensor {
+export function mpoEmbedding(cores: readonly Tensor[], ids: ArrayLike<number> | Tensor, idsShape?: readonly number[], cache?: PrefixCache): Tensor {
   const op = "mpoEmbedding";
   cores.forEach((c, k) => {
     checkLive(c, op, `cores[${k}]`);
@@ -164,7 +181,8 @@ export function mpoEmbedding(cores: readonly Tensor[], ids: ArrayLike<number> | 
     where[i] = u;
   }
   const coreValues = cores.map((c) => c.toArray());
-  const tree = prefixTree(coreValues, shapes, unique);
+  // A cache is only for inference: with gradients the tree's partials must be this call's own.
+  const tree = prefixTree(coreValues, shapes, unique, needsGrad(cores) ? undefined : cache);
   // Leaves come in the order of their first appearance at level n, which is `unique`'s order.
   const rows = tree.P[shapes.length]!;
   const out = empty([...shape, D]);

@@ -3,7 +3,7 @@ import * as assert from "uvu/assert";
 import { MPO } from "../../src/mpo/index.js";
 import { Embedding, MPOEmbedding, compressModel } from "../../src/nn/index.js";
 import { mpoEmbedding } from "../../src/ops/mpo-embedding.js";
-import { backward, tidy } from "../../src/tape.js";
+import { backward, noGrad, tidy } from "../../src/tape.js";
 import { Tensor } from "../../src/tensor.js";
 import { Random } from "../../src/random.js";
 import { MpoLstmError } from "../../src/errors.js";
@@ -128,6 +128,19 @@ test("MPOEmbedding: a truncated table pads a vocabulary without good factors, an
     for (const p of emb.cores) { const d = p.data(), gd = p.grad!.data(); for (let i = 0; i < d.length; i++) { d[i] = d[i]! - 0.005 * gd[i]!; gd[i] = 0; } }
   }
   assert.ok(loss() < 0.5 * before, `loss ${before} -> ${loss()}`);
+  emb.dispose();
+});
+
+test("MPOEmbedding under noGrad: the prefix cache gives the uncached rows bit for bit, and follows core changes", () => {
+  const bonds = [3, 2];
+  const shapes = shapesOf(VOCAB, DIM, bonds);
+  const emb = new MPOEmbedding(new MPO(randomCores(shapes, 21), shapes));
+  const fresh = (ids: number[]) => tidy(() => mpoEmbedding(emb.cores, ids).toArray());
+  const cached = (ids: number[]) => noGrad(() => tidy(() => emb.forward(ids).toArray()));
+  for (const ids of [[0, 1, 2, 29], [2, 3, 28, 29, 0], [17, 17, 5]]) assert.equal(cached(ids), fresh(ids));
+  const d = emb.cores[1]!.data();
+  d[4] = d[4]! + 0.5; // a changed core must not be answered from the old products
+  assert.equal(cached([0, 1, 2, 29]), fresh([0, 1, 2, 29]));
   emb.dispose();
 });
 
