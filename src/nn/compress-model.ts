@@ -19,12 +19,9 @@ import { MpoLstmError } from "../errors.js";
 import type { Compression } from "../mpo/canonical.js";
 import type { MPO } from "../mpo/mpo.js";
 import { product } from "../product.js";
-import { factorize } from "../mpo/factorize.js";
-import { bondForRatio } from "../mpo/budget.js";
-import { compressLinear, compressLSTM } from "./compress.js";
+import { compressEmbedding, compressLinear, compressLSTM } from "./compress.js";
 import { Embedding } from "./embedding.js";
 import { Linear } from "./linear.js";
-import { MPOEmbedding } from "./mpo-embedding.js";
 import { LSTM, LSTMLayer } from "./lstm.js";
 import { Module } from "./module.js";
 
@@ -112,7 +109,7 @@ function compressOne(m: Module, name: string, all: CompressModelOptions, use: Fa
   const own = all.modules?.[kind];
   if (own === false) return null;
   const args: ModuleCompression = own ?? all;
-  if (kind === "embedding") return compressEmbedding(m as Embedding, `${prefix}weight`, args, own ? null : use);
+  if (kind === "embedding") return compressEmbeddingRow(m as Embedding, `${prefix}weight`, args, own ? null : use);
   const base = { ratio: args.ratio, bond: args.bond, cores: args.cores ?? args.inFactors?.length ?? args.outFactors?.length ?? 4 };
   if (isDenseLstm(m)) {
     const H = m.hiddenSize;
@@ -146,7 +143,7 @@ function compressOne(m: Module, name: string, all: CompressModelOptions, use: Fa
  * nn/mpo-embedding.ts). Factors: `inFactors` of the vocabulary and `outFactors` of the dimension when given,
  * else `factorize`'s; a vocabulary without balanced factors is padded with zero rows to `padTo`.
  */
-function compressEmbedding(m: Embedding, name: string, args: ModuleCompression, shared: FactorUse | null): { model: Module; rows: MatrixReport[] } {
+function compressEmbeddingRow(m: Embedding, name: string, args: ModuleCompression, shared: FactorUse | null): { model: Module; rows: MatrixReport[] } {
   const V = m.numEmbeddings, D = m.dim;
   // Factors given for this kind alone apply as given (the vocabulary's may pad it: product >= V); shared
   // ones apply only where they multiply to V or D exactly, as for the other kinds.
@@ -155,15 +152,8 @@ function compressEmbedding(m: Embedding, name: string, args: ModuleCompression, 
   const inGiven = args.inFactors && (shared === null || product(args.inFactors) === V) ? args.inFactors : undefined;
   const outGiven = args.outFactors && (shared === null || product(args.outFactors) === D) ? args.outFactors : undefined;
   if (shared) { shared.inUsed ||= inGiven !== undefined; shared.outUsed ||= outGiven !== undefined; }
-  const n = args.cores ?? inGiven?.length ?? outGiven?.length ?? 4;
-  const fv = factorize(V, n);
-  const vocabFactors = inGiven ?? (fv.balanced ? fv.factors : fv.padFactors ?? fv.factors);
-  const fd = factorize(D, vocabFactors.length);
-  if (!outGiven && !fd.balanced) throw new MpoLstmError("value", `compress: embedding dimension ${D} has no balanced ${vocabFactors.length} factors (best [${fd.factors}]); give outFactors`);
-  const dimFactors = outGiven ?? fd.factors;
-  const maxBond = args.bond ?? (args.ratio !== undefined ? bondForRatio(vocabFactors, dimFactors, args.ratio) : undefined);
   const table = m.weight.toArray();
-  const { model, report } = MPOEmbedding.fromTable(table, V, D, { vocabFactors, dimFactors, maxBond });
+  const { model, report } = compressEmbedding(m, { ratio: args.ratio, bond: args.bond, cores: args.cores, vocabFactors: inGiven, dimFactors: outGiven });
   // The report compares E^T with the MPO over the table's own rows (padding rows are zero on both sides).
   const mpo = model.toMPO();
   const approx = model.toTable();

@@ -12,7 +12,7 @@ export { moduleFromConfig, registerModule, type ModuleFactory } from "./config.j
 export { MPOLinear, glorotCores, coreParams, type MPOLinearOptions } from "./mpo-linear.js";
 export { MPOLSTM, MPOLSTMLayer, chainShapes, type MPOLSTMOptions } from "./mpo-lstm.js";
 export { MPOProjection, type MPOProjectionOptions } from "./mpo-projection.js";
-export { compress, compressLSTM, compressLinear, type CompressOptions } from "./compress.js";
+export { compress, compressLSTM, compressLinear, compressEmbedding, type CompressOptions } from "./compress.js";
 export { compressModel, type CompressModelOptions, type MatrixReport } from "./compress-model.js";
 export { MPOEmbedding, type MPOEmbeddingOptions } from "./mpo-embedding.js";
 export { TextClassifier, toPrediction, type TextPrediction } from "./text-classifier.js";

@@ -1,7 +1,7 @@
 import { test } from "uvu";
 import * as assert from "uvu/assert";
 import { MPO } from "../../src/mpo/index.js";
-import { Embedding, MPOEmbedding, compressModel } from "../../src/nn/index.js";
+import { Embedding, MPOEmbedding, compress, compressModel } from "../../src/nn/index.js";
 import { mpoEmbedding } from "../../src/ops/mpo-embedding.js";
 import { backward, noGrad, tidy } from "../../src/tape.js";
 import { Tensor } from "../../src/tensor.js";
@@ -102,6 +102,12 @@ test("MPOEmbedding.fromTable: TT-SVD at full bond is exact; the layer looks up t
     for (let i = 0; i < a.length; i++) assert.ok(Math.abs(a[i]! - b[i]!) < 1e-5);
   });
   assert.equal(model.config(), { type: "MPOEmbedding", numEmbeddings: V, dim: D, inFactors: VOCAB, outFactors: DIM, bonds: model.toMPO().bonds });
+  // nn.compress takes an Embedding too: with no ratio or bond it is the same exact decomposition.
+  const viaCompress = compress(dense, { vocabFactors: VOCAB, dimFactors: DIM });
+  assert.equal(viaCompress.config(), model.config());
+  const t2 = viaCompress.toTable();
+  for (let i = 0; i < table.length; i++) assert.ok(Math.abs(t2[i]! - table[i]!) < 1e-5);
+  viaCompress.dispose();
   model.dispose();
   dense.dispose();
 });
