@@ -1,8 +1,8 @@
 /**
  * The layer rule of docs/ARCHITECTURE.md, checked on every source file: imports go downward only
  * (cli -> experiment -> train/io/prune/report -> optim -> nn -> ops/mpo/data -> tape/tensor/linalg ->
- * backend -> errors/random/product). A new upward import fails here with the file, the import and
- * both layers named.
+ * backend -> errors/random/product/quote). A new upward import fails here with the file, the import and
+ * both layers named. Pointers and raw Wasm exports stay inside src/backend.
  */
 import { readdirSync, readFileSync, statSync } from "node:fs";
 import { dirname, join, relative, resolve } from "node:path";
@@ -21,7 +21,7 @@ const RANK: Readonly<Record<string, number>> = {
   ops: 4, mpo: 4, data: 4,
   tape: 3, tensor: 3, linalg: 3,
   backend: 2,
-  errors: 1, random: 1, product: 1,
+  errors: 1, random: 1, product: 1, quote: 1,
 };
 /** Package entry points: they gather the layers below and may import any of them except the CLI. */
 const ENTRIES = new Set(["index", "slim"]);
@@ -79,6 +79,20 @@ test("the checker flags an upward import and accepts downward, sibling and same-
 test("imports go downward only, in every file of src/", () => {
   const all = sourceFiles(SRC).flatMap((path) => violationsOf(relative(SRC, path), readFileSync(path, "utf8")));
   assert.equal(all.map((v) => `src/${v.file}: "${v.imports}": ${v.why}`), []);
+});
+
+/** Lines of a file outside src/backend that touch pointers or raw Wasm exports. */
+function pointerUses(file: string, text: string): string[] {
+  if (file.startsWith("backend/")) return [];
+  return text.split("\n").flatMap((line, i) => (/\.ptr\b|exports\./.test(line) ? [`src/${file}:${i + 1}: ${line.trim()}`] : []));
+}
+
+test("pointers and Wasm exports stay inside src/backend", () => {
+  assert.equal(pointerUses("ops/x.ts", "const p = block.ptr;").length, 1);
+  assert.equal(pointerUses("nn/x.ts", "getBackend().exports.gemm(1)").length, 1);
+  assert.equal(pointerUses("backend/kernels.ts", "const p = block.ptr;"), []);
+  const all = sourceFiles(SRC).flatMap((path) => pointerUses(relative(SRC, path), readFileSync(path, "utf8")));
+  assert.equal(all, []);
 });
 
 test.run();

@@ -5,7 +5,7 @@
  */
 import { MpoLstmError } from "../errors.js";
 import type { Block } from "./arena.js";
-import { need } from "./kernels.js";
+import { checkSizes, need } from "./kernels.js";
 import { getBackend } from "./module.js";
 
 /** A span of a block starting `offset` f32 elements in. */
@@ -14,7 +14,8 @@ export interface Region {
   offset?: number;
 }
 
-function ptr(kernel: string, arg: string, r: Region, elements: number): number {
+/** The byte pointer of `r`, after checking that it is live and holds `elements` elements from its offset. */
+export function regionPtr(kernel: string, arg: string, r: Region, elements: number): number {
   const off = r.offset ?? 0;
   if (!Number.isInteger(off) || off < 0) throw new MpoLstmError("shape", `${kernel}: argument ${arg} has offset ${off}; offsets are non-negative element counts`);
   return need(kernel, arg, r.block, off + elements) + off * 4;
@@ -23,12 +24,6 @@ function ptr(kernel: string, arg: string, r: Region, elements: number): number {
 /** Not a valid size/stride (checked without allocating: these run once per contraction step). */
 function bad(v: number): boolean {
   return !(Number.isInteger(v) && v >= 0 && v <= 0x7fffffff);
-}
-
-function ints(kernel: string, values: Record<string, number>): void {
-  for (const [name, v] of Object.entries(values)) {
-    if (!Number.isInteger(v) || v < 0 || v > 0x7fffffff) throw new MpoLstmError("shape", `${kernel}: ${name} must be a non-negative integer, got ${v}`);
-  }
 }
 
 /** Elements spanned by a strided view: 1 + sum (dim - 1) * stride (0 when a dim is 0). */
@@ -42,24 +37,24 @@ export function span(dims: readonly number[], strides: readonly number[]): numbe
 /** C[m,n] = A(i,p) B[p,j] + beta C with A(i,p) = a[i*rsA + p*csA]; B [k, ldb], C [m, ldc]. */
 export function mpoGemm(m: number, n: number, k: number, a: Region, rsA: number, csA: number, b: Region, ldb: number, beta: number, c: Region, ldc: number): void {
   const K = "mpo_gemm";
-  if (bad(m) || bad(n) || bad(k) || bad(rsA) || bad(csA) || bad(ldb) || bad(ldc)) ints(K, { m, n, k, rsA, csA, ldb, ldc });
+  if (bad(m) || bad(n) || bad(k) || bad(rsA) || bad(csA) || bad(ldb) || bad(ldc)) checkSizes(K, { m, n, k, rsA, csA, ldb, ldc });
   if (ldb < n || ldc < n) throw new MpoLstmError("shape", `${K}: ldb ${ldb} and ldc ${ldc} must be >= n ${n}`);
   if (m === 0 || n === 0) return;
-  const pa = ptr(K, "a", a, k === 0 ? 0 : span([m, k], [rsA, csA]));
-  const pb = ptr(K, "b", b, k === 0 ? 0 : (k - 1) * ldb + n);
-  const pc = ptr(K, "c", c, (m - 1) * ldc + n);
+  const pa = regionPtr(K, "a", a, k === 0 ? 0 : span([m, k], [rsA, csA]));
+  const pb = regionPtr(K, "b", b, k === 0 ? 0 : (k - 1) * ldb + n);
+  const pc = regionPtr(K, "c", c, (m - 1) * ldc + n);
   getBackend().exports.mpo_gemm_f32(m, n, k, pa, rsA, csA, pb, ldb, beta, pc, ldc);
 }
 
 /** C[m,n] = A[m,k] B[n,k]^T + beta C. */
 export function mpoGemmABt(m: number, n: number, k: number, a: Region, lda: number, b: Region, ldb: number, beta: number, c: Region, ldc: number): void {
   const K = "mpo_gemm_abt";
-  if (bad(m) || bad(n) || bad(k) || bad(lda) || bad(ldb) || bad(ldc)) ints(K, { m, n, k, lda, ldb, ldc });
+  if (bad(m) || bad(n) || bad(k) || bad(lda) || bad(ldb) || bad(ldc)) checkSizes(K, { m, n, k, lda, ldb, ldc });
   if (lda < k || ldb < k || ldc < n) throw new MpoLstmError("shape", `${K}: lda ${lda}, ldb ${ldb} must be >= k ${k} and ldc ${ldc} >= n ${n}`);
   if (m === 0 || n === 0) return;
-  const pa = ptr(K, "a", a, (m - 1) * lda + k);
-  const pb = ptr(K, "b", b, (n - 1) * ldb + k);
-  const pc = ptr(K, "c", c, (m - 1) * ldc + n);
+  const pa = regionPtr(K, "a", a, (m - 1) * lda + k);
+  const pb = regionPtr(K, "b", b, (n - 1) * ldb + k);
+  const pc = regionPtr(K, "c", c, (m - 1) * ldc + n);
   getBackend().exports.mpo_gemm_abt_f32(m, n, k, pa, lda, pb, ldb, beta, pc, ldc);
 }
 
@@ -72,12 +67,12 @@ export function mpoPermute(dims: readonly number[], strides: readonly number[], 
   if (rank < 1 || strides.length !== rank) throw new MpoLstmError("shape", `${K}: need rank >= 1 and one stride per dim, got dims [${dims}] and strides [${strides}]`);
   let total = 1;
   for (let t = 0; t < rank; t++) {
-    if (bad(dims[t]!) || bad(strides[t]!)) ints(K, { [`dims[${t}]`]: dims[t]!, [`strides[${t}]`]: strides[t]! });
+    if (bad(dims[t]!) || bad(strides[t]!)) checkSizes(K, { [`dims[${t}]`]: dims[t]!, [`strides[${t}]`]: strides[t]! });
     total *= dims[t]!;
   }
   if (total === 0) return;
-  const ps = ptr(K, "src", src, span(dims, strides));
-  const pd = ptr(K, "dst", dst, total);
+  const ps = regionPtr(K, "src", src, span(dims, strides));
+  const pd = regionPtr(K, "dst", dst, total);
   // Size-1 dims move nothing; dropping them keeps the kernel's innermost loop long.
   if (rank > 1 && dims.some((d) => d === 1)) {
     const keep = dims.map((_, t) => t).filter((t) => dims[t] !== 1);

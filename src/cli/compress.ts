@@ -12,11 +12,13 @@
  * factors 8,2,2,8 with the gates stacked on the first (MPOLSTM's layout). Flags that fit no matrix are
  * an error, so a typo is not silently ignored.
  */
-import { existsSync, statSync } from "node:fs";
+import { accessSync, constants, existsSync, realpathSync, statSync } from "node:fs";
+import { dirname, resolve } from "node:path";
 import { MpoLstmError } from "../errors.js";
 import { loadFile, saveFile } from "../io/node.js";
 import { compressModel, MODULE_KIND_NAMES, type CompressModelOptions, type MatrixReport, type ModuleKindName } from "../nn/compress-model.js";
 import { Module } from "../nn/module.js";
+import { quote } from "../quote.js";
 
 export const COMPRESS_USAGE = `Usage: mpo-lstm compress <model.safetensors> (--ratio R | --bond D) -o <out.safetensors> [options]
 
@@ -51,13 +53,14 @@ export interface CompressArgs {
   bondPer?: Partial<Record<ModuleKindName, number>>;
 }
 
+/** A usage error: one line, pointing at --help (the usage text is not repeated under every mistake). */
 function usage(message: string): MpoLstmError {
-  return new MpoLstmError("value", `${message}\n\n${COMPRESS_USAGE}`);
+  return new MpoLstmError("value", `${message} (see mpo-lstm compress --help)`);
 }
 
 function parseFactors(flag: string, v: string): number[] {
   const f = v.split(",").map((s) => Number(s.trim()));
-  if (f.length === 0 || f.some((x) => !Number.isInteger(x) || x < 1)) throw usage(`${flag} must be a comma-separated list of positive integers like 8,2,2,8, got "${v}"`);
+  if (f.length === 0 || f.some((x) => !Number.isInteger(x) || x < 1)) throw usage(`${flag} must be a comma-separated list of positive integers like 8,2,2,8, got ${quote(v)}`);
   return f;
 }
 
@@ -93,7 +96,7 @@ export function parseCompressArgs(argv: readonly string[]): CompressArgs | null 
       }
       case "--cores": {
         const v = value(), n = Number(v);
-        if (!(Number.isInteger(n) && n >= 1 && n <= 16)) throw usage(`--cores must be an integer from 1 to 16, got "${v}"`);
+        if (!(Number.isInteger(n) && n >= 1 && n <= 16)) throw usage(`--cores must be an integer from 1 to 16, got ${quote(v)}`);
         out.cores = n;
         break;
       }
@@ -111,12 +114,13 @@ export function parseCompressArgs(argv: readonly string[]): CompressArgs | null 
         out.outFactors = parseFactors(flag, value());
         break;
       default:
-        if (arg.startsWith("-") && arg.length > 1) throw usage(`unknown option "${arg}"`);
+        if (arg.startsWith("-") && arg.length > 1) throw usage(`unknown option ${quote(arg)}`);
         positional.push(arg);
     }
   }
-  if (positional.length !== 1) throw usage(positional.length === 0 ? "no input model file given" : `one input model file expected, got ${positional.length}: ${positional.join(" ")}`);
+  if (positional.length !== 1) throw usage(positional.length === 0 ? "no input model file given" : `one input model file expected, got ${positional.length}: ${quote(positional)}`);
   if (out.output === undefined) throw usage("no output file given (-o out.safetensors)");
+  if (out.output === "") throw usage("the output file name is empty (-o out.safetensors)");
   if (out.ratio !== undefined && out.bond !== undefined) throw usage("give exactly one of --ratio R and --bond D for all modules (per kind, each kind takes one)");
   if (out.ratio === undefined && out.bond === undefined && out.ratioPer === undefined && out.bondPer === undefined) throw usage("give --ratio R or --bond D (or per kind: --ratio lstm=20,embedding=50)");
   const both = MODULE_KIND_NAMES.filter((k) => out.ratioPer?.[k] !== undefined && out.bondPer?.[k] !== undefined);
@@ -134,7 +138,7 @@ function parsePerKind(flag: string, v: string, ok: (x: number) => boolean, what:
     const eq = part.indexOf("=");
     const key = eq >= 0 ? part.slice(0, eq).trim() : null;
     const x = Number(eq >= 0 ? part.slice(eq + 1) : part);
-    if (part === "" || !ok(x)) throw usage(`${flag} must be ${what}, got "${v}" (per kind: kind=value pairs like lstm=20,embedding=50)`);
+    if (part === "" || !ok(x)) throw usage(`${flag} must be ${what}, got ${quote(v)} (per kind: kind=value pairs like lstm=20,embedding=50)`);
     if (key === null) {
       if (all !== undefined) throw usage(`${flag} "${v}" gives two values for all modules`);
       all = x;
@@ -188,6 +192,49 @@ function compressModelNamingFlags(root: Module, args: CompressArgs): ReturnType<
 }
 
 /**
+ * Checks, before any work, that `output` can be written and is not the input: an output that is the
+ * input file (by any path, links included) would replace the dense model by its compressed form; an
+ * output in a missing directory, or naming a directory, would fail only after all the compression.
+ */
+function checkDestination(input: string, output: string): void {
+  const sameFile = (): boolean => {
+    if (!existsSync(output)) return false;
+    const a = statSync(input), b = statSync(output);
+    return (a.dev === b.dev && a.ino === b.ino) || realpathSync(input) === realpathSync(output);
+  };
+  if (resolve(input) === resolve(output) || sameFile()) {
+    throw new MpoLstmError("value", `the output ${output} is the input file; write the compressed model to another file (the dense input stays as it is)`);
+  }
+  if (existsSync(output) && statSync(output).isDirectory()) throw new MpoLstmError("value", `the output ${output} is a directory; give a file name, e.g. -o ${output.replace(/\/+$/, "")}/model-mpo.safetensors`);
+  const dir = dirname(resolve(output));
+  if (!existsSync(dir) || !statSync(dir).isDirectory()) throw new MpoLstmError("value", `the output's directory ${dirname(output)} does not exist; create it first`);
+  try {
+    accessSync(dir, constants.W_OK);
+  } catch {
+    throw new MpoLstmError("value", `the output's directory ${dirname(output)} is not writable`);
+  }
+}
+
+/**
+ * What the user asked for and did not get, in words: a --ratio beyond what the factorization allows
+ * (every bond 1 is the most compression there is), or a --bond so large that the MPO holds more numbers
+ * than the dense matrices (bonds stop at full rank, but the cores still outgrow the matrix).
+ */
+export function shortfalls(args: Pick<CompressArgs, "ratio" | "bond">, rows: readonly MatrixReport[]): string[] {
+  const dense = rows.reduce((s, r) => s + r.denseParams, 0), mpo = rows.reduce((s, r) => s + r.mpoParams, 0);
+  const reached = dense / mpo;
+  const notes: string[] = [];
+  // Bond 1 everywhere is the most compression the factors give: asking for more cannot be met.
+  if (args.ratio !== undefined && reached < args.ratio && rows.every((r) => r.bonds.every((b) => b === 1))) {
+    notes.push(`--ratio ${args.ratio} asked for more than these factors allow: the compression reached is ${reached.toFixed(2)}x, with every bond at 1; use more cores (--cores) for more`);
+  }
+  if (mpo > dense) {
+    notes.push(`${args.bond !== undefined ? `--bond ${args.bond}` : `--ratio ${args.ratio}`} gives MPO cores with more parameters (${mpo}) than the dense matrices (${dense}): the output is larger than the input; use a smaller bond`);
+  }
+  return notes;
+}
+
+/**
  * Runs `mpo-lstm compress` with the arguments after the command name; returns the exit code (0 ok, 1 the
  * model could not be compressed or saved, 2 bad usage). Output goes to `print`, errors to `printError`.
  */
@@ -208,13 +255,16 @@ export function runCompress(argv: readonly string[], print: (s: string) => void 
   }
   try {
     if (!existsSync(args.input) || !statSync(args.input).isFile()) throw new MpoLstmError("value", `no model file at ${args.input}`);
+    checkDestination(args.input, args.output);
+    const inputBytes = statSync(args.input).size;
     const loaded = loadFile(args.input);
     if (!(loaded instanceof Module)) throw new MpoLstmError("value", `${args.input} holds a ${String(loaded.config().type)}, not an nn module`);
     const { model, rows } = compressModelNamingFlags(loaded, args);
     saveFile(args.output, model, args.f16 ? { dtype: "F16" } : {});
     print(formatCompressTable(rows));
-    const before = statSync(args.input).size, after = statSync(args.output).size;
-    print(`wrote ${args.output}: whole file ${before} -> ${after} bytes (${(before / after).toFixed(2)}x smaller)`);
+    const after = statSync(args.output).size;
+    print(`wrote ${args.output}: whole file ${inputBytes} -> ${after} bytes (${(inputBytes / after).toFixed(2)}x smaller)`);
+    for (const note of shortfalls(args, rows)) printError(`mpo-lstm compress: note: ${note}`);
     model.dispose();
     return 0;
   } catch (e) {

@@ -5,10 +5,11 @@
  * <task>-<preset>-<date> otherwise, or the given name.
  */
 import { execFileSync } from "node:child_process";
-import { existsSync, mkdirSync, writeFileSync } from "node:fs";
-import { MpoLstmError } from "../errors.js";
+import { existsSync, mkdirSync, readdirSync, rmdirSync, statSync } from "node:fs";
 import { cpus } from "node:os";
-import { join } from "node:path";
+import { dirname, join, resolve } from "node:path";
+import { MpoLstmError } from "../errors.js";
+import { writeFileAtomic } from "../io/node.js";
 import type { ProgressWriter } from "../train/progress.js";
 import { fileCheckpointStore } from "./checkpoint-files.js";
 import { configFor } from "./config.js";
@@ -73,7 +74,21 @@ export function runExperimentToFiles(opts: ExperimentFilesOptions, out: Progress
   const date = new Date().toISOString().slice(0, 10);
   const records: ExperimentRecord[] = [];
   const files: string[] = [];
-  mkdirSync(args.out, { recursive: true });
+  const created = makeOutputDirectory(args.out);
+  // Also when the process ends mid-run by process.exit (the CLI's closed-pipe exit, stdout.ts).
+  const cleanUp = () => removeIfEmpty(args.out, created);
+  process.once("exit", cleanUp);
+  try {
+    runAll();
+  } catch (e) {
+    cleanUp();
+    throw e;
+  } finally {
+    process.removeListener("exit", cleanUp);
+  }
+  return { records, files };
+
+  function runAll(): void {
   tasks.forEach((name, i) => {
     const task = TASKS[name]!;
     const config = configs[i]!;
@@ -89,12 +104,45 @@ export function runExperimentToFiles(opts: ExperimentFilesOptions, out: Progress
     const command = args.command ?? `runExperimentToFiles(${JSON.stringify(opts)})`;
     const rec = experimentRecord(run, { date, gitCommit: commit, node: process.version, cpu: cpus()[0]?.model ?? "unknown", cores: cpus().length, command }, task.title, task.metric);
     const base = join(args.out, fileName);
-    writeFileSync(`${base}.json`, JSON.stringify(rec, null, 1) + "\n");
-    writeFileSync(`${base}.svg`, resultsChart(rec));
-    writeFileSync(`${base}.md`, resultsMarkdown(rec, `${fileName}.svg`));
+    const text = (s: string) => new TextEncoder().encode(s);
+    writeFileAtomic(`${base}.json`, text(JSON.stringify(rec, null, 1) + "\n"));
+    writeFileAtomic(`${base}.svg`, text(resultsChart(rec)));
+    writeFileAtomic(`${base}.md`, text(resultsMarkdown(rec, `${fileName}.svg`)));
     files.push(`${base}.json`, `${base}.md`, `${base}.svg`);
     out.write(`\n${task.title}\n\n${resultsTable(rec)}\nwritten: ${base}.json, .md, .svg\n`);
     records.push(rec);
   });
-  return { records, files };
+  }
+}
+
+/**
+ * Creates the results directory (with its parents) after checking that `out` can be one; returns the
+ * first directory created, or undefined when it existed.
+ */
+function makeOutputDirectory(out: string): string | undefined {
+  if (out === "") throw new MpoLstmError("value", "experiment: --out is empty; name a results directory");
+  // The nearest existing ancestor must be a directory: "--out results.json/x" under a file is refused here.
+  for (let p = resolve(out); ; p = dirname(p)) {
+    if (existsSync(p)) {
+      if (!statSync(p).isDirectory()) throw new MpoLstmError("value", `experiment: --out ${out}: ${p} is a file, not a directory; choose another results directory`);
+      break;
+    }
+    if (dirname(p) === p) break;
+  }
+  return mkdirSync(out, { recursive: true });
+}
+
+/** After a failed run: removes the directories this run created, from `out` up to `created`, if empty. */
+function removeIfEmpty(out: string, created: string | undefined): void {
+  if (created === undefined) return;
+  const stop = resolve(created);
+  for (let p = resolve(out); ; p = dirname(p)) {
+    try {
+      if (readdirSync(p).length > 0) return; // a checkpoint to resume from, or results: keep them
+      rmdirSync(p);
+    } catch {
+      return;
+    }
+    if (p === stop || dirname(p) === p) return;
+  }
 }

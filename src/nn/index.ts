@@ -16,3 +16,5 @@ export { compress, compressLSTM, compressLinear, compressEmbedding, type Compres
 export { compressModel, type CompressModelOptions, type MatrixReport } from "./compress-model.js";
 export { MPOEmbedding, type MPOEmbeddingOptions } from "./mpo-embedding.js";
 export { TextClassifier, toPrediction, type TextPrediction } from "./text-classifier.js";
+// Compiled batch-1 inference and streams
+export { InferenceProgram, InferenceStream, LayerInference, CompiledMatrix, type CompileOptions, type InferenceForwardOptions, type InferenceResult, type LstmLayerWeights, type MatrixWeights, type ProductChoice, type StreamOptions } from "./inference.js";

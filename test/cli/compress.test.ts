@@ -177,7 +177,8 @@ test("clear errors: bad flags (exit 2), missing file, nothing to compress, facto
     const r = run(...argv);
     assert.is(r.code, 2, argv.join(" "));
     assert.match(r.err, pattern);
-    assert.match(r.err, /Usage: mpo-lstm compress/);
+    assert.match(r.err, /\(see mpo-lstm compress --help\)$/m);
+    assert.is(r.err.trimEnd().split("\n").length, 1, "one line");
   }
   const missing = run(path("nope.safetensors"), "--bond", "2", "-o", path("x.safetensors"));
   assert.is(missing.code, 1);
