@@ -1,13 +1,15 @@
 /**
  * `mpo-lstm predict model.safetensors "text" ["text" ...]`: loads a text classifier model file (one that
- * carries its tokenizer, e.g. models/imdb-sentiment.safetensors) and prints, per text, the label, its
+ * carries its tokenizer, e.g. models/imdb-sentiment.safetensors, or a Sequential written by
+ * python/train_sentiment.py with the tokenizer in its metadata: io/text-classifier.ts) and prints, per text, the label, its
  * probability and the time `predict` took. With no text arguments it reads one text per line from stdin
  * (empty lines skipped). `--json` prints one JSON object per line instead.
  */
 import { existsSync, readFileSync, statSync } from "node:fs";
 import { MpoLstmError } from "../errors.js";
-import { loadFile } from "../io/node.js";
-import { TextClassifier } from "../nn/text-classifier.js";
+import { readFileBounded } from "../io/node.js";
+import { loadTextClassifierSync } from "../io/text-classifier.js";
+import type { TextClassifier } from "../nn/text-classifier.js";
 
 export const PREDICT_USAGE = `Usage: mpo-lstm predict <model.safetensors> ["text" ...] [--json]
 
@@ -21,9 +23,17 @@ With no texts on the command line it reads one text per line from stdin.
 /** Loads `path` and checks that it can read text. */
 export function loadTextClassifier(path: string): TextClassifier {
   if (!existsSync(path) || !statSync(path).isFile()) throw new MpoLstmError("value", `no model file at ${path}`);
-  const model = loadFile(path);
-  if (!(model instanceof TextClassifier)) throw new MpoLstmError("value", `${path} holds a ${String(model.config().type)}, not a text classifier; predict needs a model saved as a TextClassifier with its tokenizer`);
-  if (model.tokenizer === null) throw new MpoLstmError("value", `${path} has no tokenizer in its metadata, so it cannot read text; save the TextClassifier with a TextTokenizer`);
+  let model: TextClassifier;
+  try {
+    model = loadTextClassifierSync(readFileBounded(path));
+  } catch (e) {
+    if (e instanceof MpoLstmError) throw new MpoLstmError(e.code, `${path}: ${e.message}`);
+    throw e;
+  }
+  if (model.tokenizer === null) {
+    model.dispose();
+    throw new MpoLstmError("value", `${path} has no tokenizer in its metadata, so it cannot read text; save the TextClassifier with a TextTokenizer`);
+  }
   return model.eval();
 }
 

@@ -12,6 +12,8 @@ import { compressModel, Embedding, LSTM, Linear, MPOEmbedding, MPOLinear, MPOLST
 import { MpoLstmError } from "../../src/errors.js";
 import { Random } from "../../src/random.js";
 import { assertExactRoundTrip } from "./round-trip.js";
+import { loadTextClassifierSync } from "../../src/io/text-classifier.js";
+import { Sequential } from "../../src/nn/sequential.js";
 
 const WORDS = ["<pad>", "<unk>", "film", "good", "bad", "great", "boring", "plot", "acting", "don't"];
 
@@ -99,6 +101,31 @@ test("TextClassifier files: hostile tokenizer and architecture metadata is a for
   for (const [what, edit, re] of cases) {
     assert.throws(() => loadSync(withConfig(bytes, edit)), (e: unknown) => e instanceof MpoLstmError && e.code === "format" && re.test(e.message), what);
   }
+});
+
+test("a Sequential(embedding, LSTM, head) with the tokenizer in string metadata (python/train_sentiment.py's files) loads as a TextClassifier", () => {
+  const m = denseModel(4);
+  const text = "great acting, bad plot";
+  const want = m.predict(text);
+  const seq = new Sequential([m.embedding, m.lstm, m.head]);
+  const meta = { vocabulary: JSON.stringify(WORDS), maxLength: "6", truncate: "keep-end", labels: '["negative","positive"]' };
+  const loaded = loadTextClassifierSync(save(seq, { metadata: meta }));
+  assert.ok(loaded instanceof TextClassifier);
+  assert.equal(loaded.tokenizer!.toJSON(), m.tokenizer!.toJSON());
+  assert.equal(loaded.predict(text), want);
+  loaded.dispose();
+  // No vocabulary: a classifier without tokenizer; bad metadata: format errors naming the key.
+  assert.is(loadTextClassifierSync(save(seq)).tokenizer, null);
+  const bad: [Record<string, string>, RegExp][] = [
+    [{ ...meta, vocabulary: '{"a": 1}' }, /"vocabulary" must be a JSON array of words/],
+    [{ ...meta, vocabulary: "[1, 2]" }, /"vocabulary" must be a JSON array of words/],
+    [{ ...meta, maxLength: "-2" }, /"maxLength" must be a positive integer/],
+    [{ ...meta, truncate: "sideways" }, /"truncate" must be/],
+    [{ ...meta, vocabulary: JSON.stringify(["<pad>", "<unk>", "two words"]) }, /holds white space/],
+  ];
+  for (const [metadata, re] of bad) assert.throws(() => loadTextClassifierSync(save(seq, { metadata })), (e: unknown) => e instanceof MpoLstmError && e.code === "format" && re.test(e.message), re.source);
+  assert.throws(() => loadTextClassifierSync(save(m.lstm)), (e: unknown) => e instanceof MpoLstmError && /holds a LSTM, not a text classifier/.test(e.message));
+  m.dispose();
 });
 
 test.run();
