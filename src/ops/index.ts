@@ -11,3 +11,4 @@ export * from "./lstm.js";
 // MPO contraction
 export * from "./mpo.js";
 export * from "./mpo-embedding.js";
+export * from "./mpo-dense.js";
