@@ -35,3 +35,7 @@ export * as prune from "./prune/index.js";
 export { MagnitudePruner, GradualPruner, CubicSparsitySchedule } from "./prune/index.js";
 // Model files (safetensors) and PyTorch interop
 export * from "./io/index.js";
+// Text classification: a model file that carries its tokenizer, compressed whole (embedding included)
+export { TextClassifier, MPOEmbedding, toPrediction, type TextPrediction } from "./nn/index.js";
+export { TextTokenizer, Vocabulary, tokenize, type TextTokenizerSpec } from "./data/tokenizer.js";
+export { floatToHalf } from "./io/half.js";

@@ -8,8 +8,9 @@ import { quote } from "../quote.js";
 import type { ProgressWriter } from "../train/progress.js";
 import { runCompress } from "./compress.js";
 import { EXPERIMENT_HELP, runExperimentCommand } from "./experiment.js";
+import { runPredict } from "./predict.js";
 
-export const COMMANDS = "experiment, compress";
+export const COMMANDS = "experiment, compress, predict";
 export const HELP = `mpo-lstm <command>\ncommands: ${COMMANDS} (mpo-lstm compress --help)\n\n${EXPERIMENT_HELP}`;
 
 /** Where the command writes: stdout (results, progress) and stderr (errors, notes). */
@@ -38,6 +39,9 @@ export function runCli(argv: readonly string[], io: CliIo): number {
   try {
     if (command === "compress") {
       return runCompress(rest, (s) => io.out.write(`${s}\n`), (s) => io.err.write(`${oneLine(s)}\n`));
+    }
+    if (command === "predict") {
+      return runPredict(rest, (s) => io.out.write(`${s}\n`), (s) => io.err.write(`${oneLine(s)}\n`));
     }
     if (command === "experiment") {
       if (rest.length === 0 || rest.includes("--help") || rest.includes("-h")) io.out.write(EXPERIMENT_HELP);

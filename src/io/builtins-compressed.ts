@@ -14,6 +14,7 @@ import { quote } from "../quote.js";
 import { MpoLstmError } from "../errors.js";
 import { MPO, type CoreShape } from "../mpo/mpo.js";
 import { LSTM, LSTMLayer } from "../nn/lstm.js";
+import { MPOEmbedding } from "../nn/mpo-embedding.js";
 import { MPOLinear } from "../nn/mpo-linear.js";
 import { MPOLSTM, MPOLSTMLayer } from "../nn/mpo-lstm.js";
 import { sparsifyLSTM, type KernelChoice } from "../prune/sparse-layer.js";
@@ -115,7 +116,22 @@ function sparseKernels(c: ModuleConfig, numLayers: number): { weightIh: KernelCh
   });
 }
 
+/** The checked layout of an MPOEmbedding config: cores over (dim factors, vocabulary factors), sizes agreeing. */
+function embeddingLayout(c: ModuleConfig): CoreShape[] {
+  const shapes = layoutOf("MPOEmbedding", c, "layout");
+  const { inDim, outDim } = dims(shapes);
+  if (positiveInt(c, "numEmbeddings") !== inDim) throw new MpoLstmError("value", `MPOEmbedding: "numEmbeddings" is ${String(c.numEmbeddings)} but the vocabulary factors (inFactors) multiply to ${inDim}`);
+  if (positiveInt(c, "dim") !== outDim) throw new MpoLstmError("value", `MPOEmbedding: "dim" is ${String(c.dim)} but the dimension factors (outFactors) multiply to ${outDim}`);
+  return shapes;
+}
+
 export const compressedKinds: Record<string, ModuleKind> = {
+  MPOEmbedding: {
+    *shapes(c) {
+      yield* coreShapes("cores.", embeddingLayout(c), "the embedding table (E^T: out = dimension, in = vocabulary)");
+    },
+    create: (c) => new MPOEmbedding(zeroMpo(embeddingLayout(c))),
+  },
   MPOLinear: {
     *shapes(c) {
       const shapes = layoutOf("MPOLinear", c, "layout");

@@ -10,6 +10,7 @@ import { Module } from "../nn/module.js";
 import { Sequential } from "../nn/sequential.js";
 import { bareName } from "../quote.js";
 import { compressedKinds } from "./builtins-compressed.js";
+import { textKinds } from "./builtins-text.js";
 import { flag, lstmLayerShapes, positiveInt, probability } from "./config-fields.js";
 import { defaultModuleFactory, defineBuiltinModules, kindOf, shapesOf, type ModuleConfig, type ModuleKind, type SavableModule } from "./registry.js";
 
@@ -105,5 +106,5 @@ let defined = false;
 export function ensureBuiltinModules(): void {
   if (defined) return;
   defined = true;
-  defineBuiltinModules({ ...kinds, ...compressedKinds });
+  defineBuiltinModules({ ...kinds, ...compressedKinds, ...textKinds });
 }

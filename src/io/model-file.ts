@@ -29,6 +29,7 @@
 import { bareName, quote } from "../quote.js";
 import { MpoLstmError } from "../errors.js";
 import { toFloat32, type Dtype } from "./dtype.js";
+import { toHalfBits } from "./half.js";
 import { formatError, parseJsonMeta, shapeText } from "./meta.js";
 import { checkMpoMetadata, mpoMatricesOf, MPO_KEY, type MpoMatrixInfo } from "./mpo-meta.js";
 import { DEFAULT_MAX_EXPANDED_BYTES, PRUNED_KEY, prunedForSave, readPruned, writePruned, type MaskSource, type PrunedInfo } from "./pruned.js";
@@ -59,6 +60,11 @@ export interface SaveOptions {
    * stored exactly, kept zeros included. CSR weights of sub-modules (SparseLSTM) are stored without this.
    */
   pruned?: readonly string[] | MaskSource;
+  /**
+   * Storage type of the (dense) parameter tensors: "F32" (default, exact) or "F16" (half the bytes,
+   * rounded to nearest; load widens them back to float32). Pruned CSR values stay F32.
+   */
+  dtype?: "F32" | "F16";
 }
 
 /** Options for `readModelFile`: the decoder's limits, plus the bound on pruned matrices. */
@@ -85,9 +91,10 @@ export function save(module: SavableModule, opts: SaveOptions = {}): Uint8Array 
   const tensors = new Map<string, SafetensorsInput>();
   const params = new Map<string, { shape: readonly number[]; data: Float32Array }>();
   const frozen: string[] = [];
+  if (opts.dtype !== undefined && opts.dtype !== "F32" && opts.dtype !== "F16") throw new MpoLstmError("value", `save: dtype must be "F32" or "F16", got ${JSON.stringify(opts.dtype)}`);
   for (const [name, p] of module.namedParameters()) {
     const data = p.data(); // a view: encoding allocates no Wasm memory
-    tensors.set(name, { dtype: "F32", shape: p.shape, data });
+    tensors.set(name, opts.dtype === "F16" ? { dtype: "F16", shape: p.shape, data: toHalfBits(data, `save: parameter "${name}"`) } : { dtype: "F32", shape: p.shape, data });
     params.set(name, { shape: p.shape, data });
     if (p.frozen === true) frozen.push(name);
   }
