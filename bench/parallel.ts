@@ -16,6 +16,7 @@ import { Adam } from "../src/optim/adam.js";
 import { Random } from "../src/random.js";
 import { arrayDataset, type Dataset } from "../src/train/data.js";
 import { fit, type FitOptions } from "../src/train/fit.js";
+import { peakPair } from "./util/peak-pair.js";
 import { W1Model } from "./util/parallel-models.js";
 
 const arg = (name: string): string | undefined => process.argv.find((a) => a.startsWith(`--${name}=`))?.split("=")[1];
@@ -69,6 +70,11 @@ function compare(label: string, make: () => Module, data: Dataset, extra: Partia
 }
 
 console.log(`machine: ${cpus().length} logical CPUs (${cpus()[0]?.model}), load average ${loadavg().map((l) => l.toFixed(2)).join(" ")}, Node ${process.version}, ${rounds} alternating rounds`);
+{
+  // What 2 threads can get at all: the multiply-add peak alone and with a second thread running it too.
+  const p = await peakPair();
+  console.log(`f32x4 multiply-add peak: one thread ${p.solo.toFixed(1)} GFLOP/s; two threads at once ${p.paired.toFixed(1)} + ${p.pairedWorker.toFixed(1)} GFLOP/s = ${((p.paired + p.pairedWorker) / p.solo).toFixed(2)}x one thread (the ceiling for a 2-worker speedup of SIMD-bound work)`);
+}
 
 {
   const N = 32 * Number(arg("w1-steps") ?? 40), T = 28, F = 28, r = new Random(7);
