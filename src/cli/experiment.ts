@@ -33,6 +33,8 @@ flags:
   --name NAME                         result file name (default <task>[-<preset>]-<date>)
   --resume                            continue from the last checkpoint of this name
   --quiet                             no progress bars
+  --workers N|auto                    threads computing gradients (default auto: one per hardware
+                                      thread); the results are the same bits for any N
 `;
 
 interface ParsedArgs {
@@ -44,6 +46,7 @@ interface ParsedArgs {
   name: string | undefined;
   resume: boolean;
   quiet: boolean;
+  workers?: number | "auto";
 }
 
 function numberList(flag: string, v: string): number[] {
@@ -102,6 +105,7 @@ export function parseExperimentArgs(argv: readonly string[]): ParsedArgs {
       case "--name": a.name = value(); break;
       case "--resume": a.resume = true; break;
       case "--quiet": a.quiet = true; break;
+      case "--workers": { const v = value(); a.workers = v === "auto" ? "auto" : positive(flag, v, true); break; }
       default:
         if (flag.startsWith("--")) throw new MpoLstmError("value", `experiment: unknown flag ${bareName(flag)}; see mpo-lstm experiment --help`);
         if (a.target) throw new MpoLstmError("value", `experiment: one task at a time (got ${quote(a.target)} and ${quote(flag)})`);

@@ -31,6 +31,8 @@ export interface ExperimentFilesOptions {
   resume?: boolean;
   /** No progress bars (log lines only). */
   quiet?: boolean;
+  /** Threads computing gradients (fit's `workers`); results do not depend on it. */
+  workers?: number | "auto";
   /** The command line recorded in the results. */
   command?: string;
 }
@@ -100,6 +102,7 @@ export function runExperimentToFiles(opts: ExperimentFilesOptions, out: Progress
       checkpoints: fileCheckpointStore(join(args.out, ".checkpoints", fileName)),
       log: (line) => out.write(`${line}\n`),
       ...(args.quiet ? {} : { progress: out }),
+      ...(args.workers !== undefined ? { workers: args.workers } : {}),
     });
     const command = args.command ?? `runExperimentToFiles(${JSON.stringify(opts)})`;
     const rec = experimentRecord(run, { date, gitCommit: commit, node: process.version, cpu: cpus()[0]?.model ?? "unknown", cores: cpus().length, command }, task.title, task.metric);
