@@ -3,6 +3,8 @@
 //
 //   npm install --prefix bench && node --import tsx bench/lstm.ts [--quick] [--only=ours,tfjs-wasm,...]
 //   node --import tsx bench/lstm.ts --only=ours,pytorch      (no JS peers needed)
+//   --kernels=relaxed-simd: our fused-multiply-add kernel build (Node 20: run node with
+//   --experimental-wasm-relaxed-simd)
 //   --clock=wall: wall time (default: each peer's process CPU time, BENCH_CLOCK=cpu, which on a shared
 //   machine leaves out the turns other processes get; every peer here runs on one thread)
 //
@@ -14,7 +16,7 @@
 // Wasm SIMD peak the workload's matrix products run at.
 import { cpus, loadavg } from "node:os";
 import { runOurLstmBench } from "./lstm-ours.js";
-import { getBackend } from "../src/backend/module.js";
+import { getBackend, loadedKernels, preferKernels } from "../src/backend/module.js";
 import { GOALS, W1, W2, type PeerResult } from "./peers/workload.js";
 
 interface Row {
@@ -26,7 +28,7 @@ interface Row {
 /** Our W1 and W2 (bench/lstm-ours.ts). */
 function runOurs(): PeerResult {
   const out = runOurLstmBench();
-  return { w1Ms: out.w1Ms, w2Us: out.w2Us, w2FinalH: out.w2FinalH, note: "mpo-lstm (this package)" };
+  return { w1Ms: out.w1Ms, w2Us: out.w2Us, w2FinalH: out.w2FinalH, note: `mpo-lstm (this package), ${loadedKernels() ?? "simd"} kernels` };
 }
 
 // Peers load on use, so `--only=ours,pytorch` runs without the JS peers installed (bench/node_modules).
@@ -77,6 +79,7 @@ async function main(): Promise<void> {
   const clock = process.argv.includes("--clock=wall") ? "wall" : "cpu";
   process.env["BENCH_CLOCK"] = clock;
   const only = process.argv.find((a) => a.startsWith("--only="))?.slice("--only=".length).split(",");
+  if (process.argv.includes("--kernels=relaxed-simd")) preferKernels("relaxed-simd");
   console.log(`LSTM peers bench: node ${process.version}, ${cpus()[0]?.model ?? "?"} x ${cpus().length}` +
     `${process.argv.includes("--quick") ? ", --quick (short timing, smoke only)" : ""}, clock: ${clock === "cpu" ? "process CPU time" : "wall time"}, load average ${loadavg()[0]!.toFixed(1)}`);
   const rows: Row[] = [];
