@@ -8,7 +8,7 @@ import { MpoLstmError } from "../../errors.js";
 import { Embedding } from "../../nn/embedding.js";
 import { arrayDataset } from "../../train/data.js";
 import type { Dataset } from "../../train/data.js";
-import { builtRecurrent, recurrentCore, recurrentFromDense, seededStreams, SequenceClassifier, type RecurrentSpec } from "../models.js";
+import { builtRecurrent, recurrentCore, recurrentFromDense, recurrentInit, seededStreams, SequenceClassifier, type RecurrentSpec } from "../models.js";
 import { accuracyMetric } from "../metrics.js";
 import { RECURRENT_DEFAULTS, type BuiltModel, type RecurrentTaskConfig, type Task, type TaskData, type Variant } from "../types.js";
 
@@ -23,9 +23,11 @@ export interface ImdbConfig extends RecurrentTaskConfig {
   /** Bonds of W and U per entry of `ratios` (the paper's table); empty = the bond nearest each ratio. */
   bondsW: number[];
   bondsU: number[];
+  /** Which tokens a long review keeps: "end" (its last maxLength, as the authors' Keras code) or "start". */
+  truncate: string;
 }
 
-const common = { ...RECURRENT_DEFAULTS, bondsW: [] as number[], bondsU: [] as number[] };
+const common = { ...RECURRENT_DEFAULTS, bondsW: [] as number[], bondsU: [] as number[], truncate: "end" };
 
 function toDataset(s: TextClassificationSplit): Dataset {
   return arrayDataset({ x: Float32Array.from(s.tokens), sampleShape: [s.maxLength], labels: s.labels, lengths: s.lengths });
@@ -42,7 +44,8 @@ export const imdbTask: Task<ImdbConfig> = {
     paper: { ...common, lr: 1e-3, epochs: 5, batchSize: 32, ratios: [5, 10, 20, 50, 100], vocabSize: 20000, maxLength: 200, trainLimit: 0, testLimit: 0, embedding: 256, hidden: 256, inputFactors: [8, 2, 2, 8], hiddenFactors: [8, 2, 2, 8], bondsW: [64, 41, 26, 13, 7], bondsU: [64, 40, 24, 13, 7] },
   },
   prepare(c: ImdbConfig): TaskData {
-    const d = loadImdb({ vocabSize: c.vocabSize, maxLength: c.maxLength, ...(c.trainLimit > 0 ? { trainLimit: c.trainLimit } : {}), ...(c.testLimit > 0 ? { testLimit: c.testLimit } : {}) });
+    if (c.truncate !== "start" && c.truncate !== "end") throw new MpoLstmError("value", `imdb: truncate must be start or end, got "${c.truncate}"`);
+    const d = loadImdb({ vocabSize: c.vocabSize, maxLength: c.maxLength, truncate: c.truncate, ...(c.trainLimit > 0 ? { trainLimit: c.trainLimit } : {}), ...(c.testLimit > 0 ? { testLimit: c.testLimit } : {}) });
     return { train: toDataset(d.train), validation: toDataset(d.validation), test: toDataset(d.test), description: d.description };
   },
   build(variant: Variant, c: ImdbConfig, seed: number): BuiltModel {
@@ -55,7 +58,7 @@ export const imdbTask: Task<ImdbConfig> = {
 };
 
 function spec(c: ImdbConfig): RecurrentSpec {
-  return { inputSize: c.embedding, hiddenSize: c.hidden, inputFactors: c.inputFactors, hiddenFactors: c.hiddenFactors };
+  return { inputSize: c.embedding, hiddenSize: c.hidden, inputFactors: c.inputFactors, hiddenFactors: c.hiddenFactors, ...recurrentInit(c) };
 }
 
 /** The bonds of `bondsW` / `bondsU` for the variant's ratio (the paper preset), or undefined. */
