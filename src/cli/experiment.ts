@@ -21,7 +21,8 @@ optimizer, epochs and seed for all, and writes results/<name>.json, .md and .svg
 tasks: ${Object.keys(TASKS).join(", ")}; quick = smnist and imdb with --preset quick (what npm start runs)
 
 flags:
-  --preset tiny|quick|default|paper   sizes (default: default; quick for "quick")
+  --preset tiny|quick|default|paper   sizes (default: default; quick for "quick"); imdb also
+                                      authors (their Keras setup) and fidelity (~2 h here)
   --ratios 5,10,20,50,100             compression ratios to sweep
   --bonds 2,4,8                       MPO bonds to sweep instead (fc2's default)
   --methods dense,mpo,pruned          which models to train (default these three); tt-svd adds the
@@ -44,6 +45,10 @@ flags:
                                       flat glorot_uniform; tt-svd: TT-SVD of a dense init)
   --set biasInit=pytorch|keras        LSTM biases (keras: zeros, forget gate 1)
   --set truncate=end|start            imdb: keep the last (default, as the authors) or first tokens
+  --estimate                          print the projected training time (a few timed steps per
+                                      variant) and stop; the authors preset prints it before running
+  --data FILE                         text: your labelled texts (.jsonl with "text" and "label" per
+                                      line, or .csv with text and label columns)
   --out DIR                           results directory (default results)
   --name NAME                         result file name (default <task>[-<preset>]-<date>)
   --resume                            continue from the last checkpoint of this name
@@ -62,6 +67,7 @@ interface ParsedArgs {
   seeds?: number[];
   lrGrid?: number[];
   screenEpochs?: number;
+  estimate?: boolean;
 }
 
 function numberList(flag: string, v: string): number[] {
@@ -132,6 +138,7 @@ export function parseExperimentArgs(argv: readonly string[]): ParsedArgs {
         a.overrides[key] = raw.includes(",") ? numberList(`--set ${key}`, raw) : Number.isFinite(Number(raw)) && raw !== "" ? Number(raw) : raw;
         break;
       }
+      case "--estimate": a.estimate = true; break;
       case "--seeds": a.seeds = parseSeeds(value()); break;
       case "--lr-grid": a.lrGrid = numberList(flag, value()); break;
       case "--screen-epochs": a.screenEpochs = positive(flag, value(), true); break;
@@ -141,6 +148,7 @@ export function parseExperimentArgs(argv: readonly string[]): ParsedArgs {
         a.overrides["layouts"] = splitLayouts(value());
         break;
       }
+      case "--data": a.overrides["data"] = value(); break;
       case "--out": a.out = value(); break;
       case "--name": a.name = value(); break;
       case "--resume": a.resume = true; break;

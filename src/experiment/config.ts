@@ -7,7 +7,7 @@ import { TASKS } from "./tasks/index.js";
 import type { Method, PresetName, TaskConfig } from "./types.js";
 
 /** The presets every task offers. */
-export const PRESETS: readonly PresetName[] = ["tiny", "quick", "default", "paper"];
+export const PRESETS: readonly PresetName[] = ["tiny", "quick", "default", "paper", "authors", "fidelity"];
 /** The methods an experiment can compare. */
 export const METHODS: readonly Method[] = ["dense", "mpo", "pruned", "tt-svd"];
 
@@ -16,6 +16,7 @@ export function configFor(task: string, preset: PresetName, overrides: Partial<T
   const t = TASKS[task];
   if (!t) throw new MpoLstmError("value", `experiment: unknown task "${task}"; tasks: ${Object.keys(TASKS).join(", ")}, or quick`);
   const base = t.presets[preset];
+  if (!base) throw new MpoLstmError("value", `experiment: ${task} has no preset "${preset}"; its presets: ${Object.keys(t.presets).join(", ")}`);
   for (const key of Object.keys(overrides)) {
     if (!(key in base)) throw new MpoLstmError("value", `experiment: ${task} has no setting "${key}"; its settings: ${Object.keys(base).join(", ")}`);
     const was = base[key], now = overrides[key];

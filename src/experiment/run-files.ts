@@ -15,6 +15,8 @@ import { experimentRecord, resultsChart, resultsMarkdown, resultsTable, type Exp
 import { runExperiment, type RunResult } from "./runner.js";
 import { runSeeds, screenRates, type Screening, type ScreeningEntry } from "./protocol.js";
 import { summarizeSeeds } from "./summary.js";
+import { projectTrainingTime } from "./estimate.js";
+import { formatDuration } from "../train/progress.js";
 import { QUICK_TASKS, TASKS } from "./tasks/index.js";
 import type { PresetName, TaskConfig } from "./types.js";
 
@@ -39,6 +41,8 @@ export interface ExperimentFilesOptions {
   lrGrid?: number[];
   /** Epochs of each screening run (default 2). */
   screenEpochs?: number;
+  /** Only print the projected training time (a few timed steps per variant); train nothing, write nothing. */
+  estimate?: boolean;
 }
 
 function gitCommit(): string {
@@ -73,6 +77,12 @@ export function runExperimentToFiles(opts: ExperimentFilesOptions, out: Progress
     const fileName = args.name ? (tasks.length > 1 ? `${args.name}-${name}` : args.name) : `${name}${preset === "default" ? "" : `-${preset}`}-${date}`;
     const commit = gitCommit(); // before the run, so later edits to the checkout do not mislabel it
     out.write(`\n${task.title}: preset ${preset}, ${config.epochs} epochs, ${config.bonds.length ? `bonds ${config.bonds}` : `ratios ${config.ratios}`}, methods ${config.methods}\n`);
+    if (args.estimate || preset === "authors") {
+      const p = projectTrainingTime(task, config, task.prepare(config), { seeds: args.seeds?.length ?? 1 });
+      const per = Object.entries(p.stepSeconds).map(([k, v]) => `${k} ${(v * 1000).toFixed(0)} ms`).join(", ");
+      out.write(`projected training time: ${formatDuration(p.totalSeconds)} (${(p.totalSeconds / 3600).toFixed(1)} h; ${p.stepsPerEpoch} steps per epoch, ${config.epochs} epochs; per step: ${per}; measured now on ${cpus().length} cores, excluding validation, test and screening)\n`);
+      if (args.estimate) return;
+    }
     const ckDir = join(args.out, ".checkpoints", fileName);
     const log = (line: string) => out.write(`${line}\n`);
     const progress = args.quiet ? {} : { progress: out };

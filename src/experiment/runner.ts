@@ -178,6 +178,7 @@ function trainVariant<C extends TaskConfig>(
     if (!denseState) throw new MpoLstmError("value", `experiment: ${key} needs the trained dense model, which this run has not trained`);
     const dense = task.build({ method: "dense" }, config, seed);
     dense.model.loadStateDict(denseState);
+    if (!task.fromDense) throw new MpoLstmError("value", `experiment: task ${task.name} has no fromDense, so it cannot run the tt-svd method`);
     built = task.fromDense(dense, variant, config);
     epochs = config.fineTuneEpochs;
     before = resume?.current?.beforeFineTune ?? task.metric.fromEvaluation(evaluate(built.model, data.test, { batchSize: config.batchSize, forward: built.forward }));

@@ -72,17 +72,28 @@ export interface Task<C extends TaskConfig = TaskConfig> {
   readonly name: string;
   readonly title: string;
   readonly metric: MetricSpec;
-  /** Sizes for each preset; flags override single fields. */
-  readonly presets: Readonly<Record<PresetName, C>>;
+  /**
+   * Sizes per preset; flags override single fields. A task needs only the presets it is run with
+   * (`configFor` names the ones it has); the built-in tasks have tiny, quick, default and paper, IMDB also
+   * authors and fidelity.
+   */
+  readonly presets: Readonly<Partial<Record<PresetName, C>>>;
   /** Loads and prepares the data (deterministic for a given config). */
   prepare(config: C): TaskData;
   /** Builds a model for `variant` with parameters drawn from a generator seeded by `seed`. */
   build(variant: Variant, config: C, seed: number): BuiltModel;
-  /** The "tt-svd" variant: `dense` (trained, consumed) with its compressible matrices replaced by TT-SVD at the variant's bonds. */
-  fromDense(dense: BuiltModel, variant: Variant, config: C): BuiltModel;
+  /**
+   * The "tt-svd" variant: `dense` (trained, consumed) with its compressible matrices replaced by TT-SVD at
+   * the variant's bonds. Only needed for the "tt-svd" method.
+   */
+  fromDense?(dense: BuiltModel, variant: Variant, config: C): BuiltModel;
 }
 
-export type PresetName = "tiny" | "quick" | "default" | "paper";
+/**
+ * "authors": the MPO-LSTM authors' public Keras configuration as close as the package allows (IMDB);
+ * "fidelity": the largest protocol that fits about two hours on 2 cores (IMDB).
+ */
+export type PresetName = "tiny" | "quick" | "default" | "paper" | "authors" | "fidelity";
 
 /** Task size knobs shared by all tasks, plus the task's own. */
 export interface TaskConfig {
