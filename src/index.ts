@@ -20,8 +20,8 @@ export * as optim from "./optim/index.js";
 export { Optimizer, SGD, Adam, AdamW, clipGradNorm, stepDecay, cosineDecay, warmup, type LrSchedule } from "./optim/index.js";
 export { fit, evaluate, predict, arrayDataset, argmax, accuracy, type Batch, type Dataset, type FitOptions, type FitResult, type StepInfo, type EpochInfo } from "./train/index.js";
 export { ProgressBar, type ProgressWriter, type ProgressOptions } from "./train/progress.js";
-// --- end autodiff ---
-// --- svd ---
+
+// SVD and QR
 export { svd, qr, type SvdResult, type QrResult } from "./linalg/svd.js";
 // MPO toolkit
 export * as mpo from "./mpo/index.js";

@@ -13,7 +13,7 @@ export { accuracyMetric, bitsPerCharMetric } from "./metrics.js";
 export { screenRates, runSeeds, parseSeeds, type Screening, type ScreeningEntry, type ScreenOptions, type SeedsOptions } from "./protocol.js";
 export { perExampleCorrect, correctnessBits, correctnessFromBits, batchOneMilliseconds } from "./per-example.js";
 export { projectTrainingTime, type Projection } from "./estimate.js";
-export { seededPermutation, mulberry32 } from "../data/seeded.js";
+export { seededPermutation } from "../data/seeded.js";
 export { RECURRENT_DEFAULTS, TRAINING_DEFAULTS } from "./types.js";
 export type { Task, TaskConfig, RecurrentTaskConfig, TaskData, Variant, VariantResult, EpochRecord, Method, MetricSpec, BuiltModel, PresetName } from "./types.js";
 export type { SeedSummary, VariantSummary, PairSummary, Verdict } from "./summary.js";

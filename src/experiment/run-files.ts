@@ -6,6 +6,7 @@
  */
 import { execFileSync } from "node:child_process";
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { MpoLstmError } from "../errors.js";
 import { cpus } from "node:os";
 import { join } from "node:path";
 import type { ProgressWriter } from "../train/progress.js";
@@ -60,6 +61,20 @@ export interface ExperimentOutcome {
   files: string[];
 }
 
+/**
+ * The file name stem for a run: results are never overwritten silently. A default name already taken
+ * (a second run on the same day) gets the first free suffix -2, -3, ...; a given name that is taken is
+ * an error, unless the run resumes (it then completes the run of that name).
+ */
+function resultName(out: string, stem: string, given: boolean, resume: boolean): string {
+  const taken = (s: string) => existsSync(join(out, `${s}.json`));
+  if (!taken(stem) || resume) return stem;
+  if (given) throw new MpoLstmError("value", `experiment: ${join(out, `${stem}.json`)} exists; choose another --name, or delete the old results`);
+  let k = 2;
+  while (taken(`${stem}-${k}`)) k++;
+  return `${stem}-${k}`;
+}
+
 /** Runs the experiments and writes their files; returns the records and the files written. */
 export function runExperimentToFiles(opts: ExperimentFilesOptions, out: ProgressWriter & { write(s: string): unknown } = process.stdout): ExperimentOutcome {
   const args = { overrides: {}, seed: 1, out: "results", resume: false, quiet: false, ...opts };
@@ -74,7 +89,7 @@ export function runExperimentToFiles(opts: ExperimentFilesOptions, out: Progress
   tasks.forEach((name, i) => {
     const task = TASKS[name]!;
     const config = configs[i]!;
-    const fileName = args.name ? (tasks.length > 1 ? `${args.name}-${name}` : args.name) : `${name}${preset === "default" ? "" : `-${preset}`}-${date}`;
+    const fileName = resultName(args.out, args.name ? (tasks.length > 1 ? `${args.name}-${name}` : args.name) : `${name}${preset === "default" ? "" : `-${preset}`}-${date}`, args.name !== undefined, args.resume);
     const commit = gitCommit(); // before the run, so later edits to the checkout do not mislabel it
     out.write(`\n${task.title}: preset ${preset}, ${config.epochs} epochs, ${config.bonds.length ? `bonds ${config.bonds}` : `ratios ${config.ratios}`}, methods ${config.methods}\n`);
     if (args.estimate || preset === "authors") {

@@ -11,8 +11,8 @@ import { Tensor, shapeStr } from "../tensor.js";
 export interface Batch {
   /** Model input, first dimension = batch size. */
   x: Tensor;
-  /** Integer labels (one per sample) or a target tensor. */
-  y: Int32Array | Tensor;
+  /** Integer labels (one per sample) or a target tensor; absent in a dataset of inputs alone (predict). */
+  y?: Int32Array | Tensor;
   /** Per-sample sequence lengths (padded sequence batches). */
   lengths?: Int32Array;
 }
@@ -29,7 +29,7 @@ export interface ArrayDatasetSpec {
   x: Float32Array;
   /** Shape of one sample's input, e.g. [T, F]. */
   sampleShape: readonly number[];
-  /** Integer labels, one per sample (classification)... */
+  /** Integer labels, one per sample (classification)... (neither: inputs alone, for predict) */
   labels?: ArrayLike<number>;
   /** ...or float targets, sample after sample, each of `targetShape`. */
   targets?: Float32Array;
@@ -43,7 +43,7 @@ export function arrayDataset(spec: ArrayDatasetSpec): Dataset {
   const per = product(spec.sampleShape);
   if (per <= 0 || spec.x.length % per !== 0) throw new MpoLstmError("shape", `arrayDataset: ${spec.x.length} input values do not split into samples of shape ${shapeStr(spec.sampleShape)}`);
   const size = spec.x.length / per;
-  if (!spec.labels === !spec.targets) throw new MpoLstmError("value", "arrayDataset: give exactly one of labels (classification) or targets (regression)");
+  if (spec.labels && spec.targets) throw new MpoLstmError("value", "arrayDataset: give labels (classification) or targets (regression), not both");
   if (spec.labels && spec.labels.length !== size) throw new MpoLstmError("shape", `arrayDataset: ${spec.labels.length} labels for ${size} samples`);
   const tShape = spec.targetShape ?? [1];
   const tPer = product(tShape);
@@ -58,17 +58,17 @@ export function arrayDataset(spec: ArrayDatasetSpec): Dataset {
         if (!(s >= 0 && s < size)) throw new MpoLstmError("value", `arrayDataset: sample index ${s} outside [0, ${size})`);
         xv.set(spec.x.subarray(s * per, (s + 1) * per), i * per);
       });
-      let y: Int32Array | Tensor;
+      const batch: Batch = { x };
       if (spec.labels) {
         const labels = spec.labels;
-        y = Int32Array.from(indices, (s) => labels[s]!);
-      } else {
+        batch.y = Int32Array.from(indices, (s) => labels[s]!);
+      } else if (spec.targets) {
+        const targets = spec.targets;
         const t = Tensor.empty([indices.length, ...tShape]);
         const tv = t.data();
-        indices.forEach((s, i) => tv.set(spec.targets!.subarray(s * tPer, (s + 1) * tPer), i * tPer));
-        y = t;
+        indices.forEach((s, i) => tv.set(targets.subarray(s * tPer, (s + 1) * tPer), i * tPer));
+        batch.y = t;
       }
-      const batch: Batch = { x, y };
       if (spec.lengths) { const lengths = spec.lengths; batch.lengths = Int32Array.from(indices, (s) => lengths[s]!); }
       return batch;
     },

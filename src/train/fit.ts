@@ -92,16 +92,22 @@ export interface FitResult {
   bestEpoch: number;
 }
 
+function unlabelled(): MpoLstmError {
+  return new MpoLstmError("value", "fit/evaluate: the dataset has no labels or targets (batch.y); give arrayDataset labels or targets, or call predict() for outputs alone");
+}
+
 function lossFor(loss: FitOptions["loss"]): LossFn {
   if (typeof loss === "function") return loss;
   if (loss === "crossEntropy") {
     return (pred, batch) => {
+      if (batch.y === undefined) throw unlabelled();
       if (batch.y instanceof Tensor) throw new MpoLstmError("value", "fit: the crossEntropy loss needs integer labels (batch.y as Int32Array), got a tensor");
       return softmaxCrossEntropy(pred, batch.y);
     };
   }
   if (loss === "mse") {
     return (pred, batch) => {
+      if (batch.y === undefined) throw unlabelled();
       if (!(batch.y instanceof Tensor)) throw new MpoLstmError("value", "fit: the mse loss needs a target tensor (batch.y), got labels");
       return mse(pred, batch.y);
     };
@@ -189,7 +195,7 @@ export function fit(model: Module, data: Dataset, opts: FitOptions): FitResult {
         opts.onGradients?.();
         if (opts.clipNorm !== undefined) clipGradNorm(params, opts.clipNorm, names);
         opts.optimizer.step();
-        if (!(batch.y instanceof Tensor)) { correct += countCorrect(pred, batch.y); labelled += batch.y.length; }
+        if (batch.y !== undefined && !(batch.y instanceof Tensor)) { correct += countCorrect(pred, batch.y); labelled += batch.y.length; }
         return { loss: value, n: idx.length };
       }));
       lossSum += info.loss * info.n;
@@ -254,7 +260,7 @@ export function evaluate(model: Module, data: Dataset, opts: EvaluateOptions = {
         const batch = data.batch(idx);
         const pred = forward(model, batch);
         lossSum += lossFn(pred, batch).item() * idx.length;
-        if (!(batch.y instanceof Tensor)) { correct += countCorrect(pred, batch.y); labelled += batch.y.length; }
+        if (batch.y !== undefined && !(batch.y instanceof Tensor)) { correct += countCorrect(pred, batch.y); labelled += batch.y.length; }
       }));
     }
   } finally {

@@ -1,4 +1,4 @@
-import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { existsSync, writeFileSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { test } from "uvu";
@@ -120,6 +120,14 @@ test("the experiment command end to end: tiny preset writes JSON, Markdown and S
     for (const name of [">MPO<", ">pruning<", ">dense<"]) assert.ok(svg.includes(name), `the chart names ${name}`);
     assert.ok(text.join("").includes(resultsTable(records[0]!)), "the table is printed");
     assert.not.ok(existsSync(join(out, ".checkpoints", "t")), "no checkpoint left behind");
+    // Results are never overwritten silently: a taken --name is refused before any training, a taken
+    // default name gets the next free suffix.
+    assert.throws(() => runExperimentCommand(["smnist", "--preset", "tiny", "--out", out, "--name", "t", "--quiet"], { write: () => {} }), /t\.json exists; choose another --name/);
+    const stem = `smnist-tiny-${new Date().toISOString().slice(0, 10)}`;
+    writeFileSync(join(out, `${stem}.json`), "{}");
+    const second = runExperimentCommand(["smnist", "--preset", "tiny", "--out", out, "--quiet", "--ratios", "20", "--methods", "dense"], { write: () => {} });
+    assert.equal(second.files.map((f) => f.slice(out.length + 1)), [`${stem}-2.json`, `${stem}-2.md`, `${stem}-2.svg`]);
+    assert.is(readFileSync(join(out, `${stem}.json`), "utf8"), "{}");
   } finally {
     rmSync(out, { recursive: true, force: true });
   }

@@ -1,7 +1,7 @@
 import { test } from "uvu";
 import * as assert from "uvu/assert";
 import {
-  builtRecurrent, configFor, mulberry32, recurrentCore, runExperiment, runSeeds, screenRates, seededPermutation, seededStreams, SequenceClassifier, TASKS, accuracyMetric, RECURRENT_DEFAULTS,
+  builtRecurrent, configFor, recurrentCore, runExperiment, runSeeds, screenRates, seededPermutation, seededStreams, SequenceClassifier, TASKS, accuracyMetric, RECURRENT_DEFAULTS,
   resolveLayout, nearestCappedBond, cappedParamCount, type RecurrentTaskConfig, type Task, type TaskData,
 } from "../../src/experiment/index.js";
 import { arrayDataset } from "../../src/train/data.js";
@@ -18,7 +18,8 @@ import { MpoLstmError } from "../../src/errors.js";
 interface ToyConfig extends RecurrentTaskConfig { samples: number }
 const toyConfig: ToyConfig = { ...RECURRENT_DEFAULTS, epochs: 3, batchSize: 16, ratios: [2], samples: 192, hidden: 8, inputFactors: [2, 1], hiddenFactors: [4, 2] };
 function toyData(c: ToyConfig): TaskData {
-  const rand = mulberry32(7);
+  const rng = new Random(7);
+  const rand = () => rng.next();
   const make = (n: number) => {
     const x = new Float32Array(n * 12);
     const labels = new Int32Array(n);

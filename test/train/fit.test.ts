@@ -100,7 +100,13 @@ test("fit: seeded runs repeat bit for bit; early stopping restores the best epoc
   assert.equal([...out.shape], [40, 1]);
   const w = m.weight.data(), b = m.bias!.data()[0]!;
   assert.ok(Math.abs(out.data()[39]! - (w[0]! * x[117]! + w[1]! * x[118]! + w[2]! * x[119]! + b)) < 1e-4);
-  out.dispose(); m.dispose();
+  // predict takes inputs alone; fit and evaluate on such a dataset say what is missing.
+  const inputsOnly = arrayDataset({ x, sampleShape: [3] });
+  const again = predict(m, inputsOnly, { batchSize: 7 });
+  assert.equal(Array.from(again.data()), Array.from(out.data()));
+  assert.throws(() => evaluate(m, inputsOnly, { loss: "mse" }), (e: unknown) => e instanceof MpoLstmError && /no labels or targets/.test(e.message));
+  assert.throws(() => arrayDataset({ x, sampleShape: [3], labels: new Int32Array(40), targets: new Float32Array(40) }), /not both/);
+  again.dispose(); out.dispose(); m.dispose();
 });
 
 test("argmax and accuracy", () => {

@@ -1,14 +1,9 @@
-/** Deterministic test data: a small xorshift generator, so every run sees the same numbers. */
+import { Random } from "../../src/random.js";
+
+/** Deterministic test data from the package's own generator, so every run sees the same numbers. */
 export function rng(seed: number): () => number {
-  let s = seed >>> 0 || 1;
-  return () => {
-    s ^= s << 13;
-    s >>>= 0;
-    s ^= s >>> 17;
-    s ^= s << 5;
-    s >>>= 0;
-    return s / 4294967296;
-  };
+  const r = new Random(seed);
+  return () => r.next();
 }
 
 /** n uniform values in [lo, hi). */
