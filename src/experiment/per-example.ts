@@ -10,6 +10,7 @@ import { noGrad, tidy } from "../tape.js";
 import type { Dataset } from "../train/data.js";
 import type { ForwardFn } from "../train/fit.js";
 import { argmax } from "../train/metrics.js";
+import { softmaxCrossEntropy } from "../ops/loss.js";
 
 function inEval<T>(model: Module, fn: () => T): T {
   const was = model.training;
@@ -21,23 +22,29 @@ function inEval<T>(model: Module, fn: () => T): T {
   }
 }
 
-/** 1 where the model's argmax equals the label, per example of `data` in order; null when `data` has no one label per row. */
-export function perExampleCorrect(model: Module, data: Dataset, forward: ForwardFn, batchSize: number): Uint8Array | null {
+/**
+ * 1 where the model's argmax equals the label, per example of `data` in order, with the mean
+ * cross-entropy and the accuracy of the same pass (what `evaluate` reports, so the runner needs one pass
+ * over the test set, not two); null when `data` has no one label per row.
+ */
+export function perExampleCorrect(model: Module, data: Dataset, forward: ForwardFn, batchSize: number): { correct: Uint8Array; loss: number; accuracy: number } | null {
   const out = new Uint8Array(data.size);
-  let ok = true;
+  let ok = true, lossSum = 0, right = 0;
   inEval(model, () => {
     for (let start = 0; start < data.size && ok; start += batchSize) {
       const idx = Array.from({ length: Math.min(batchSize, data.size - start) }, (_, i) => start + i);
       noGrad(() => tidy(() => {
         const batch = data.batch(idx);
         if (!(batch.y instanceof Int32Array)) { ok = false; return; }
-        const pred = argmax(forward(model, batch));
+        const logits = forward(model, batch);
+        const pred = argmax(logits);
         if (pred.length !== idx.length) { ok = false; return; }
-        for (let i = 0; i < idx.length; i++) out[start + i] = pred[i] === batch.y[i] ? 1 : 0;
+        lossSum += softmaxCrossEntropy(logits, batch.y).item() * idx.length;
+        for (let i = 0; i < idx.length; i++) { out[start + i] = pred[i] === batch.y[i] ? 1 : 0; right += out[start + i]!; }
       }));
     }
   });
-  return ok ? out : null;
+  return ok ? { correct: out, loss: lossSum / data.size, accuracy: right / data.size } : null;
 }
 
 /** Packs 0/1 flags into bits (LSB first) and base64. */

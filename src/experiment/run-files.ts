@@ -82,6 +82,15 @@ export function runExperimentToFiles(opts: ExperimentFilesOptions, out: Progress
   const preset: PresetName = args.preset ?? (quick ? "quick" : "default");
   const tasks = quick ? [...QUICK_TASKS] : [args.target];
   const configs = tasks.map((t) => configFor(t, preset, args.overrides));
+  // A preset may carry its protocol (seeds, learning-rate grid, screening epochs); flags win.
+  const knob = (name: string): number[] | undefined => {
+    const v = configs[0]?.[name];
+    return Array.isArray(v) && v.length > 0 ? v.map(Number) : undefined;
+  };
+  const presetSeeds = knob("seeds"), presetGrid = knob("lrGrid"), presetScreen = configs[0]?.["screenEpochs"];
+  if (!args.seeds && presetSeeds) args.seeds = presetSeeds;
+  if (!args.lrGrid && presetGrid) args.lrGrid = presetGrid;
+  if (args.screenEpochs === undefined && typeof presetScreen === "number") args.screenEpochs = presetScreen;
   const date = new Date().toISOString().slice(0, 10);
   const records: ExperimentRecord[] = [];
   const files: string[] = [];

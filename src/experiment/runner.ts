@@ -260,8 +260,9 @@ function trainVariant<C extends TaskConfig>(
   if (best) model.loadStateDict(best);
   else if (epochs === 0) best = model.stateDict(); // tt-svd without fine-tuning: the decomposition as it is
   else if (gradual) throw new MpoLstmError("value", `experiment: ${key} never reached its final sparsity (pruning ends at step ${pruneEnd} of ${totalSteps}); train more epochs`);
-  const test = evaluate(model, data.test, { batchSize: config.batchSize, forward });
-  const correct = task.metric.name === "accuracy" ? perExampleCorrect(model, data.test, forward, config.batchSize) : null;
+  // Accuracy tasks: one pass gives the loss, the accuracy and which examples were right (McNemar's test).
+  const scored = task.metric.name === "accuracy" ? perExampleCorrect(model, data.test, forward, config.batchSize) : null;
+  const test = scored ? { loss: scored.loss, accuracy: scored.accuracy } : evaluate(model, data.test, { batchSize: config.batchSize, forward });
   const inferenceMs = batchOneMilliseconds(model, data.test, forward);
   const params = countOf(built, variant.method === "pruned");
   const result: VariantResult = {
@@ -271,7 +272,7 @@ function trainVariant<C extends TaskConfig>(
     testLoss: test.loss, testMetric: metric.fromEvaluation(test), seconds: progress.seconds,
     lr, inferenceMs,
   };
-  if (correct) result.testCorrect = correctnessBits(correct);
+  if (scored) result.testCorrect = correctnessBits(scored.correct);
   if (stoppedEarly) result.stoppedEarly = true;
   if (before !== undefined) result.testMetricBeforeFineTune = before;
   if (built.truncationError) result.truncationError = built.truncationError;

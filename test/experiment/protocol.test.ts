@@ -10,6 +10,10 @@ import type { MPOLSTM } from "../../src/nn/mpo-lstm.js";
 import { MPOProjection } from "../../src/nn/mpo-projection.js";
 import { Random } from "../../src/random.js";
 import { MpoLstmError } from "../../src/errors.js";
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { runExperimentCommand } from "../../src/cli/experiment.js";
 
 /**
  * A custom task written with the public API only (no presets but one, no fromDense): 6 steps of 2
@@ -62,8 +66,9 @@ test("lr grid on a tiny custom task: picks a working rate over a hopeless one; p
 });
 
 test("seeds are paired: shared parts start equal across methods within a seed and differ across seeds; runSeeds = separate runs", () => {
+  // The built-in tasks draw the head (and embedding) from the seed's shared stream, whatever the method.
   const smnist = TASKS["smnist"]!;
-  const config = configFor("smnist", "tiny", { ratios: [10] });
+  const config = configFor("smnist", "tiny", { ratios: [10], methods: ["dense", "mpo"] });
   const head = (method: "dense" | "mpo" | "pruned", seed: number) => {
     const b = smnist.build(method === "dense" ? { method } : { method, ratio: 10 }, config, seed);
     const w = (b.model as SequenceClassifier).head.weight.toArray();
@@ -73,12 +78,13 @@ test("seeds are paired: shared parts start equal across methods within a seed an
   assert.equal(head("mpo", 4), head("dense", 4));
   assert.equal(head("pruned", 4), head("dense", 4));
   assert.not.equal(head("dense", 5), head("dense", 4));
-  const data = smnist.prepare(config);
-  const runs = runSeeds({ task: smnist, config, preset: "tiny", seeds: [2, 3], data });
+  const data = toy.prepare(toyConfig);
+  const runs = runSeeds({ task: toy, config: toyConfig, preset: "tiny", seeds: [2, 3], data });
   assert.equal(runs.map((r) => r.seed), [2, 3]);
   assert.ok(runs.every((r) => r.results.every((x) => x.seed === r.seed)));
-  const alone = runExperiment({ task: smnist, config, preset: "tiny", seed: 3, data });
+  const alone = runExperiment({ task: toy, config: toyConfig, preset: "tiny", seed: 3, data });
   assert.equal(runs[1]!.results.map((r) => r.testLoss), alone.results.map((r) => r.testLoss));
+  assert.not.equal(runs[0]!.results.map((r) => r.testLoss), alone.results.map((r) => r.testLoss));
   // Per-example correctness is kept and agrees with the accuracy.
   for (const r of alone.results) {
     const bits = atob(r.testCorrect!);
@@ -87,7 +93,7 @@ test("seeds are paired: shared parts start equal across methods within a seed an
     assert.ok(Math.abs((100 * ones) / data.test.size - r.testMetric) < 1e-9, `${r.key}: ${ones} correct vs ${r.testMetric}%`);
     assert.ok(r.inferenceMs! > 0);
   }
-  assert.throws(() => runSeeds({ task: smnist, config, preset: "tiny", seeds: [1, 1], data }), (e: unknown) => e instanceof MpoLstmError);
+  assert.throws(() => runSeeds({ task: toy, config: toyConfig, preset: "tiny", seeds: [1, 1], data }), (e: unknown) => e instanceof MpoLstmError);
 });
 
 test("early stopping: patience ends a variant after that many epochs past its best", () => {
@@ -145,6 +151,41 @@ test("core and bias starts: theirs draws every core of a matrix from one flat gl
   tt.dispose();
   dense.dispose();
   assert.equal(Array.from(seededPermutation(5, 3)).sort(), [0, 1, 2, 3, 4]);
+});
+
+test("CLI: --seeds with --lr-grid writes every seed, the summary with pairs and McNemar, the screening, and an interval chart", () => {
+  const dir = mkdtempSync(join(tmpdir(), "mpo-seeds-"));
+  try {
+    const lines: string[] = [];
+    const out = { write: (s: string) => { lines.push(s); return true; }, columns: 80, isTTY: false };
+    const file = join(dir, "reviews.jsonl");
+    writeFileSync(file, Array.from({ length: 60 }, (_, i) => JSON.stringify({ text: i % 2 ? "awful dull plot" : "great fine film", label: i % 2 })).join("\n"));
+    const { records, files } = runExperimentCommand(["text", "--data", file, "--preset", "tiny", "--methods", "mpo,pruned", "--seeds", "1,2", "--lr-grid", "1e-3,2e-3", "--screen-epochs", "1", "--out", dir, "--name", "t", "--quiet"], out);
+    const rec = records[0]!;
+    assert.equal(rec.seeds, [1, 2]);
+    assert.equal([...new Set(rec.results.map((r) => r.seed))], [1, 2]);
+    assert.equal(rec.screening!.grid, [1e-3, 2e-3]);
+    assert.ok(rec.summary!.pairs.some((p) => p.first === "mpo@10" && p.second === "pruned@10" && p.mcnemar.length === 2));
+    const json = JSON.parse(readFileSync(join(dir, "t.json"), "utf8")) as typeof rec;
+    assert.is(json.results.length, 4);
+    const md = readFileSync(join(dir, "t.md"), "utf8");
+    assert.match(md, /95% interval/);
+    assert.match(md, /mpo@10 - pruned@10/);
+    assert.match(md, /Learning-rate screening/);
+    assert.match(readFileSync(join(dir, "t.svg"), "utf8"), /interval/);
+    assert.is(files.length, 3);
+    assert.not.ok(existsSync(join(dir, ".checkpoints", "t")), "the protocol's checkpoints are removed at the end");
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test("presets: authors as the authors' Keras code; fidelity carries its protocol", () => {
+  const a = configFor("imdb", "authors", {});
+  assert.equal([a.optimizer, a.lr, a.batchSize, a.epochs, a.maxLength, a.truncate, a.hidden, a.embedding, a.coreInit, a.biasInit, a.bonds, a.inputFactors, a.hiddenFactors],
+    ["rmsprop", 1e-3, 300, 200, 800, "end", 256, 128, "theirs", "keras", [2], [2, 4, 4, 4], [2, 4, 8, 4]]);
+  const f = configFor("imdb", "fidelity", {});
+  assert.equal([f.seeds, f.ratios, f.patience], [[1, 2, 3], [10, 50], 2]);
 });
 
 test.run();
