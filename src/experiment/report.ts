@@ -7,7 +7,7 @@ import { markdownTable } from "../report/table.js";
 import type { RunResult } from "./runner.js";
 import type { MetricSpec, VariantResult } from "./types.js";
 import type { Screening } from "./protocol.js";
-import type { SeedSummary } from "./summary.js";
+import type { Claim, SeedSummary } from "./summary.js";
 
 /** Where and with what the run happened. */
 export interface RunEnvironment {
@@ -100,6 +100,14 @@ export function pairsTable(rec: ExperimentRecord): string {
   return markdownTable(["pair", "difference per seed", "mean", `${pct}% interval`, "verdict", "McNemar p per seed (only first right : only second right)"], rows);
 }
 
+/** The decision rule's reading, one sentence. */
+export function claimLine(c: Claim, unit: string): string {
+  const rule = `Decision rule: the claim "MPO beats pruning at equal compression" reproduces if the interval of MPO - pruned lies on MPO's side of zero at every level (${c.levels.join(", ")}), is refuted if it lies on pruning's side at every level, and otherwise shows no detectable difference.`;
+  const res = Number.isFinite(c.resolution) ? ` Resolution of this run: +-${c.resolution.toFixed(2)} points (largest interval half-width).` : "";
+  const what = c.outcome === "one seed" ? "One seed: no interval, no verdict." : c.outcome === "mixed" ? "Outcome: mixed (the levels disagree; see the table)." : `Outcome: ${c.outcome}.`;
+  return `${rule} ${what}${res}`;
+}
+
 /** The screening: validation metric at the end of the short runs per rate, and the choice. */
 export function screeningTable(rec: ExperimentRecord): string {
   const sc = rec.screening!;
@@ -126,6 +134,7 @@ export function resultsMarkdown(rec: ExperimentRecord, chartFile: string): strin
     ...(rec.summary ? [`Seeds ${rec.summary.seeds.join(", ")}: every variant once per seed, paired by seed (same data order and same initializer streams for the shared parts). Intervals are ${Math.round(rec.summary.level * 100)}% Student t intervals over seeds; McNemar's exact test compares two models' errors on the shared test set.`, ""] : []),
     resultsTable(rec),
     ...(rec.summary && rec.summary.pairs.length > 0 ? ["Paired differences (first - second):", "", pairsTable(rec)] : []),
+    ...(rec.summary?.claim ? [claimLine(rec.summary.claim, rec.metric.unit), ""] : []),
     ...(rec.screening ? [`Learning-rate screening (seed ${rec.screening.seed}, ${rec.screening.epochs} epochs per rate; validation ${rec.metric.name}):`, "", screeningTable(rec)] : []),
     `![${rec.title}](${chartFile})`,
     "",

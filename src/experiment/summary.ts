@@ -57,6 +57,31 @@ export interface SeedSummary {
   higherIsBetter: boolean;
   variants: VariantSummary[];
   pairs: PairSummary[];
+  /** The paper's claim read from the MPO - pruned pairs of the paper's layout ("mpo@10" or "mpo@10/paper"; see claimOf). */
+  claim?: Claim;
+}
+
+/**
+ * The decision rule for "MPO beats pruning at equal compression": it reproduces when the interval of
+ * MPO - pruned lies on MPO's better side at every level, is refuted when it lies on pruning's side at every
+ * level, and otherwise there is no detectable difference at the run's resolution (the largest half-width).
+ */
+export interface Claim {
+  outcome: "reproduces" | "refuted" | "mixed" | "no detectable difference" | "one seed";
+  /** Largest interval half-width among the pairs: differences smaller than this could not be seen. */
+  resolution: number;
+  levels: string[];
+}
+
+export function claimOf(pairs: readonly PairSummary[]): Claim | undefined {
+  const mp = pairs.filter((p) => /^mpo@[^/]+(\/paper)?$/.test(p.first) && /^pruned@/.test(p.second));
+  if (mp.length === 0) return undefined;
+  const resolution = Math.max(...mp.map((p) => (p.interval.high - p.interval.low) / 2));
+  const levels = mp.map((p) => p.level);
+  if (mp.some((p) => p.verdict === "one seed")) return { outcome: "one seed", resolution: Number.NaN, levels };
+  const outcome = mp.every((p) => p.verdict === "first better") ? "reproduces" : mp.every((p) => p.verdict === "second better") ? "refuted"
+    : mp.every((p) => p.verdict === "no detectable difference") ? "no detectable difference" : "mixed";
+  return { outcome, resolution, levels };
 }
 
 function levelOf(r: VariantResult): string {
@@ -131,5 +156,8 @@ export function summarizeSeeds(results: readonly VariantResult[], higherIsBetter
     else pair(m.key, first);
   }
   for (const p of variants.filter((v) => v.method === "pruned")) pair(p.key, "dense");
-  return { seeds, level, higherIsBetter, variants, pairs };
+  const out: SeedSummary = { seeds, level, higherIsBetter, variants, pairs };
+  const claim = claimOf(pairs);
+  if (claim) out.claim = claim;
+  return out;
 }

@@ -1,7 +1,7 @@
 import { test } from "uvu";
 import * as assert from "uvu/assert";
 import { mcnemarExact, tInterval } from "../../src/experiment/stats.js";
-import { summarizeSeeds, verdictOf } from "../../src/experiment/summary.js";
+import { claimOf, summarizeSeeds, verdictOf, type PairSummary } from "../../src/experiment/summary.js";
 import { correctnessBits, correctnessFromBits } from "../../src/experiment/per-example.js";
 import { parseSeeds } from "../../src/experiment/protocol.js";
 import { splitLayouts } from "../../src/cli/experiment.js";
@@ -91,9 +91,23 @@ test("multi-seed summary pairs methods by seed: differences, interval, verdict, 
   assert.equal(vsDense.differences, [-2, -2, 1]);
   assert.is(vsDense.verdict, "no detectable difference");
   assert.ok(s.pairs.some((p) => p.first === "pruned@10" && p.second === "dense"));
+  assert.equal(s.claim, { outcome: "reproduces", resolution: (vsPruned.interval.high - vsPruned.interval.low) / 2, levels: ["10x"] });
   // Lower-is-better metrics flip the reading of the sign.
   assert.is(verdictOf({ n: 3, mean: -1, sd: 0.1, low: -1.2, high: -0.8, level: 0.95 }, false), "first better");
   assert.is(verdictOf({ n: 1, mean: -1, sd: Number.NaN, low: Number.NaN, high: Number.NaN, level: 0.95 }, true), "one seed");
+});
+
+test("decision rule: reproduces / refuted / no detectable difference / mixed over the MPO - pruned pairs; layout pairs ignored", () => {
+  const iv = (low: number, high: number) => ({ n: 3, mean: (low + high) / 2, sd: 1, low, high, level: 0.95 });
+  const pair = (first: string, second: string, low: number, high: number): PairSummary =>
+    ({ first, second, level: first.split("@")[1]!, seeds: [1, 2, 3], differences: [], interval: iv(low, high), verdict: verdictOf(iv(low, high), true), mcnemar: [] });
+  assert.is(claimOf([pair("mpo@10", "pruned@10", 0.5, 2), pair("mpo@50", "pruned@50", 0.1, 3)])!.outcome, "reproduces");
+  assert.is(claimOf([pair("mpo@10", "pruned@10", -3, -1), pair("mpo@50", "pruned@50", -2, -0.5)])!.outcome, "refuted");
+  const none = claimOf([pair("mpo@10", "pruned@10", -1, 2), pair("mpo@50", "pruned@50", -0.5, 0.5), pair("mpo@10/input-first", "pruned@10", 5, 6)])!;
+  assert.is(none.outcome, "no detectable difference");
+  close(none.resolution, 1.5);
+  assert.is(claimOf([pair("mpo@10", "pruned@10", 1, 2), pair("mpo@50", "pruned@50", -2, -1)])!.outcome, "mixed");
+  assert.is(claimOf([pair("mpo@10", "dense", 1, 2)]), undefined);
 });
 
 test("--seeds and --layouts parsing", () => {
