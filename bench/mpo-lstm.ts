@@ -1,14 +1,16 @@
 /**
  * Dense LSTM vs MPOLSTM, LSTM(256, 256), measured in the same process (ratios; the machine is shared).
  *
- *   W2: batch-1 inference over 100 steps under noGrad, microseconds per time step. Both models run the
- *       lean path (src/ops/lstm-infer.ts: one Wasm call per sequence after one input-projection product);
- *       the general path (lstmSequence, one hidden product + one cell call per step) is shown for the
- *       dense model. Per MPO row: multiply-adds per step of the dense model (input + hidden projection)
- *       and of the MPO model (input projection by its cheaper path, hidden projection by the program the
- *       layer measured and chose: src/nn/mpo-lean.ts), the chosen hidden program, and the floor (the same
- *       lean recurrence with a hidden projection that costs nothing).
-' *   W1 (skip with --no-w1): one training step (forward, BPTT, Adam) on batch 16 x 50 steps, ms per step.
+ *   W2: batch-1 inference over 100 steps under noGrad, microseconds per time step. Both models run
+ *       compiled (src/nn/inference.ts: one Wasm call per layer and sequence after one input product);
+ *       the general path (lstmSequence: one hidden product + one cell call per step) is shown for the
+ *       dense model. Per MPO row: multiply-adds per step of the dense model (input + hidden product) and
+ *       of the MPO model (the products the path rule chose, src/mpo/path.ts), the chosen products, and
+ *       the same model compiled with `autotune: true` (products chosen by timing on this machine) beside
+ *       it: "rule/tuned" is the median over interleaved rounds of (rule us) / (tuned us), what the fixed
+ *       rule gives up for determinism. The floor is the same compiled recurrence with a hidden product
+ *       that costs nothing.
+ *   W1 (skip with --no-w1): one training step (forward, BPTT, Adam) on batch 16 x 50 steps, ms per step.
  *
  * Factorizations: the paper's (IMDB layout, PAPER.md: in (8,2,2,8), out (32,2,2,8) with the four gates
  * stacked in the first out factor) at 5x..100x, and at 10x two others of 256 -> 1024 whose input legs all
@@ -19,10 +21,12 @@
  *
  *   node --import tsx bench/mpo-lstm.ts [--quick] [--no-w1] [--ratios=5,10,20,50,100]
  */
+import { gemm } from "../src/backend/kernels.js";
+import { getBackend } from "../src/backend/module.js";
+import { KernelProgram, runLstmSequence } from "../src/backend/program.js";
 import { LSTM, LSTMLayer, MPOLSTM } from "../src/nn/index.js";
+import type { InferenceProgram } from "../src/nn/inference.js";
 import { chainShapes } from "../src/nn/mpo-lstm.js";
-import { DenseProjection } from "../src/ops/lstm.js";
-import { StepProgram } from "../src/ops/step-program.js";
 import { bondForRatio, paramCountOf, type CoreShape } from "../src/mpo/index.js";
 import { groupedPlans, optimalTreeMacs } from "../src/mpo/plan-search.js";
 import { mean } from "../src/ops/index.js";
@@ -53,16 +57,17 @@ function median(fn: () => void, runs: number): number {
 }
 
 const X2 = Tensor.from(randomArray(T * F, 1), [1, T, F], { longLived: true });
-function w2(model: LSTM, runs = quick ? 3 : 5): number {
-  return (median(() => noGrad(() => tidy(() => { model.forward(X2); })), runs) * 1000) / T;
+/** Microseconds per time step of one 100-step sequence through `run` (median of a few sequences). */
+function w2(run: () => void, runs = quick ? 3 : 5): number {
+  return (median(() => noGrad(() => tidy(run)), runs) * 1000) / T;
 }
 
 /**
- * Interleaved measurement of two models (the machine is shared and its load changes by the second):
+ * Interleaved measurement of two runs (the machine is shared and its load changes by the second):
  * `rounds` rounds of (a, b), each a median of a few sequences. Returns the lowest round of each (the
  * least disturbed) and the median over rounds of the per-round ratio a / b.
  */
-function pair(a: LSTM, b: LSTM, rounds = quick ? 3 : 7): { a: number; b: number; ratio: number } {
+function pair(a: () => void, b: () => void, rounds = quick ? 3 : 7): { a: number; b: number; ratio: number } {
   const ra: number[] = [], rb: number[] = [], q: number[] = [];
   for (let r = 0; r < rounds; r++) {
     const x = w2(a), y = w2(b);
@@ -83,11 +88,16 @@ function w1(model: LSTM, B: number, steps: number): number {
   }), quick ? 2 : 5);
 }
 
-/** The dense layer with a hidden projection that costs nothing: the floor of the lean recurrence. */
-class FreeHiddenLayer extends LSTMLayer {
-  protected override hiddenStepProgram(): StepProgram {
-    return new StepProgram();
-  }
+/** The compiled recurrence of `layer` with a hidden product that costs nothing (an empty program). */
+function floorRun(layer: LSTMLayer): () => void {
+  const arena = getBackend().arena;
+  const st = [H, H, G].map((n) => arena.alloc(n * 4, { longLived: true }));
+  const empty = new KernelProgram();
+  return () => {
+    const zx = Tensor.empty([T, G]), out = Tensor.empty([1, T, H]);
+    gemm({ transB: true, m: T, n: G, k: F, a: X2.block, b: layer.weightIh.block, c: zx.block });
+    runLstmSequence({ steps: T, hidden: H, program: empty, zx: zx.block, biases: layer.biases().map((b) => b.block), proj: st[2]!, h: st[0]!, c: st[1]!, hs: out.block });
+  };
 }
 
 /** Smallest uniform bond whose chain (capped by chainShapes) has compression ratio <= `ratio` (never fewer parameters than the budget). */
@@ -105,28 +115,25 @@ function mpoModel(inF: readonly number[], outF: readonly number[], bond: number,
 // ---- dense baselines
 const dense = new LSTM({ inputSize: F, hiddenSize: H, rng: new Random(2) });
 const denseLayer = dense.layers[0] as LSTMLayer;
-const freeLayer = new FreeHiddenLayer(F, H);
-for (const name of ["weightIh", "weightHh", "biasIh", "biasHh"] as const) freeLayer[name]!.data().set(denseLayer[name]!.data());
-const floorModel = new LSTM({ inputSize: F, hiddenSize: H }, [freeLayer]);
-// The same layer object on both sides: toggle its path around each measurement.
-const lean0: number[] = [], gen0: number[] = [], floor0: number[] = [];
+const compiledDense = (): void => { dense.forward(X2); };
+const generalDense = (): void => { denseLayer.forward(X2); };
+const floorDense = floorRun(denseLayer);
+const c0: number[] = [], gen0: number[] = [], floor0: number[] = [];
 for (let r = 0; r < (quick ? 3 : 7); r++) {
-  lean0.push(w2(dense));
-  denseLayer.leanInference = false;
-  gen0.push(w2(dense));
-  denseLayer.leanInference = true;
-  floor0.push(w2(floorModel));
+  c0.push(w2(compiledDense));
+  gen0.push(w2(generalDense));
+  floor0.push(w2(floorDense));
 }
-const dLean = Math.min(...lean0), dGeneral = Math.min(...gen0), floor = Math.min(...floor0);
-const inputOnly = (median(() => tidy(() => { const z = Tensor.empty([T, G]); new DenseProjection(denseLayer.weightIh).forward(X2.block, T, z.block, false); }), 15) * 1000) / T;
+const dCompiled = Math.min(...c0), dGeneral = Math.min(...gen0), floor = Math.min(...floor0);
+const inputOnly = (median(() => tidy(() => { const z = Tensor.empty([T, G]); gemm({ transB: true, m: T, n: G, k: F, a: X2.block, b: denseLayer.weightIh.block, c: z.block }); }), 15) * 1000) / T;
 const denseMacs = 2 * F * G;
 console.log(`W2, LSTM(${F}, ${H}), batch 1, ${T} steps, us per step (medians; same process)`);
-console.log(`dense LSTM: lean path ${dLean.toFixed(1)} us/step, general path (lstmSequence) ${dGeneral.toFixed(1)} us/step (lowest of interleaved rounds); ${denseMacs} MACs/step (input ${F * G} + hidden ${H * G})`);
-console.log(`floor (lean recurrence, dense input projection, hidden projection free): ${floor.toFixed(1)} us/step, of which the input projection (one GEMM over the ${T} steps) ${inputOnly.toFixed(1)}`);
-console.log(`3x goal: <= ${(dLean / 3).toFixed(1)} us/step, i.e. input + hidden projection in <= ${(dLean / 3 - (floor - inputOnly)).toFixed(1)} us/step after the cell's ${(floor - inputOnly).toFixed(1)}`);
+console.log(`dense LSTM: compiled ${dCompiled.toFixed(1)} us/step, general path (lstmSequence) ${dGeneral.toFixed(1)} us/step (lowest of interleaved rounds); ${denseMacs} MACs/step (input ${F * G} + hidden ${H * G})`);
+console.log(`floor (compiled recurrence, dense input product, hidden product free): ${floor.toFixed(1)} us/step, of which the input product (one GEMM over the ${T} steps) ${inputOnly.toFixed(1)}`);
+console.log(`3x goal: <= ${(dCompiled / 3).toFixed(1)} us/step, i.e. input + hidden product in <= ${(dCompiled / 3 - (floor - inputOnly)).toFixed(1)} us/step after the cell's ${(floor - inputOnly).toFixed(1)}`);
 console.log("");
-console.log("W2 us/step: lowest interleaved round of MPO and of dense; 'vs dense': median over rounds of dense/MPO");
-console.log("factors (in / out)              ratio  bond  params/matrix  MACs/step dense -> MPO (input + hidden)                  best-cores hidden MACs  tree-optimal    MPO  dense   vs dense  programs chosen (measured us per call of each candidate)");
+console.log("W2 us/step: lowest interleaved round of MPO (path rule) and of dense; 'vs dense': median over rounds of dense/MPO; 'rule/tuned': median over rounds of rule/autotuned");
+console.log("factors (in / out)              ratio  bond  params/matrix  MACs/step dense -> MPO (input + hidden)                  best-cores hidden MACs  tree-optimal    MPO  dense   vs dense  tuned  rule/tuned  products (rule; autotune: measured us per product of each candidate)");
 
 const rows: { label: string; inF: number[]; outF: number[]; ratio: number; bond?: number }[] = [];
 const ratioArg = process.argv.find((a) => a.startsWith("--ratios="));
@@ -135,29 +142,37 @@ for (const ratio of ratios) rows.push({ label: "(8,2,2,8) / (32,2,2,8)", inF: PA
 rows.push({ label: "(16,16,1,1) / (1,1,32,32)", inF: [16, 16, 1, 1], outF: [1, 1, 32, 32], ratio: 10 });
 rows.push({ label: "(256,1) / (1,1024)", inF: [256, 1], outF: [1, 1024], ratio: 10 });
 const w1Rows: string[] = [];
+function choiceOf(p: InferenceProgram, rows: number, which: "input" | "hidden"): string {
+  const ch = p.compiledLayers[0]![which].choices.get(rows);
+  if (!ch) return "-";
+  return ch.timings ? `${ch.chosen.name} (${ch.timings.map((t) => `${t.name} ${t.us.toFixed(rows === 1 ? 1 : 0)}`).join("; ")})` : ch.chosen.name;
+}
+
 for (const r of rows) {
   const bond = r.bond ?? bondAtMost(r.inF, r.outF, r.ratio);
   const { model, shapes } = mpoModel(r.inF, r.outF, bond, 3);
-  const layer = model.mpoLayers[0]!;
-  const m = pair(dense, model);
-  const us = m.b;
-  const choice = layer.leanChoice;
+  const rule = model.compileForInference();
+  const tuned = model.compileForInference({ autotune: true });
+  const m = pair(compiledDense, () => { model.forward(X2); });
+  const t = pair(() => { rule.forward(X2); }, () => { tuned.forward(X2); });
   const params = paramCountOf(shapes);
-  const hiddenMacs = choice?.chosen.macs ?? NaN;
-  const inChoice = layer.leanInputChoice;
-  const inMacs = inChoice ? inChoice.chosen.macs / T : NaN;
+  const layer = rule.compiledLayers[0]!;
+  const inMacs = (layer.input.choices.get(T)?.chosen.macs ?? NaN) / T;
+  const hiddenMacs = layer.hidden.choices.get(1)?.chosen.macs ?? NaN;
   const bestCores = groupedPlans(shapes, 1, { minGroups: 2 })[0]!;
   const tree = optimalTreeMacs(shapes, 1);
   const mpoMacs = inMacs + hiddenMacs;
   console.log(
     `${r.label.padEnd(30)} ${((F * G) / params).toFixed(1).padStart(5)}x ${String(bond).padStart(5)} ${String(params).padStart(14)}  ${String(denseMacs).padStart(9)} -> ${String(mpoMacs).padStart(7)} (${inMacs} + ${hiddenMacs}) = ${(denseMacs / mpoMacs).toFixed(2)}x fewer`.padEnd(120) +
-    ` ${String(bestCores.macs).padStart(9)} ${bestCores.name.padEnd(16)} ${String(tree.macs).padStart(9)} ${us.toFixed(1).padStart(7)} ${m.a.toFixed(1).padStart(6)} ${m.ratio.toFixed(2).padStart(7)}x  hidden: ${choice ? `${choice.chosen.name} (${choice.candidates.map((c) => `${c.name} ${c.us.toFixed(1)}`).join("; ")})` : "-"}; input (${T} rows): ${inChoice ? `${inChoice.chosen.name} (${inChoice.candidates.map((c) => `${c.name} ${c.us.toFixed(0)}`).join("; ")})` : "-"}`,
+    ` ${String(bestCores.macs).padStart(9)} ${bestCores.name.padEnd(16)} ${String(tree.macs).padStart(9)} ${m.b.toFixed(1).padStart(7)} ${m.a.toFixed(1).padStart(6)} ${m.ratio.toFixed(2).padStart(7)}x ${t.b.toFixed(1).padStart(6)} ${t.ratio.toFixed(2).padStart(8)}x   rule: hidden ${choiceOf(rule, 1, "hidden")}, input (${T} rows) ${choiceOf(rule, T, "input")}; autotune: hidden ${choiceOf(tuned, 1, "hidden")}; input ${choiceOf(tuned, T, "input")}`,
   );
+  rule.dispose();
+  tuned.dispose();
   if (withW1) w1Rows.push(`${r.label} ${r.ratio}x: W1 ${w1(model, 16, 50).toFixed(1)} ms/step`);
   model.dispose();
 }
 if (withW1) {
   console.log(`\nW1 (batch 16 x 50 steps, forward + BPTT + Adam): dense ${w1(dense, 16, 50).toFixed(1)} ms/step`);
   for (const l of w1Rows) console.log(l);
-  console.log("(W1 trains through the general path: the MPO projections contract or rebuild per step by counted cost, src/nn/mpo-projection.ts)");
+  console.log("(W1 trains through the general path: the MPO projections contract or rebuild per step by the path rule, src/mpo/path.ts)");
 }

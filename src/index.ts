@@ -2,7 +2,7 @@
  * mpo-lstm: LSTM networks with matrix product operator weights, for every JavaScript runtime.
  */
 export { MpoLstmError, type ErrorCode } from "./errors.js";
-export { init, getBackend, type Backend } from "./backend/module.js";
+export { init, getBackend, type Backend, type KernelSource } from "./backend/module.js";
 export { Arena, Block, Scope, type ArenaStats, type ArenaOptions } from "./backend/arena.js";
 export * as kernels from "./backend/kernels.js";
 
@@ -14,6 +14,7 @@ export { Parameter } from "./nn/parameter.js";
 export { Module } from "./nn/module.js";
 export * as nn from "./nn/index.js";
 export { LSTM, Linear, Embedding, Dropout, Sequential, LSTMLayer, LSTMLayerBase, moduleFromConfig, registerModule, manualSeed } from "./nn/index.js";
+export { InferenceProgram, InferenceStream, type CompileOptions } from "./nn/index.js";
 export { DenseProjection, lstmSequence, type LstmProjection, type LstmSequenceArgs, type LstmSequenceResult } from "./ops/lstm.js";
 export { Random } from "./random.js";
 export * as optim from "./optim/index.js";

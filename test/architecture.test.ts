@@ -2,7 +2,7 @@
  * The layer rule of docs/ARCHITECTURE.md, checked on every source file: imports go downward only
  * (cli -> experiment -> train/io/prune/report -> optim -> nn -> ops/mpo/data -> tape/tensor/linalg ->
  * backend -> errors/random/product). A new upward import fails here with the file, the import and
- * both layers named.
+ * both layers named. Pointers and raw Wasm exports stay inside src/backend.
  */
 import { readdirSync, readFileSync, statSync } from "node:fs";
 import { dirname, join, relative, resolve } from "node:path";
@@ -79,6 +79,20 @@ test("the checker flags an upward import and accepts downward, sibling and same-
 test("imports go downward only, in every file of src/", () => {
   const all = sourceFiles(SRC).flatMap((path) => violationsOf(relative(SRC, path), readFileSync(path, "utf8")));
   assert.equal(all.map((v) => `src/${v.file}: "${v.imports}": ${v.why}`), []);
+});
+
+/** Lines of a file outside src/backend that touch pointers or raw Wasm exports. */
+function pointerUses(file: string, text: string): string[] {
+  if (file.startsWith("backend/")) return [];
+  return text.split("\n").flatMap((line, i) => (/\.ptr\b|exports\./.test(line) ? [`src/${file}:${i + 1}: ${line.trim()}`] : []));
+}
+
+test("pointers and Wasm exports stay inside src/backend", () => {
+  assert.equal(pointerUses("ops/x.ts", "const p = block.ptr;").length, 1);
+  assert.equal(pointerUses("nn/x.ts", "getBackend().exports.gemm(1)").length, 1);
+  assert.equal(pointerUses("backend/kernels.ts", "const p = block.ptr;"), []);
+  const all = sourceFiles(SRC).flatMap((path) => pointerUses(relative(SRC, path), readFileSync(path, "utf8")));
+  assert.equal(all, []);
 });
 
 test.run();

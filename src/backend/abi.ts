@@ -91,10 +91,12 @@ export interface SparseExports {
   csr_spmm_f32(batch: number, rows: number, cols: number, rowPtr: Ptr, colIdx: Ptr, values: Ptr, x: Ptr, ldx: number, scratch: Ptr, beta: number, y: Ptr, ldy: number): void;
 }
 
-// Batch-1 LSTM inference: one call per sequence (assembly/infer.ts)
+// Compiled batch-1 inference: kernel programs replayed in one call (assembly/infer.ts)
 export interface InferExports {
   infer_run_program(prog: Ptr, nops: number): void;
   infer_lstm_sequence_f32(steps: number, hidden: number, prog: Ptr, nops: number, zx: Ptr, b1: Ptr, b2: Ptr, proj: Ptr, h: Ptr, c: Ptr, hs: Ptr): void;
+  /** 1 when n 32-bit words at a and b are bit-identical, else 0. */
+  infer_same_bits(a: Ptr, b: Ptr, n: number): number;
 }
 
 /** Every family above: the whole module as the host sees it. */
@@ -121,6 +123,6 @@ export const KERNEL_FUNCTIONS: readonly (keyof Omit<KernelExports, "memory">)[] 
   "mpo_gemm_f32", "mpo_gemm_abt_f32", "mpo_permute_f32",
   // CSR kernels for pruned weights (assembly/sparse.ts)
   "csr_spmv_f32", "csr_spmm_f32",
-  // Batch-1 LSTM inference: one call per sequence (assembly/infer.ts)
-  "infer_run_program", "infer_lstm_sequence_f32",
+  // Compiled batch-1 inference: kernel programs replayed in one call (assembly/infer.ts)
+  "infer_run_program", "infer_lstm_sequence_f32", "infer_same_bits",
 ];

@@ -14,7 +14,8 @@ export interface Region {
   offset?: number;
 }
 
-function ptr(kernel: string, arg: string, r: Region, elements: number): number {
+/** The byte pointer of `r`, after checking that it is live and holds `elements` elements from its offset. */
+export function regionPtr(kernel: string, arg: string, r: Region, elements: number): number {
   const off = r.offset ?? 0;
   if (!Number.isInteger(off) || off < 0) throw new MpoLstmError("shape", `${kernel}: argument ${arg} has offset ${off}; offsets are non-negative element counts`);
   return need(kernel, arg, r.block, off + elements) + off * 4;
@@ -45,9 +46,9 @@ export function mpoGemm(m: number, n: number, k: number, a: Region, rsA: number,
   if (bad(m) || bad(n) || bad(k) || bad(rsA) || bad(csA) || bad(ldb) || bad(ldc)) ints(K, { m, n, k, rsA, csA, ldb, ldc });
   if (ldb < n || ldc < n) throw new MpoLstmError("shape", `${K}: ldb ${ldb} and ldc ${ldc} must be >= n ${n}`);
   if (m === 0 || n === 0) return;
-  const pa = ptr(K, "a", a, k === 0 ? 0 : span([m, k], [rsA, csA]));
-  const pb = ptr(K, "b", b, k === 0 ? 0 : (k - 1) * ldb + n);
-  const pc = ptr(K, "c", c, (m - 1) * ldc + n);
+  const pa = regionPtr(K, "a", a, k === 0 ? 0 : span([m, k], [rsA, csA]));
+  const pb = regionPtr(K, "b", b, k === 0 ? 0 : (k - 1) * ldb + n);
+  const pc = regionPtr(K, "c", c, (m - 1) * ldc + n);
   getBackend().exports.mpo_gemm_f32(m, n, k, pa, rsA, csA, pb, ldb, beta, pc, ldc);
 }
 
@@ -57,9 +58,9 @@ export function mpoGemmABt(m: number, n: number, k: number, a: Region, lda: numb
   if (bad(m) || bad(n) || bad(k) || bad(lda) || bad(ldb) || bad(ldc)) ints(K, { m, n, k, lda, ldb, ldc });
   if (lda < k || ldb < k || ldc < n) throw new MpoLstmError("shape", `${K}: lda ${lda}, ldb ${ldb} must be >= k ${k} and ldc ${ldc} >= n ${n}`);
   if (m === 0 || n === 0) return;
-  const pa = ptr(K, "a", a, (m - 1) * lda + k);
-  const pb = ptr(K, "b", b, (n - 1) * ldb + k);
-  const pc = ptr(K, "c", c, (m - 1) * ldc + n);
+  const pa = regionPtr(K, "a", a, (m - 1) * lda + k);
+  const pb = regionPtr(K, "b", b, (n - 1) * ldb + k);
+  const pc = regionPtr(K, "c", c, (m - 1) * ldc + n);
   getBackend().exports.mpo_gemm_abt_f32(m, n, k, pa, lda, pb, ldb, beta, pc, ldc);
 }
 
@@ -76,8 +77,8 @@ export function mpoPermute(dims: readonly number[], strides: readonly number[], 
     total *= dims[t]!;
   }
   if (total === 0) return;
-  const ps = ptr(K, "src", src, span(dims, strides));
-  const pd = ptr(K, "dst", dst, total);
+  const ps = regionPtr(K, "src", src, span(dims, strides));
+  const pd = regionPtr(K, "dst", dst, total);
   // Size-1 dims move nothing; dropping them keeps the kernel's innermost loop long.
   if (rank > 1 && dims.some((d) => d === 1)) {
     const keep = dims.map((_, t) => t).filter((t) => dims[t] !== 1);

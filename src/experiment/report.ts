@@ -125,7 +125,7 @@ export function resultsMarkdown(rec: ExperimentRecord, chartFile: string): strin
   const lines = [
     `# ${rec.title}`,
     "",
-    `Preset \`${rec.preset}\`, seed ${rec.seed}, ${rec.config.epochs} epochs, batch ${rec.config.batchSize}, Adam lr ${rec.config.lr}${rec.config.clipNorm > 0 ? `, gradient clipping ${rec.config.clipNorm}` : ""}.`,
+    `Preset \`${rec.preset}\`, ${rec.seeds ? `seeds ${rec.seeds.join(", ")}` : `seed ${rec.seed}`}, ${rec.config.epochs} epochs${typeof rec.config["patience"] === "number" && rec.config["patience"] > 0 ? ` at most (early stopping, patience ${rec.config["patience"]})` : ""}, batch ${rec.config.batchSize}, ${rec.config["optimizer"] === "rmsprop" ? "RMSprop" : "Adam"} lr ${rec.screening ? "per variant (screened, below)" : rec.config.lr}${rec.config.clipNorm > 0 ? `, gradient clipping ${rec.config.clipNorm}` : ""}.`,
     `Data: ${rec.data}.`,
     `Run ${e.date} on ${e.cpu} (${e.cores} cores), Node ${e.node}, commit ${e.gitCommit}; ${(rec.seconds / 60).toFixed(1)} minutes.`,
     "",

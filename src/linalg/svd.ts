@@ -8,10 +8,7 @@
  */
 import { MpoLstmError } from "../errors.js";
 import { getBackend } from "../backend/module.js";
-
-/** Status codes of svd_f32 / qr_f32 (assembly/svd.ts). */
-const KERNEL_NONFINITE = 1;
-const KERNEL_NOCONVERGE = 2;
+import { KERNEL_NOCONVERGE, KERNEL_NONFINITE, qrKernel, svdKernel } from "../backend/svd.js";
 
 export interface SvdResult {
   /** Left singular vectors, m x r row-major (orthonormal columns). */
@@ -65,15 +62,14 @@ export function svd(a: Float32Array, m: number, n: number, opts: { k?: number } 
   if (!Number.isInteger(k) || k < 1 || k > p) {
     throw new MpoLstmError("shape", `svd: k must be an integer in [1, min(m, n) = ${p}] for a ${m} x ${n} matrix, got ${k}; omit k for all ${p} triplets`);
   }
-  const { exports, arena } = getBackend();
+  const { arena } = getBackend();
   return arena.scope(() => {
     const ab = arena.alloc(m * n * 4);
     ab.f32().set(a);
     const ub = arena.alloc(m * k * 4);
     const sb = arena.alloc(k * 4);
     const vb = arena.alloc(k * n * 4);
-    const wb = arena.alloc(exports.svd_work_bytes(m, n));
-    const status = exports.svd_f32(m, n, ab.ptr, k, ub.ptr, sb.ptr, vb.ptr, wb.ptr);
+    const status = svdKernel(m, n, ab, k, ub, sb, vb);
     if (status === KERNEL_NONFINITE) throw nonFiniteError("svd", a, n);
     if (status === KERNEL_NOCONVERGE) {
       throw new MpoLstmError("value", `svd: the bidiagonal QR iteration did not converge for a ${m} x ${n} matrix; this should not happen for finite input: please report it with the matrix`);
@@ -93,14 +89,13 @@ export function svd(a: Float32Array, m: number, n: number, opts: { k?: number } 
 export function qr(a: Float32Array, m: number, n: number): QrResult {
   checkShape("qr", a, m, n);
   const p = Math.min(m, n);
-  const { exports, arena } = getBackend();
+  const { arena } = getBackend();
   return arena.scope(() => {
     const ab = arena.alloc(m * n * 4);
     ab.f32().set(a);
     const qb = arena.alloc(m * p * 4);
     const rb = arena.alloc(p * n * 4);
-    const wb = arena.alloc(exports.qr_work_bytes(m, n));
-    const status = exports.qr_f32(m, n, ab.ptr, qb.ptr, rb.ptr, wb.ptr);
+    const status = qrKernel(m, n, ab, qb, rb);
     if (status === KERNEL_NONFINITE) throw nonFiniteError("qr", a, n);
     return { q: qb.f32().slice(), r: rb.f32().slice() };
   });

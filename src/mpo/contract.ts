@@ -19,7 +19,7 @@
  * dW^T = x^T dy, dx = dy W, and dT_k = A_{k-1}^T dA_k with dA_{k-1} = dA_k T_k^T.
  *
  * Costs (multiply-adds): cores sum_c K_c M_c N_c (K = d a_c, M = b_c d', N = rest); dense
- * sum_k P_{k-1} d_{k-1} j_k i_k d_k + B N_x N_y. chooseForwardPath compares them.
+ * sum_k P_{k-1} d_{k-1} j_k i_k d_k + B N_x N_y. The path rule (src/mpo/path.ts) compares them.
  */
 import { MpoLstmError } from "../errors.js";
 import type { Block } from "../backend/arena.js";
@@ -27,7 +27,7 @@ import { mpoGemm, mpoGemmABt, mpoPermute, type Region } from "../backend/mpo.js"
 import { getBackend } from "../backend/module.js";
 import { need } from "../backend/kernels.js";
 import { checkChain, type CoreShape, type MPO } from "./mpo.js";
-import type { StepProgram } from "../ops/step-program.js";
+import type { KernelProgram } from "../backend/program.js";
 
 export type Order = "ltr" | "rtl";
 
@@ -387,56 +387,6 @@ export function denseBackward(plan: DensePlan, cores: readonly Block[], ws: Bloc
   }
 }
 
-export interface PathChoice {
-  path: "cores" | "dense";
-  /** Order of the cores path (the cheaper one). */
-  order: Order;
-  /** Multiply-adds of each option for all `applications`. */
-  macs: { ltr: number; rtl: number; dense: number; denseRebuild: number };
-}
-
-/**
- * Chooses the forward path by counting multiply-adds for `applications` contractions of `batchRows`
- * rows each that share one rebuild of W (e.g. an LSTM's recurrent matrix: one rebuild per training step,
- * one application per time step). Data movement (permutations) is not counted: it is linear in the
- * activations and small beside either GEMM count.
- */
-export function chooseForwardPath(mpo: MPO | readonly CoreShape[], batchRows: number, opts: { applications?: number } = {}): PathChoice {
-  const shapes = Array.isArray(mpo) ? (mpo as readonly CoreShape[]) : (mpo as MPO).shapes;
-  checkBatch("chooseForwardPath", batchRows);
-  const apps = opts.applications ?? 1;
-  if (!Number.isInteger(apps) || apps < 1) throw new MpoLstmError("value", `chooseForwardPath: applications must be an integer >= 1, got ${apps}`);
-  const ltr = apps * coresMacs(shapes, batchRows, "ltr");
-  const rtl = apps * coresMacs(shapes, batchRows, "rtl");
-  const d = planDense(shapes, batchRows);
-  const dense = d.rebuildMacs + apps * d.gemmMacs;
-  const order: Order = rtl < ltr ? "rtl" : "ltr";
-  return { path: Math.min(ltr, rtl) <= dense ? "cores" : "dense", order, macs: { ltr, rtl, dense, denseRebuild: d.rebuildMacs } };
-}
-
-/**
- * Convenience for host arrays (tests, tools): y[B, outDim] = x[B, inDim] W^T through the kernels, by the
- * given path (default: chooseForwardPath). Copies in and out of Wasm memory; for training use the Block
- * functions above.
- */
-export function applyMPO(mpo: MPO, x: Float32Array, batch: number, opts: { path?: "cores" | "dense"; order?: Order; transpose?: boolean } = {}): Float32Array {
-  const arena = getBackend().arena;
-  return arena.scope(() => {
-    const cores = mpo.cores.map((c) => { const b = arena.alloc(c.length * 4); b.f32().set(c); return b; });
-    const choice = chooseForwardPath(mpo, batch);
-    const path = opts.transpose ? "cores" : opts.path ?? choice.path;
-    const plan = path === "cores" ? planCores(mpo.shapes, batch, { order: opts.order ?? choice.order, transpose: opts.transpose ?? false }) : planDense(mpo.shapes, batch);
-    if (x.length !== batch * plan.inDim) throw new MpoLstmError("shape", `applyMPO: x holds ${x.length} values, expected batch ${batch} x ${plan.inDim}`);
-    const xb = arena.alloc(x.length * 4);
-    xb.f32().set(x);
-    const yb = arena.alloc(batch * plan.outDim * 4);
-    const ws = arena.alloc(plan.forwardFloats * 4);
-    if (plan.kind === "cores") coresForward(plan, cores, xb, yb, ws);
-    else denseForward(plan, cores, xb, yb, ws);
-    return yb.f32().slice();
-  });
-}
-
 /**
  * Host-array forward + backward: returns y, dx = dy W and dT_k for every core, by the given path and order.
  */
@@ -477,16 +427,16 @@ function isContiguous(dims: readonly number[], strides: readonly number[]): bool
 }
 
 /**
- * Appends the cores-path forward y = x op(W)^T of `plan` to a step program (src/ops/step-program.ts),
- * with the permuted cores already in `ws` (prepareCores) and x, y given as byte pointers. Copies that
- * would only move data unchanged (the permutation of x into Z_0, and of the last Y into y) are skipped by
- * reading x / writing y directly. `ws` must stay alive as long as the program.
+ * Appends the cores-path forward y = x op(W)^T of `plan` to a kernel program (src/backend/program.ts),
+ * with the permuted cores already in `ws` (prepareCores). Copies that would only move data unchanged
+ * (the permutation of x into Z_0, and of the last Y into y) are skipped by reading x / writing y
+ * directly. `ws` must stay alive as long as the program (the program refuses to run otherwise).
  */
-export function coresStepProgram(plan: CoresPlan, prog: StepProgram, ws: Block, x: number, y: number, accumulate = false): StepProgram {
-  need("coresStepProgram", "workspace", ws, plan.forwardFloats);
+export function coresProgram(plan: CoresPlan, prog: KernelProgram, ws: Block, x: Region, y: Region, accumulate = false): KernelProgram {
+  need("coresProgram", "workspace", ws, plan.forwardFloats);
   const steps = plan.steps;
   const n = steps.length;
-  const W = (off: number): number => ws.ptr + off * 4;
+  const W = (off: number): Region => R(ws, off);
   let z = W(steps[0]!.z);
   if (isContiguous(plan.xDims, plan.xStrides)) z = x;
   else prog.permute(plan.xDims, plan.xStrides, x, z);
@@ -506,6 +456,5 @@ export function coresStepProgram(plan: CoresPlan, prog: StepProgram, ws: Block, 
     }
   }
   if (!lastDirect) prog.permute(plan.yDims, plan.yStrides, W(plan.y), y, accumulate ? 1 : 0);
-  prog.keep.push(ws);
   return prog;
 }

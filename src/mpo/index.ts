@@ -28,6 +28,7 @@ export { factorize, type Factorization } from "./factorize.js";
 export { mpoParamCount, compressionRatio, bondForRatio } from "./budget.js";
 export {
   planCores, planDense, coresForward, prepareCores, coresBackward, rebuildDense, denseForward, denseBackward, coresMacs,
-  chooseForwardPath, applyMPO, applyMPOWithGrad, coresStepProgram, type CoresPlan, type DensePlan, type Order, type PathChoice, type PlanOptions,
+  applyMPOWithGrad, coresProgram, type CoresPlan, type DensePlan, type Order, type PlanOptions,
 } from "./contract.js";
+export { chooseForwardPath, chooseProduct, rankProducts, applyMPO, CORES_NS, DENSE_NS, MOVE_NS, coresMoved, type PathChoice, type ProductPlan, type ProductQuery } from "./path.js";
 export { centralCut, cutBond, dimensionSqueeze, type Squeezable, type SqueezeOptions, type SqueezeStep, type CentralCut } from "./squeeze.js";

@@ -14,3 +14,5 @@ export { MPOLSTM, MPOLSTMLayer, chainShapes, type MPOLSTMOptions } from "./mpo-l
 export { MPOProjection, type MPOProjectionOptions } from "./mpo-projection.js";
 export { compress, compressLSTM, compressLinear, type CompressOptions } from "./compress.js";
 export { compressModel, type CompressModelOptions, type MatrixReport } from "./compress-model.js";
+// Compiled batch-1 inference and streams
+export { InferenceProgram, InferenceStream, LayerInference, CompiledMatrix, type CompileOptions, type InferenceForwardOptions, type InferenceResult, type LstmLayerWeights, type MatrixWeights, type ProductChoice, type StreamOptions } from "./inference.js";

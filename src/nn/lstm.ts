@@ -9,17 +9,19 @@
  * Each layer runs as one `lstmSequence` op (one tape node; backward is BPTT). The matrix products go
  * through `inputProjection()` / `hiddenProjection()` of LSTMLayerBase, so an MPO-parametrized layer
  * (MPOLSTM) only supplies those and inherits the recurrence, lengths handling and stacking.
+ *
+ * Batch-1 inference under noGrad runs compiled (src/nn/inference.ts): the model compiles its layers once
+ * (each layer describes its weights with `inferenceWeights()`), keeps the program, and compiles again
+ * when the weights change. `compileForInference()` and `stream()` give the same machinery to the caller.
  */
 import { MpoLstmError } from "../errors.js";
-import type { Block } from "../backend/arena.js";
 import { DenseProjection, lstmSequence, type LstmProjection, type LstmSequenceResult } from "../ops/lstm.js";
-import { LeanLstmState, lstmInferSequence } from "../ops/lstm-infer.js";
-import { StepProgram } from "../ops/step-program.js";
 import { isNoGrad } from "../tape.js";
 import { dropout } from "../ops/dropout.js";
 import { select, stack } from "../ops/shape.js";
 import type { Random } from "../random.js";
 import { Tensor, sameShape, shapeStr } from "../tensor.js";
+import { InferenceProgram, LayerInference, type CompileOptions, type InferenceStream, type LstmLayerWeights, type StreamOptions } from "./inference.js";
 import { randomOr, uniform_ } from "./init.js";
 import { Module } from "./module.js";
 import { Parameter } from "./parameter.js";
@@ -32,57 +34,44 @@ export interface LstmLayerForwardOptions {
   lengths?: ArrayLike<number>;
 }
 
+/** Throws naming an option key that `valid` does not list (a typo would otherwise be ignored silently). */
+export function checkOptionKeys(op: string, opts: object, valid: readonly string[]): void {
+  for (const key of Object.keys(opts)) {
+    if (!valid.includes(key)) throw new MpoLstmError("value", `${op}: unknown option "${key}"; valid options are ${valid.map((k) => `"${k}"`).join(", ")}`);
+  }
+}
+
 /** One LSTM layer whose two matrix products are supplied by the subclass (dense here, MPO elsewhere). */
 export abstract class LSTMLayerBase extends Module {
   abstract readonly inputSize: number;
   abstract readonly hiddenSize: number;
   /** x [rows, inputSize] -> [rows, 4H]. */
   abstract inputProjection(): LstmProjection;
-  /** h [rows, H] -> [rows, 4H]. */
-  abstract hiddenProjection(): LstmProjection;
+  /** h [rows, H] -> [rows, 4H], applied once per time step over `steps` steps. */
+  abstract hiddenProjection(steps?: number): LstmProjection;
   /** Bias vectors [4H] added to the pre-activations (may be empty). */
   abstract biases(): Tensor[];
-
   /**
-   * Batch-1 inference under noGrad takes the lean path (src/ops/lstm-infer.ts: one Wasm call per
-   * sequence, no per-step allocation) when the layer supplies a hidden step program; set false to force
-   * the general path (tests, benchmarks).
+   * The layer's weights as compiled inference reads them (src/nn/inference.ts), or null when the layer
+   * has no compiled form (it then always runs the general path). A subclass that changes what the
+   * projections compute must describe the same math here, or return null.
    */
-  leanInference = true;
-  private lean: LeanLstmState | null = null;
-
-  /** The hidden projection as a step program reading h [H] and writing proj [4H], or null (general path). */
-  protected hiddenStepProgram(_h: Block, _proj: Block): StepProgram | null {
+  inferenceWeights(): LstmLayerWeights | null {
     return null;
   }
 
-  /** The input projection the lean path uses (default: inputProjection()). */
-  protected leanInputProjection(): LstmProjection {
-    return this.inputProjection();
-  }
-
-  /** What the hidden program is built from: a different value (by identity) rebuilds it; undefined = no lean path. */
-  protected hiddenProgramKey(): unknown {
-    return undefined;
+  /** This layer compiled for batch-1 inference (the caller disposes it). */
+  compileForInference(opts: CompileOptions = {}): LayerInference {
+    const w = this.inferenceWeights();
+    if (!w) throw new MpoLstmError("unsupported", `${this.constructor.name}.compileForInference: this layer type has no compiled form; its forward runs the general path`);
+    return new LayerInference(w, opts);
   }
 
   /** x [B, T, inputSize] -> output [B, T, H], final h and c [B, H]. */
   forward(x: Tensor, opts: LstmLayerForwardOptions = {}): LstmSequenceResult {
-    if (this.leanInference && isNoGrad() && x.rank === 3 && x.shape[0] === 1) {
-      const key = this.hiddenProgramKey();
-      if (key !== undefined) {
-        const st = (this.lean ??= new LeanLstmState(this.hiddenSize));
-        if (st.key !== key || !st.program) st.setProgram(this.hiddenStepProgram(st.h, st.proj), key);
-        if (st.program) return lstmInferSequence(st, { x, input: this.leanInputProjection(), biases: this.biases(), h0: opts.h0 ?? null, c0: opts.c0 ?? null, lengths: opts.lengths });
-      }
-    }
-    return lstmSequence({ x, input: this.inputProjection(), hidden: this.hiddenProjection(), biases: this.biases(), h0: opts.h0 ?? null, c0: opts.c0 ?? null, lengths: opts.lengths });
-  }
-
-  override dispose(): void {
-    this.lean?.dispose();
-    this.lean = null;
-    super.dispose();
+    checkOptionKeys(`${this.constructor.name}.forward`, opts, ["h0", "c0", "lengths"]);
+    const steps = x.rank === 3 ? x.shape[1]! : 1;
+    return lstmSequence({ x, input: this.inputProjection(), hidden: this.hiddenProjection(Math.max(1, steps)), biases: this.biases(), h0: opts.h0 ?? null, c0: opts.c0 ?? null, lengths: opts.lengths });
   }
 }
 
@@ -116,18 +105,8 @@ export class LSTMLayer extends LSTMLayerBase {
     return new DenseProjection(this.weightHh);
   }
 
-  /** Lean path: one GEMV over weightHh's rows per step (the kernel DenseProjection uses at batch 1). */
-  protected override hiddenStepProgram(h: Block, proj: Block): StepProgram {
-    const H = this.hiddenSize;
-    const p = new StepProgram().gemv(0, 4 * H, H, this.weightHh.block.ptr, H, h.ptr, 0, proj.ptr);
-    p.keep.push(this.weightHh.block);
-    return p;
-  }
-
-  protected override hiddenProgramKey(): unknown {
-    // A subclass that replaces the hidden product but not its step program keeps the general path.
-    if (this.hiddenProjection !== LSTMLayer.prototype.hiddenProjection && this.hiddenStepProgram === LSTMLayer.prototype.hiddenStepProgram) return undefined;
-    return this.weightHh.block;
+  override inferenceWeights(): LstmLayerWeights {
+    return { input: { kind: "dense", weight: this.weightIh }, hidden: { kind: "dense", weight: this.weightHh }, biases: this.biases() };
   }
 
   biases(): Tensor[] {
@@ -152,6 +131,8 @@ export interface LSTMOptions {
   rng?: Random;
 }
 
+const FORWARD_OPTIONS = ["state", "lengths"] as const;
+
 export interface LSTMForwardOptions {
   /** Initial state, [numLayers, B, H] each. */
   state?: { h: Tensor; c: Tensor } | null;
@@ -175,6 +156,8 @@ export class LSTM extends Module {
   readonly dropoutP: number;
   layers: LSTMLayerBase[];
   private readonly rng: Random;
+  /** The compiled program of noGrad batch-1 forwards and of stream() (made on first use). */
+  private inference: InferenceProgram | null = null;
 
   /**
    * `layers` lets a subclass (MPOLSTM) supply its own layer type; by default dense LSTMLayers are made.
@@ -192,11 +175,16 @@ export class LSTM extends Module {
     this.rng = rng.fork();
   }
 
-  /** x [B, T, inputSize] -> { output [B, T, H], h, c [numLayers, B, H] }. */
+  /**
+   * x [B, T, inputSize] -> { output [B, T, H], h, c [numLayers, B, H] }. Under noGrad with B = 1 (and no
+   * dropout in training mode) this runs the model's compiled program (src/nn/inference.ts).
+   */
   forward(x: Tensor, opts: LSTMForwardOptions = {}): LSTMResult {
+    checkOptionKeys(`${this.constructor.name}.forward`, opts, FORWARD_OPTIONS);
     const L = this.numLayers, H = this.hiddenSize;
     if (x.rank !== 3) throw new MpoLstmError("shape", `LSTM: input must be [batch, time, features] (batch-first), got ${shapeStr(x.shape)}`);
     const B = x.shape[0]!;
+    if (B === 1 && isNoGrad() && !(this.training && this.dropoutP > 0) && this.layers.every((l) => l.inferenceWeights() !== null)) return this.compiled().forward(x, opts);
     const state = opts.state ?? null;
     if (state) {
       for (const [name, s] of [["h", state.h], ["c", state.c]] as const) {
@@ -213,6 +201,33 @@ export class LSTM extends Module {
       input = l < L - 1 && this.dropoutP > 0 ? dropout(r.output, this.dropoutP, this.rng, this.training) : r.output;
     });
     return { output: input, h: stack(hs), c: stack(cs) };
+  }
+
+  /** The model's own compiled program, made on first use (it recompiles itself when weights change). */
+  private compiled(): InferenceProgram {
+    return (this.inference ??= new InferenceProgram(this));
+  }
+
+  /**
+   * The model compiled for batch-1 inference into a program the caller owns (dispose it when done).
+   * `autotune: true` chooses MPO products by timing instead of the path rule (may change output bits).
+   */
+  compileForInference(opts: CompileOptions = {}): InferenceProgram {
+    return new InferenceProgram(this, opts);
+  }
+
+  /**
+   * A stateful stepper for streaming inference: `s.step(x_t)` feeds one time step x_t [inputSize] through
+   * every layer and returns the top layer's h_t [H]; `s.reset()` starts a new sequence; `s.dispose()`.
+   * The weights are checked before every step unless `verifyWeights: "reset"` (docs/inference.md).
+   */
+  stream(opts: StreamOptions = {}): InferenceStream {
+    return this.compiled().stream(opts);
+  }
+
+  protected override disposeState(): void {
+    this.inference?.dispose();
+    this.inference = null;
   }
 
   override config(): Record<string, unknown> {

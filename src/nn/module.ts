@@ -112,8 +112,19 @@ export abstract class Module {
     }
   }
 
-  /** Frees every parameter (the module is unusable afterwards). */
+  /** Frees every parameter and what every module of the tree holds besides (the module is unusable afterwards). */
   dispose(): void {
+    const seen = new Set<Module>();
+    const visit = (m: Module): void => {
+      if (seen.has(m)) return;
+      seen.add(m);
+      m.disposeState();
+      for (const [, child] of m.namedChildren()) visit(child);
+    };
+    visit(this);
     for (const p of this.parameters()) p.dispose();
   }
+
+  /** Frees what this module holds besides its parameters (a compiled inference program); called by dispose(). */
+  protected disposeState(): void {}
 }

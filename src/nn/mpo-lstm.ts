@@ -4,29 +4,27 @@
  * out factors (4 h_1, h_2, ..., h_n) with H = prod h_k. Row r of the stacked matrix is gate
  * floor(r / H), unit r mod H — PyTorch's [i, f, g, o] layout, so a dense LSTM's weightIh / weightHh
  * decompose directly (compress()). Biases stay dense. The recurrence is the dense LSTM's
- * (LSTMLayerBase), fed through MPOProjection.
+ * (LSTMLayerBase). Training goes through `inputProjection()` / `hiddenProjection()` (MPOProjection: the
+ * seam a different training product plugs into); batch-1 inference is compiled from `inferenceWeights()`
+ * (src/nn/inference.ts), both choosing MPO products by the path rule of src/mpo/path.ts.
  */
 import { MpoLstmError } from "../errors.js";
-import { MPO, type CoreShape } from "../mpo/mpo.js";
+import { MPO, toCoreShape, type CoreShape } from "../mpo/mpo.js";
 import type { LstmProjection } from "../ops/lstm.js";
 import type { Random } from "../random.js";
 import type { Tensor } from "../tensor.js";
-import { isNoGrad } from "../tape.js";
-import { LSTM, LSTMLayerBase, type LstmLayerForwardOptions } from "./lstm.js";
+import { LSTM, LSTMLayerBase } from "./lstm.js";
+import type { LstmLayerWeights } from "./inference.js";
 import { MPOProjection } from "./mpo-projection.js";
 import { coreParams, glorotCores, shapesFromLayout } from "./mpo-linear.js";
 import { registerModule } from "./config.js";
 import { randomOr, uniform_ } from "./init.js";
 import { Parameter } from "./parameter.js";
 import type { Squeezable } from "../mpo/squeeze.js";
-import type { LstmSequenceResult } from "../ops/lstm.js";
-import type { Block } from "../backend/arena.js";
-import type { StepProgram } from "../ops/step-program.js";
-import { chooseHiddenProgram, chooseInputPlan, type InputPlan, type LeanChoice, type LeanPath } from "./mpo-lean.js";
 
 
 function toMPO(cores: readonly Parameter[]): MPO {
-  const shapes: CoreShape[] = cores.map((c) => ({ left: c.shape[0]!, out: c.shape[1]!, in: c.shape[2]!, right: c.shape[3]! }));
+  const shapes: CoreShape[] = cores.map((c) => toCoreShape(c.shape as readonly [number, number, number, number]));
   const m = new MPO(cores.map((c) => c.toArray()), shapes, { copy: false });
   m.frozen = cores.map((c) => c.frozen);
   return m;
@@ -54,24 +52,8 @@ export class MPOLSTMLayer extends LSTMLayerBase implements Squeezable {
   coresHh: Parameter[];
   biasIh: Parameter | null;
   biasHh: Parameter | null;
-  /** Force the contraction path (tests, benchmarks); default by cost. */
+  /** Forces the training product's path (tests, benchmarks); default: the path rule (src/mpo/path.ts). */
   path: "cores" | "dense" | undefined = undefined;
-  private steps = 1;
-  /** Inference cache: W^T of W and U with a copy of the cores they came from (exact staleness check). */
-  private cache: { cores: Float32Array; ih: Tensor; hh: Tensor } | null = null;
-  private cached: { ih: Tensor; hh: Tensor } | null = null;
-  /**
-   * Lean batch-1 inference (LSTMLayerBase.leanInference): which hidden-projection programs to time
-   * ("auto": dense kernels and the cheapest contraction plans; "dense"/"cores": only those), and what was
-   * measured and chosen the last time (src/nn/mpo-lean.ts).
-   */
-  leanPath: LeanPath = "auto";
-  leanChoice: LeanChoice | null = null;
-  private leanKey: { cache: object; path: LeanPath } | null = null;
-  /** Under the inference cache: the measured input-projection plan per row count (rows = steps x batch). */
-  private inputPlans = new Map<string, InputPlan>();
-  /** What the input projection chose for the last row count it ran (benchmarks). */
-  leanInputChoice: InputPlan | null = null;
 
   constructor(ih: MPO, hh: MPO, biasIh: ArrayLike<number> | null, biasHh: ArrayLike<number> | null) {
     super();
@@ -85,104 +67,16 @@ export class MPOLSTMLayer extends LSTMLayerBase implements Squeezable {
     this.biasHh = biasHh ? new Parameter([4 * H], biasHh) : null;
   }
 
-  /**
-   * Under noGrad (inference) the rebuilt dense W^T of both matrices is cached across calls, so a stream of
-   * sequences pays the rebuild once; it is dropped as soon as any core value differs from the copy taken
-   * with it (compared element by element, O(parameters) per call) or the cores are replaced.
-   */
-  override forward(x: Tensor, opts: LstmLayerForwardOptions = {}): LstmSequenceResult {
-    this.steps = x.shape[1] ?? 1;
-    this.cached = isNoGrad() && !this.path ? this.inferenceWeights() : null;
-    try {
-      return super.forward(x, opts);
-    } finally {
-      this.cached = null;
-    }
-  }
-
-  private inferenceWeights(): { ih: Tensor; hh: Tensor } {
-    const all = [...this.coresIh, ...this.coresHh];
-    const total = all.reduce((p, c) => p + c.size, 0);
-    let fresh = this.cache !== null && this.cache.cores.length === total;
-    if (fresh) {
-      const copy = this.cache!.cores;
-      let o = 0;
-      for (const c of all) {
-        const d = c.data();
-        for (let i = 0; i < d.length; i++) if (d[i] !== copy[o + i]) { fresh = false; break; }
-        if (!fresh) break;
-        o += d.length;
-      }
-    }
-    if (!fresh) {
-      this.dropCache();
-      const cores = new Float32Array(total);
-      let o = 0;
-      for (const c of all) { cores.set(c.data(), o); o += c.size; }
-      this.cache = { cores, ih: new MPOProjection(this.coresIh).buildWt({ longLived: true }), hh: new MPOProjection(this.coresHh).buildWt({ longLived: true }) };
-    }
-    return { ih: this.cache!.ih, hh: this.cache!.hh };
-  }
-
-  private dropCache(): void {
-    if (this.cache) { this.cache.ih.dispose(); this.cache.hh.dispose(); }
-    this.cache = null;
-    for (const p of this.inputPlans.values()) p.dispose();
-    this.inputPlans.clear();
-    this.leanInputChoice = null;
-  }
-
-  /** The measured input plan for `rows` rows under the current cache (made on first use). */
-  private inputPlanFor(rows: number): InputPlan {
-    const key = `${rows}:${this.leanPath}`;
-    let p = this.inputPlans.get(key);
-    if (!p) {
-      const shapes = this.coresIh.map((c) => ({ left: c.shape[0]!, out: c.shape[1]!, in: c.shape[2]!, right: c.shape[3]! }));
-      p = chooseInputPlan(this.coresIh.map((c) => c.toArray()), shapes, this.cache!.ih.block, rows, { path: this.leanPath });
-      this.inputPlans.set(key, p);
-    }
-    this.leanInputChoice = p;
-    return p;
-  }
-
-  /** The lean path exists under the inference cache (noGrad, no forced path); rebuilt with the cache or leanPath. */
-  protected override hiddenProgramKey(): unknown {
-    if (!this.cached || !this.cache || this.path) return undefined;
-    if (!this.leanKey || this.leanKey.cache !== this.cache || this.leanKey.path !== this.leanPath) this.leanKey = { cache: this.cache, path: this.leanPath };
-    return this.leanKey;
-  }
-
-  protected override hiddenStepProgram(h: Block, proj: Block): StepProgram {
-    const shapes = this.coresHh.map((c) => ({ left: c.shape[0]!, out: c.shape[1]!, in: c.shape[2]!, right: c.shape[3]! }));
-    const { program, choice } = chooseHiddenProgram(this.coresHh.map((c) => c.toArray()), shapes, this.cache!.hh.toArray(), h, proj, { path: this.leanPath });
-    this.leanChoice = choice;
-    return program;
-  }
-
-  /**
-   * Lean path: the input projection plan measured fastest for this many rows (packed GEMM with the
-   * rebuilt W, or a contraction plan). Only here: a measured choice can differ between runs by float32
-   * rounding, and the general path stays deterministic.
-   */
-  protected override leanInputProjection(): LstmProjection {
-    const base = this.inputProjection();
-    if (!this.cached) return base;
-    const forward = (x: Block, rows: number, out: Block, accumulate: boolean): void => this.inputPlanFor(rows).run(x, out, accumulate);
-    return { inFeatures: base.inFeatures, outFeatures: base.outFeatures, params: base.params, forward, backwardInput: base.backwardInput.bind(base), backwardParams: base.backwardParams.bind(base) };
-  }
-
   inputProjection(): LstmProjection {
     return new MPOProjection(this.coresIh, this.path ? { path: this.path } : {});
   }
 
-  hiddenProjection(): LstmProjection {
-    if (this.cached) return new MPOProjection(this.coresHh, { wt: this.cached.hh });
-    return new MPOProjection(this.coresHh, this.path ? { path: this.path } : { applications: this.steps });
+  hiddenProjection(steps = 1): LstmProjection {
+    return new MPOProjection(this.coresHh, this.path ? { path: this.path } : { applications: steps });
   }
 
-  override dispose(): void {
-    this.dropCache();
-    super.dispose();
+  override inferenceWeights(): LstmLayerWeights {
+    return { input: { kind: "mpo", cores: this.coresIh }, hidden: { kind: "mpo", cores: this.coresHh }, biases: this.biases() };
   }
 
   biases(): Tensor[] {
@@ -201,7 +95,6 @@ export class MPOLSTMLayer extends LSTMLayerBase implements Squeezable {
       throw new MpoLstmError("shape", `MPOLSTMLayer.setMPOs: need [W ${this.inputSize} -> ${4 * this.hiddenSize}, U ${this.hiddenSize} -> ${4 * this.hiddenSize}]`);
     }
     for (const p of [...this.coresIh, ...this.coresHh]) p.dispose();
-    this.dropCache();
     this.coresIh = coreParams(ih);
     this.coresHh = coreParams(hh);
   }
@@ -281,7 +174,7 @@ export class MPOLSTM extends LSTM {
     return this.layers as MPOLSTMLayer[];
   }
 
-  /** Forces the contraction path of every layer (undefined: by cost). */
+  /** Forces the training product's path of every layer (undefined: the path rule). */
   setPath(path: "cores" | "dense" | undefined): this {
     for (const l of this.mpoLayers) l.path = path;
     return this;

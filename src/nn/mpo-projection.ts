@@ -3,18 +3,20 @@
  * dense LSTM's recurrence, lengths handling and BPTT. out[rows, N_y] = x[rows, N_x] W^T with W given by
  * its cores.
  *
- * Path per call, by counting multiply-adds (src/mpo/contract.ts): contract the cores with the rows, or
+ * Path per call, by the path rule (src/mpo/path.ts, counted cost): contract the cores with the rows, or
  * rebuild W^T once per projection object (one sequence pass; the parameters do not change within it) and
  * use one GEMM/GEMV per call. The rebuild is charged once over `applications` calls (the time steps of
  * the recurrent matrix). Forced with `path`. Per-call buffers are prepared once per row count and
  * reused, so memory stays flat over the steps; they belong to the caller's scope (a training step's tidy).
+ * Zero rows (an empty sequence) compute nothing.
  */
 import type { Block, Scope } from "../backend/arena.js";
 import { mpoGemm, mpoGemmABt } from "../backend/mpo.js";
 import { getBackend } from "../backend/module.js";
 import { gemm } from "../backend/kernels.js";
-import { coresBackward, coresForward, coresMacs, denseBackward, planCores, planDense, prepareCores, rebuildDense, chooseForwardPath, type CoresPlan } from "../mpo/contract.js";
-import { checkChain, type CoreShape } from "../mpo/mpo.js";
+import { coresBackward, coresForward, denseBackward, planCores, planDense, prepareCores, rebuildDense, type CoresPlan } from "../mpo/contract.js";
+import { chooseProduct } from "../mpo/path.js";
+import { checkChain, toCoreShape, type CoreShape } from "../mpo/mpo.js";
 import type { LstmProjection } from "../ops/lstm.js";
 import { Tensor } from "../tensor.js";
 
@@ -22,8 +24,6 @@ export interface MPOProjectionOptions {
   path?: "cores" | "dense";
   /** Calls expected per projection object (time steps), to amortize a rebuild of W. Default 1. */
   applications?: number;
-  /** A W^T [N_x, N_y] already rebuilt from these cores (an inference cache); not owned. */
-  wt?: Tensor;
 }
 
 export class MPOProjection implements LstmProjection {
@@ -37,13 +37,12 @@ export class MPOProjection implements LstmProjection {
   private readonly prepared = new Map<string, { plan: CoresPlan; ws: Tensor }>();
 
   constructor(cores: readonly Tensor[], opts: MPOProjectionOptions = {}) {
-    this.shapes = cores.map((c) => ({ left: c.shape[0]!, out: c.shape[1]!, in: c.shape[2]!, right: c.shape[3]! }));
+    this.shapes = cores.map((c) => toCoreShape(c.shape as readonly [number, number, number, number]));
     checkChain("MPOProjection", this.shapes);
     this.params = [...cores];
     this.inFeatures = this.shapes.reduce((p, s) => p * s.in, 1);
     this.outFeatures = this.shapes.reduce((p, s) => p * s.out, 1);
     this.opts = opts;
-    this.wt = opts.wt ?? null;
     this.home = getBackend().arena.currentScope;
   }
 
@@ -64,9 +63,7 @@ export class MPOProjection implements LstmProjection {
   /** "cores" or "dense" for one call of `rows` rows, W^T's rebuild charged once over the applications. */
   pathFor(rows: number, transpose = false): "cores" | "dense" {
     if (this.opts.path) return this.opts.path;
-    const dense = rows * this.inFeatures * this.outFeatures + (this.wt ? 0 : planDense(this.shapes, rows).rebuildMacs / (this.opts.applications ?? 1));
-    const cores = Math.min(coresMacs(this.shapes, rows, "ltr", transpose), coresMacs(this.shapes, rows, "rtl", transpose));
-    return cores <= dense ? "cores" : "dense";
+    return chooseProduct(this.shapes, { rows, applications: this.opts.applications ?? 1, rebuilt: this.wt !== null, transpose }).kind;
   }
 
   private plan(rows: number, transpose: boolean): CoresPlan {
@@ -110,6 +107,7 @@ export class MPOProjection implements LstmProjection {
 
   forward(x: Block, rows: number, out: Block, accumulate: boolean): void {
     const [nx, ny] = [this.inFeatures, this.outFeatures];
+    if (rows === 0) return;
     if (this.pathFor(rows) === "dense") {
       // Many rows (the input projection of a whole sequence): the packed BLIS-style GEMM the dense
       // layers use (about 1.5x faster here than mpo_gemm at 100 x 256 x 1024); a few rows: mpo_gemm streams W^T.
@@ -123,6 +121,7 @@ export class MPOProjection implements LstmProjection {
 
   backwardInput(dOut: Block, rows: number, dx: Block, accumulate: boolean): void {
     const [nx, ny] = [this.inFeatures, this.outFeatures];
+    if (rows === 0) return;
     if (this.pathFor(rows, true) === "dense") {
       mpoGemmABt(rows, nx, ny, { block: dOut }, ny, { block: this.denseWt().block }, ny, accumulate ? 1 : 0, { block: dx }, nx);
       return;
@@ -134,10 +133,14 @@ export class MPOProjection implements LstmProjection {
   backwardParams(x: Block, dOut: Block, rows: number): (Tensor | null)[] {
     const dCores = this.params.map((p) => (p.requiresGrad ? Tensor.empty(p.shape) : null));
     if (dCores.every((d) => d === null)) return dCores;
+    if (rows === 0) {
+      for (const d of dCores) d?.data().fill(0);
+      return dCores;
+    }
     const blocks = dCores.map((d) => d?.block ?? null);
     const arena = getBackend().arena;
     arena.scope(() => {
-      if (this.opts.path === "dense" || (!this.opts.path && chooseForwardPath(this.shapes, rows).path === "dense")) {
+      if (this.opts.path === "dense" || (!this.opts.path && chooseProduct(this.shapes, { rows }).kind === "dense")) {
         const plan = planDense(this.shapes, rows);
         const ws = arena.alloc((plan.forwardFloats + plan.backwardFloats) * 4);
         rebuildDense(plan, this.blocks, ws);

@@ -1,12 +1,13 @@
 /**
  * The MPO linear op: y[..., N_y] = x[..., N_x] W^T + b with W an MPO given by its cores, recorded as ONE
  * tape node. The path (contract the cores with the activations, or rebuild W and use one GEMM) is chosen
- * by counting multiply-adds (chooseForwardPath) unless forced; both give the same values and gradients.
+ * by the path rule (src/mpo/path.ts, counted cost) unless forced; both give the same values and gradients.
  * Math and kernels: src/mpo/contract.ts.
  */
 import { rowBroadcast, sumRows } from "../backend/kernels.js";
 import { MpoLstmError } from "../errors.js";
-import { chooseForwardPath, coresBackward, coresForward, denseBackward, denseForward, planCores, planDense, type Order } from "../mpo/contract.js";
+import { coresBackward, coresForward, denseBackward, denseForward, planCores, planDense, type Order } from "../mpo/contract.js";
+import { chooseForwardPath } from "../mpo/path.js";
 import { checkChain, type CoreShape } from "../mpo/mpo.js";
 import { needsGrad, record } from "../tape.js";
 import { Tensor } from "../tensor.js";
