@@ -104,8 +104,10 @@ export function pairsTable(rec: ExperimentRecord): string {
 export function claimLine(c: Claim, unit: string): string {
   const rule = `Decision rule: the claim "MPO beats pruning at equal compression" reproduces if the interval of MPO - pruned lies on MPO's side of zero at every level (${c.levels.join(", ")}), is refuted if it lies on pruning's side at every level, and otherwise shows no detectable difference.`;
   const res = Number.isFinite(c.resolution) ? ` Resolution of this run: +-${c.resolution.toFixed(2)} points (largest interval half-width).` : "";
-  const what = c.outcome === "one seed" ? "One seed: no interval, no verdict." : c.outcome === "mixed" ? "Outcome: mixed (the levels disagree; see the table)." : `Outcome: ${c.outcome}.`;
-  return `${rule} ${what}${res}`;
+  const what = c.outcome === "one seed" ? "One seed: no interval, no verdict." : c.outcome === "mixed" ? "Outcome: neither (the levels disagree)." : `Outcome: ${c.outcome}.`;
+  const name = (v: string) => (v === "first better" ? "MPO better" : v === "second better" ? "pruning better" : v);
+  const each = c.perLevel.map((l) => `${l.level}: ${name(l.verdict)} (${l.mean >= 0 ? "+" : ""}${l.mean.toFixed(2)}, ${fmtIv(l.low, l.high)})`).join("; ");
+  return `${rule} ${what} Per level, MPO - pruned: ${each}.${res}`;
 }
 
 /** The screening: validation metric at the end of the short runs per rate, and the choice. */

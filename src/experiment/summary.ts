@@ -71,6 +71,8 @@ export interface Claim {
   /** Largest interval half-width among the pairs: differences smaller than this could not be seen. */
   resolution: number;
   levels: string[];
+  /** Per level: the verdict and interval of MPO - pruned. */
+  perLevel: { level: string; verdict: Verdict; mean: number; low: number; high: number }[];
 }
 
 export function claimOf(pairs: readonly PairSummary[]): Claim | undefined {
@@ -78,10 +80,11 @@ export function claimOf(pairs: readonly PairSummary[]): Claim | undefined {
   if (mp.length === 0) return undefined;
   const resolution = Math.max(...mp.map((p) => (p.interval.high - p.interval.low) / 2));
   const levels = mp.map((p) => p.level);
-  if (mp.some((p) => p.verdict === "one seed")) return { outcome: "one seed", resolution: Number.NaN, levels };
+  const perLevel = mp.map((p) => ({ level: p.level, verdict: p.verdict, mean: p.interval.mean, low: p.interval.low, high: p.interval.high }));
+  if (mp.some((p) => p.verdict === "one seed")) return { outcome: "one seed", resolution: Number.NaN, levels, perLevel };
   const outcome = mp.every((p) => p.verdict === "first better") ? "reproduces" : mp.every((p) => p.verdict === "second better") ? "refuted"
     : mp.every((p) => p.verdict === "no detectable difference") ? "no detectable difference" : "mixed";
-  return { outcome, resolution, levels };
+  return { outcome, resolution, levels, perLevel };
 }
 
 function levelOf(r: VariantResult): string {
