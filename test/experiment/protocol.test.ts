@@ -183,7 +183,7 @@ test("CLI: --seeds with --lr-grid writes every seed, the summary with pairs and 
 test("presets: authors as the authors' Keras code; fidelity carries its protocol", () => {
   const a = configFor("imdb", "authors", {});
   assert.equal([a.optimizer, a.lr, a.batchSize, a.epochs, a.maxLength, a.truncate, a.hidden, a.embedding, a.coreInit, a.biasInit, a.bonds, a.inputFactors, a.hiddenFactors],
-    ["rmsprop", 1e-3, 300, 200, 800, "end", 256, 128, "theirs", "keras", [2], [2, 4, 4, 4], [2, 4, 8, 4]]);
+    ["rmsprop", 1e-3, 64, 200, 800, "end", 256, 128, "theirs", "keras", [2], [2, 4, 4, 4], [2, 4, 8, 4]]);
   const f = configFor("imdb", "fidelity", {});
   assert.equal([f.seeds, f.ratios, f.patience], [[1, 2, 3], [10, 50], 2]);
 });
