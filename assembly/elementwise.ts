@@ -10,7 +10,7 @@
  * Transcendentals: assembly/vmath.ts (Cephes expf/tanhf, cited there).
  * Reductions that return f64 accumulate in f64 (two f64x2 accumulators), so long sums keep f32 accuracy.
  */
-import { loadPartial, storePartial, hsum64, highHalf } from "./lanes";
+import { loadPartial, storePartial, hsum64, highHalf, madd } from "./lanes";
 import { vexp, vsigmoid, vtanh } from "./vmath";
 
 // @ts-ignore: decorator
@@ -101,7 +101,7 @@ export function scale_f32(x: usize, alpha: f32, out: usize, n: i32): void {
 export function axpy_f32(alpha: f32, x: usize, y: usize, n: i32): void {
   const va = f32x4.splat(alpha);
   let i = 0;
-  for (; i + 4 <= n; i += 4) v128.store(at(y, i), f32x4.add(v128.load(at(y, i)), f32x4.mul(va, v128.load(at(x, i)))));
+  for (; i + 4 <= n; i += 4) v128.store(at(y, i), madd(va, v128.load(at(x, i)), v128.load(at(y, i))));
   for (; i < n; i++) store<f32>(at(y, i), load<f32>(at(y, i)) + alpha * load<f32>(at(x, i)));
 }
 
@@ -151,10 +151,10 @@ export function sum_rows_f32(a: usize, rows: i32, cols: i32, beta: f32, out: usi
     }
     const po = at(out, c);
     if (beta != 0) {
-      s0 = f32x4.add(f32x4.mul(vb, v128.load(po)), s0);
-      s1 = f32x4.add(f32x4.mul(vb, v128.load(po, 16)), s1);
-      s2 = f32x4.add(f32x4.mul(vb, v128.load(po, 32)), s2);
-      s3 = f32x4.add(f32x4.mul(vb, v128.load(po, 48)), s3);
+      s0 = madd(vb, v128.load(po), s0);
+      s1 = madd(vb, v128.load(po, 16), s1);
+      s2 = madd(vb, v128.load(po, 32), s2);
+      s3 = madd(vb, v128.load(po, 48), s3);
     }
     v128.store(po, s0); v128.store(po, s1, 16); v128.store(po, s2, 32); v128.store(po, s3, 48);
   }
@@ -162,7 +162,7 @@ export function sum_rows_f32(a: usize, rows: i32, cols: i32, beta: f32, out: usi
     let s = f32x4.splat(0);
     for (let r = 0; r < rows; r++) s = f32x4.add(s, v128.load(at(a, r * cols + c)));
     const po = at(out, c);
-    v128.store(po, beta == 0 ? s : f32x4.add(f32x4.mul(vb, v128.load(po)), s));
+    v128.store(po, beta == 0 ? s : madd(vb, v128.load(po), s));
   }
   for (; c < cols; c++) {
     let s: f32 = 0;

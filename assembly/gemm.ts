@@ -43,10 +43,14 @@
  *    register budget forces are what is left between the kernel and the peak.
  * Multiply-add is f32x4.mul then f32x4.add (baseline wasm SIMD has no fused multiply-add).
  *
+ * A weight that multiplies many operands in turn can be packed once (gemm_pack_b_f32) and used by
+ * gemm_packed_b_f32, which skips packB; the LSTM sequence kernels (assembly/lstm-seq.ts) do so for W_hh.
+ *
  * Scratch: the packing buffers (PACK_A 64 KiB, PACK_B 16 KiB) are static data of this module, below
  * heapBase() and so never handed out by the host arena; the ABI needs no scratch argument. The module
  * is single-threaded; sharing memory between threads would need one scratch area per thread.
  */
+import { madd } from "./lanes";
 
 /** Rows of the register tile (two f32x4 of op(A)). */
 const MR: i32 = 8;
@@ -146,19 +150,19 @@ function packA(transA: i32, a: usize, lda: i32, i0: i32, p0: i32, mb: i32, kb: i
 }
 
 /**
- * Packs op(B)[p0 : p0+kb, j0 : j0+nb] (nb <= NB) into PACK_B as ceil(nb/NR) micro-panels, each
+ * Packs op(B)[p0 : p0+kb, j0 : j0+nb] into `out` (PACK_B for nb <= NB) as ceil(nb/NR) micro-panels, each
  * [kb][NR] floats, zero-padding the last panel's missing columns. Packing NB columns at once reads
  * whole cache lines of a row-major B (a single 4-column panel would use 16 bytes of every line, and
  * with a power-of-two row stride all those lines fall in one L1 set).
  */
-function packB(transB: i32, b: usize, ldb: i32, p0: i32, j0: i32, kb: i32, nb: i32): void {
+function packB(transB: i32, b: usize, ldb: i32, p0: i32, j0: i32, kb: i32, nb: i32, out: usize): void {
   const panelBytes = <usize>kb * NR << 2;
   if (!transB) {
     // op(B)[p, j] = b[p * ldb + j]: row p of the block is contiguous.
     const step = <usize>ldb << 2;
     const full = nb & ~(NR - 1);
     let src = b + ((<usize>p0 * ldb + j0) << 2);
-    let dst = PACK_B;
+    let dst = out;
     for (let p = 0; p < kb; p++) {
       let d = dst;
       let j = 0;
@@ -182,7 +186,7 @@ function packB(transB: i32, b: usize, ldb: i32, p0: i32, j0: i32, kb: i32, nb: i
     let j = 0;
     for (; j < full; j += NR) {
       const src = b + ((<usize>(j0 + j) * ldb + p0) << 2);
-      let d = PACK_B + <usize>(j >> 2) * panelBytes;
+      let d = out + <usize>(j >> 2) * panelBytes;
       let p = 0;
       for (; p + 4 <= kb; p += 4) {
         const q = src + (<usize>p << 2);
@@ -206,7 +210,7 @@ function packB(transB: i32, b: usize, ldb: i32, p0: i32, j0: i32, kb: i32, nb: i
     }
     if (j < nb) {
       for (let t = 0; t < NR; t++) {
-        let d = PACK_B + <usize>(j >> 2) * panelBytes + (<usize>t << 2);
+        let d = out + <usize>(j >> 2) * panelBytes + (<usize>t << 2);
         if (j + t < nb) {
           const src = b + ((<usize>(j0 + j + t) * ldb + p0) << 2);
           for (let p = 0; p < kb; p++) { store<f32>(d, load<f32>(src + (<usize>p << 2))); d += NR << 2; }
@@ -223,7 +227,7 @@ function packB(transB: i32, b: usize, ldb: i32, p0: i32, j0: i32, kb: i32, nb: i
 @inline function storeRow(cp: usize, x: v128, beta: f32): void {
   if (beta == 0) v128.store(cp, x);
   else if (beta == 1) v128.store(cp, f32x4.add(v128.load(cp), x));
-  else v128.store(cp, f32x4.add(f32x4.mul(f32x4.splat(beta), v128.load(cp)), x));
+  else v128.store(cp, madd(f32x4.splat(beta), v128.load(cp), x));
 }
 
 /**
@@ -258,26 +262,26 @@ function kernel8x4(kb: i32, pa: usize, pb: usize, c: usize, ldcBytes: usize, bet
       const a0 = v128.load(pa);
       const a1 = v128.load(pa, 16);
       const b0 = v128.load32_splat(pb);
-      c00 = f32x4.add(c00, f32x4.mul(a0, b0)); c01 = f32x4.add(c01, f32x4.mul(a1, b0));
+      c00 = madd(a0, b0, c00); c01 = madd(a1, b0, c01);
       const b1 = v128.load32_splat(pb, 4);
-      c10 = f32x4.add(c10, f32x4.mul(a0, b1)); c11 = f32x4.add(c11, f32x4.mul(a1, b1));
+      c10 = madd(a0, b1, c10); c11 = madd(a1, b1, c11);
       const b2 = v128.load32_splat(pb, 8);
-      c20 = f32x4.add(c20, f32x4.mul(a0, b2)); c21 = f32x4.add(c21, f32x4.mul(a1, b2));
+      c20 = madd(a0, b2, c20); c21 = madd(a1, b2, c21);
       const b3 = v128.load32_splat(pb, 12);
-      c30 = f32x4.add(c30, f32x4.mul(a0, b3)); c31 = f32x4.add(c31, f32x4.mul(a1, b3));
+      c30 = madd(a0, b3, c30); c31 = madd(a1, b3, c31);
     }
     if (pa + (MR << 2) >= end) break;
     {
       const a0 = v128.load(pa, 32);
       const a1 = v128.load(pa, 48);
       const b0 = v128.load32_splat(pb, 16);
-      c00 = f32x4.add(c00, f32x4.mul(a0, b0)); c01 = f32x4.add(c01, f32x4.mul(a1, b0));
+      c00 = madd(a0, b0, c00); c01 = madd(a1, b0, c01);
       const b1 = v128.load32_splat(pb, 20);
-      c10 = f32x4.add(c10, f32x4.mul(a0, b1)); c11 = f32x4.add(c11, f32x4.mul(a1, b1));
+      c10 = madd(a0, b1, c10); c11 = madd(a1, b1, c11);
       const b2 = v128.load32_splat(pb, 24);
-      c20 = f32x4.add(c20, f32x4.mul(a0, b2)); c21 = f32x4.add(c21, f32x4.mul(a1, b2));
+      c20 = madd(a0, b2, c20); c21 = madd(a1, b2, c21);
       const b3 = v128.load32_splat(pb, 28);
-      c30 = f32x4.add(c30, f32x4.mul(a0, b3)); c31 = f32x4.add(c31, f32x4.mul(a1, b3));
+      c30 = madd(a0, b3, c30); c31 = madd(a1, b3, c31);
     }
     pa += MR << 3;
     pb += NR << 3;
@@ -312,6 +316,12 @@ function scaleC(m: i32, n: i32, beta: f32, c: usize, ldc: i32): void {
   }
 }
 
+/** Depth of the k blocks for a product of depth k: even blocks at most KC deep (a last block of a few rows would cost a full pass over C). */
+function kStepFor(k: i32): i32 {
+  const kBlocks = (k + KC - 1) / KC;
+  return (k + kBlocks - 1) / kBlocks;
+}
+
 /**
  * C[m,n] = alpha op(A) op(B) + beta C. Pointers need 4-byte alignment only (packing copies operands
  * into aligned static buffers; C is accessed with unaligned v128 loads/stores). Any m, n, k >= 0 and any
@@ -343,9 +353,7 @@ export function gemm_f32(
     if (!transA) { gemvRows(m, k, alpha, a, lda, b, beta, c, ldc); return; }
     if (ldc == 1) { gemvCols(m, k, alpha, a, lda, b, beta, c); return; }
   }
-  // Even k blocks (at most KC deep): a last block of a few rows would cost a full pass over C.
-  const kBlocks = (k + KC - 1) / KC;
-  const kStep = (k + kBlocks - 1) / kBlocks;
+  const kStep = kStepFor(k);
   const ldcBytes = <usize>ldc << 2;
   for (let pc = 0; pc < k; pc += kStep) {
     const kb = imin(kStep, k - pc);
@@ -355,7 +363,7 @@ export function gemm_f32(
       packA(transA, a, lda, ic, pc, mb, kb, alpha);
       for (let jb = 0; jb < n; jb += NB) {
         const nb = imin(NB, n - jb);
-        packB(transB, b, ldb, pc, jb, kb, nb);
+        packB(transB, b, ldb, pc, jb, kb, nb, PACK_B);
         // Each A panel (L1) meets the NB / NR B panels (L1) of this block in turn.
         for (let ir = 0; ir < mb; ir += MR) {
           const rows = imin(MR, mb - ir);
@@ -370,6 +378,66 @@ export function gemm_f32(
               kernel8x4(kb, pa, pb, TILE, NR << 2, 0);
               mergeTile(cp, ldc, rows, cols, betaBlock);
             }
+          }
+        }
+      }
+    }
+  }
+}
+
+// ---------------------------------------------------------------------------------------------------
+// GEMM with op(B) packed once, for a weight that multiplies many operands in turn (the LSTM recurrence
+// multiplies the same W_hh by a new h at every step: packing it per step would copy the whole weight
+// for every B x H product). A packed op(B) [k, n] holds the k blocks of gemm_f32 (kStepFor) in order;
+// block pc (its first row) holds ceil(n / NR) panels [kb][NR], columns past n zero: the block starts
+// at float pc * nPad (nPad = n rounded up to NR) and its panel of columns jr.. at + jr * kb.
+
+/** Floats a packed op(B) of [k, n] takes. */
+export function gemm_packed_b_floats(k: i32, n: i32): i32 {
+  return k * ((n + NR - 1) / NR) * NR;
+}
+
+/** Packs op(B) [k, n] (B stored [k, n] with ldb >= n, or [n, k] with ldb >= k when transB) into `out`. */
+export function gemm_pack_b_f32(transB: i32, n: i32, k: i32, b: usize, ldb: i32, out: usize): void {
+  if (n <= 0 || k <= 0) return;
+  const kStep = kStepFor(k);
+  const nPad = ((n + NR - 1) / NR) * NR;
+  for (let pc = 0; pc < k; pc += kStep) {
+    const kb = imin(kStep, k - pc);
+    for (let jb = 0; jb < n; jb += NB) packB(transB, b, ldb, pc, jb, kb, imin(NB, n - jb), out + ((<usize>pc * nPad + <usize>jb * kb) << 2));
+  }
+}
+
+/**
+ * C[m,n] = alpha A op(B) + beta C with op(B) packed by gemm_pack_b_f32 (same n, k) and A stored [m, k]
+ * (lda >= k). Same blocking and micro-kernel as gemm_f32, with each B panel (L1) meeting every A panel
+ * of the packed A block in turn. Meant for m of 8 or more (the tile's rows); fewer rows still work.
+ */
+export function gemm_packed_b_f32(m: i32, n: i32, k: i32, alpha: f32, a: usize, lda: i32, pb: usize, beta: f32, c: usize, ldc: i32): void {
+  if (m <= 0 || n <= 0) return;
+  if (k <= 0 || alpha == 0) { scaleC(m, n, beta, c, ldc); return; }
+  const kStep = kStepFor(k);
+  const nPad = ((n + NR - 1) / NR) * NR;
+  const ldcBytes = <usize>ldc << 2;
+  for (let pc = 0; pc < k; pc += kStep) {
+    const kb = imin(kStep, k - pc);
+    const betaBlock: f32 = pc == 0 ? beta : 1;
+    const block = pb + (<usize>pc * nPad << 2);
+    for (let ic = 0; ic < m; ic += MC) {
+      const mb = imin(MC, m - ic);
+      packA(0, a, lda, ic, pc, mb, kb, alpha);
+      for (let jr = 0; jr < n; jr += NR) {
+        const cols = imin(NR, n - jr);
+        const pbp = block + (<usize>jr * kb << 2);
+        for (let ir = 0; ir < mb; ir += MR) {
+          const rows = imin(MR, mb - ir);
+          const pa = PACK_A + (<usize>ir * kb << 2);
+          const cp = c + ((<usize>(ic + ir) * ldc + jr) << 2);
+          if (rows == MR && cols == NR) {
+            kernel8x4(kb, pa, pbp, cp, ldcBytes, betaBlock);
+          } else {
+            kernel8x4(kb, pa, pbp, TILE, NR << 2, 0);
+            mergeTile(cp, ldc, rows, cols, betaBlock);
           }
         }
       }
@@ -412,16 +480,16 @@ function gemvRows(m: i32, n: i32, alpha: f32, a: usize, lda: i32, x: usize, beta
       const xEnd = x + (<usize>n4 << 2);
       while (true) {
         let xv = v128.load(xp);
-        s0 = f32x4.add(s0, f32x4.mul(v128.load(p0), xv));
-        s1 = f32x4.add(s1, f32x4.mul(v128.load(p1), xv));
-        s2 = f32x4.add(s2, f32x4.mul(v128.load(p2), xv));
-        s3 = f32x4.add(s3, f32x4.mul(v128.load(p3), xv));
+        s0 = madd(v128.load(p0), xv, s0);
+        s1 = madd(v128.load(p1), xv, s1);
+        s2 = madd(v128.load(p2), xv, s2);
+        s3 = madd(v128.load(p3), xv, s3);
         if (xp + 16 >= xEnd) break;
         xv = v128.load(xp, 16);
-        t0 = f32x4.add(t0, f32x4.mul(v128.load(p0, 16), xv));
-        t1 = f32x4.add(t1, f32x4.mul(v128.load(p1, 16), xv));
-        t2 = f32x4.add(t2, f32x4.mul(v128.load(p2, 16), xv));
-        t3 = f32x4.add(t3, f32x4.mul(v128.load(p3, 16), xv));
+        t0 = madd(v128.load(p0, 16), xv, t0);
+        t1 = madd(v128.load(p1, 16), xv, t1);
+        t2 = madd(v128.load(p2, 16), xv, t2);
+        t3 = madd(v128.load(p3, 16), xv, t3);
         xp += 32; p0 += 32; p1 += 32; p2 += 32; p3 += 32;
         if (xp >= xEnd) break;
       }
@@ -450,8 +518,8 @@ function gemvRows(m: i32, n: i32, alpha: f32, a: usize, lda: i32, x: usize, beta
     for (; j + 8 <= n; j += 8) {
       const q = r0 + (<usize>j << 2);
       const xq = x + (<usize>j << 2);
-      s0 = f32x4.add(s0, f32x4.mul(v128.load(q), v128.load(xq)));
-      t0 = f32x4.add(t0, f32x4.mul(v128.load(q, 16), v128.load(xq, 16)));
+      s0 = madd(v128.load(q), v128.load(xq), s0);
+      t0 = madd(v128.load(q, 16), v128.load(xq, 16), t0);
     }
     let d = hsum(f32x4.add(s0, t0));
     for (; j < n; j++) d += load<f32>(r0 + (<usize>j << 2)) * load<f32>(x + (<usize>j << 2));
@@ -480,8 +548,8 @@ function gemvCols(m: i32, n: i32, alpha: f32, a: usize, lda: i32, x: usize, beta
     const r0 = a + <usize>j * rowBytes;
     let p0 = r0, p1 = r0 + rowBytes, p2 = r0 + 2 * rowBytes, p3 = r0 + 3 * rowBytes;
     for (let yp = y; yp < yEnd; yp += 16) {
-      const u = f32x4.add(f32x4.mul(s0, v128.load(p0)), f32x4.mul(s1, v128.load(p1)));
-      const v = f32x4.add(f32x4.mul(s2, v128.load(p2)), f32x4.mul(s3, v128.load(p3)));
+      const u = madd(s1, v128.load(p1), f32x4.mul(s0, v128.load(p0)));
+      const v = madd(s3, v128.load(p3), f32x4.mul(s2, v128.load(p2)));
       v128.store(yp, f32x4.add(v128.load(yp), f32x4.add(u, v)));
       p0 += 16; p1 += 16; p2 += 16; p3 += 16;
     }
@@ -497,7 +565,7 @@ function gemvCols(m: i32, n: i32, alpha: f32, a: usize, lda: i32, x: usize, beta
     const r0 = a + <usize>j * rowBytes;
     let p0 = r0;
     for (let yp = y; yp < yEnd; yp += 16) {
-      v128.store(yp, f32x4.add(v128.load(yp), f32x4.mul(s0, v128.load(p0))));
+      v128.store(yp, madd(s0, v128.load(p0), v128.load(yp)));
       p0 += 16;
     }
     for (let i = m4; i < m; i++) {

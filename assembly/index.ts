@@ -19,3 +19,4 @@ export * from "./mpo";
 export * from "./sparse";
 // Batch-1 LSTM inference: one call per sequence (assembly/infer.ts)
 export * from "./infer";
+export * from "./lstm-seq";

@@ -17,9 +17,9 @@
  * f32x4 over the hidden axis with partial-lane tails (assembly/lanes.ts): any H >= 1, no alignment needed.
  */
 import { gemv_f32 } from "./gemm";
-import { load4, store4 } from "./lanes";
+import { load4 } from "./lanes";
+import { cellForward4 } from "./lstm-cell";
 import { mpo_gemm_f32, mpo_permute_f32 } from "./mpo";
-import { vsigmoid, vtanh } from "./vmath";
 
 const OP_SLOTS: i32 = 12;
 
@@ -43,19 +43,13 @@ const OP_SLOTS: i32 = 12;
 
 // @ts-ignore: decorator
 @inline function cell4(H: i32, j: i32, rem: i32, zx: usize, proj: usize, b1: usize, b2: usize, c: usize, h: usize, hs: usize): void {
-  const ig = vsigmoid(gate(zx, proj, b1, b2, j, rem));
-  const fg = vsigmoid(gate(zx, proj, b1, b2, H + j, rem));
-  const gg = vtanh(gate(zx, proj, b1, b2, 2 * H + j, rem));
-  const og = vsigmoid(gate(zx, proj, b1, b2, 3 * H + j, rem));
-  const cn = f32x4.add(f32x4.mul(fg, load4(at(c, j), rem)), f32x4.mul(ig, gg));
-  const hn = f32x4.mul(og, vtanh(cn));
-  store4(at(c, j), cn, rem);
-  store4(at(h, j), hn, rem);
-  if (hs) store4(at(hs, j), hn, rem);
+  const zi = gate(zx, proj, b1, b2, j, rem), zf = gate(zx, proj, b1, b2, H + j, rem);
+  const zg = gate(zx, proj, b1, b2, 2 * H + j, rem), zo = gate(zx, proj, b1, b2, 3 * H + j, rem);
+  cellForward4(j, rem, true, zi, zf, zg, zo, load4(at(c, j), rem), 0, c, h, hs);
 }
 
 /**
- * One LSTM cell at batch 1: z = zx + proj (+ b1) (+ b2), gate order [i, f, g, o] as in assembly/lstm.ts;
+ * One LSTM cell at batch 1: z = zx + proj (+ b1) (+ b2), gate order [i, f, g, o], the cell of assembly/lstm-cell.ts;
  * c and h [H] updated in place, h also written to hs when hs != 0. proj must not overlap the others.
  */
 // @ts-ignore: decorator

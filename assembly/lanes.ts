@@ -48,3 +48,15 @@
 @inline export function highHalf(v: v128): v128 {
   return v128.shuffle<f32>(v, v, 2, 3, 2, 3);
 }
+
+/**
+ * a * b + c per f32 lane. In the module built with relaxed SIMD (asconfig target "relaxed") this is one
+ * `f32x4.relaxed_madd`, which engines lower to a fused multiply-add where the CPU has one (one rounding
+ * instead of two); otherwise an f32x4.mul and an f32x4.add. Kernels call it for every multiply-add so
+ * that they are written once for both modules.
+ */
+// @ts-ignore: decorator
+@inline export function madd(a: v128, b: v128, c: v128): v128 {
+  if (ASC_FEATURE_RELAXED_SIMD) return f32x4.relaxed_madd(a, b, c);
+  return f32x4.add(f32x4.mul(a, b), c);
+}

@@ -20,12 +20,13 @@
  * Mul then add (no fused multiply-add: relaxed SIMD is not enabled), so results match a scalar float32
  * loop up to summation order.
  */
+import { madd as mulAdd } from "./lanes";
 
 // @ts-ignore: decorator
 @inline function f(p: usize, i: usize): usize { return p + (i << 2); }
 
 // @ts-ignore: decorator
-@inline function madd(acc: v128, a: v128, b: v128): v128 { return f32x4.add(acc, f32x4.mul(a, b)); }
+@inline function madd(acc: v128, a: v128, b: v128): v128 { return mulAdd(a, b, acc); }
 
 // @ts-ignore: decorator
 @inline function put(p: usize, v: v128, beta: f32): void {

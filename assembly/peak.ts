@@ -3,7 +3,8 @@
  *
  * Independent chains c = add(mul(c, m), m). Each multiply depends on its chain, so no engine can hoist
  * or share it, and every operation is a real mul + add (wasm SIMD has no fused multiply-add: one
- * multiply-add is an f32x4.mul plus an f32x4.add, 8 flops).
+ * multiply-add is an f32x4.mul plus an f32x4.add, 8 flops). In the relaxed-SIMD module `madd` is one
+ * f32x4.relaxed_madd (fused where the CPU has FMA: the same 8 flops in one instruction).
  *
  * Why 14 chains: a chain advances once per mul + add latency, about 7 cycles on current x64 cores (3 +
  * 3 + a bypass cycle on AMD Zen 4, 4 + 4 on Intel), and the cores retire up to two multiply-adds per
@@ -14,6 +15,8 @@
  * would add shuffles to every iteration and understate the peak. Two rounds per loop turn halve the
  * loop and stack-check overhead.
  */
+
+import { madd } from "./lanes";
 
 /** m, as one v128, set at each call. */
 const CONSTANT: usize = memory.data(16, 16);
@@ -34,23 +37,23 @@ export function peak_fma_f32(rounds: i32): f32 {
   let i = 0;
   while (true) {
     const m = v128.load(CONSTANT);
-    c0 = f32x4.add(f32x4.mul(c0, m), m); c1 = f32x4.add(f32x4.mul(c1, m), m);
-    c2 = f32x4.add(f32x4.mul(c2, m), m); c3 = f32x4.add(f32x4.mul(c3, m), m);
-    c4 = f32x4.add(f32x4.mul(c4, m), m); c5 = f32x4.add(f32x4.mul(c5, m), m);
-    c6 = f32x4.add(f32x4.mul(c6, m), m); c7 = f32x4.add(f32x4.mul(c7, m), m);
-    c8 = f32x4.add(f32x4.mul(c8, m), m); c9 = f32x4.add(f32x4.mul(c9, m), m);
-    c10 = f32x4.add(f32x4.mul(c10, m), m); c11 = f32x4.add(f32x4.mul(c11, m), m);
-    c12 = f32x4.add(f32x4.mul(c12, m), m); c13 = f32x4.add(f32x4.mul(c13, m), m);
+    c0 = madd(c0, m, m); c1 = madd(c1, m, m);
+    c2 = madd(c2, m, m); c3 = madd(c3, m, m);
+    c4 = madd(c4, m, m); c5 = madd(c5, m, m);
+    c6 = madd(c6, m, m); c7 = madd(c7, m, m);
+    c8 = madd(c8, m, m); c9 = madd(c9, m, m);
+    c10 = madd(c10, m, m); c11 = madd(c11, m, m);
+    c12 = madd(c12, m, m); c13 = madd(c13, m, m);
     // The exit test between the rounds also keeps TurboFan from reordering them chain by chain
     // (both rounds of c0, then of c1...), which serializes each chain and halves the rate.
     if (++i >= rounds) break;
-    c0 = f32x4.add(f32x4.mul(c0, m), m); c1 = f32x4.add(f32x4.mul(c1, m), m);
-    c2 = f32x4.add(f32x4.mul(c2, m), m); c3 = f32x4.add(f32x4.mul(c3, m), m);
-    c4 = f32x4.add(f32x4.mul(c4, m), m); c5 = f32x4.add(f32x4.mul(c5, m), m);
-    c6 = f32x4.add(f32x4.mul(c6, m), m); c7 = f32x4.add(f32x4.mul(c7, m), m);
-    c8 = f32x4.add(f32x4.mul(c8, m), m); c9 = f32x4.add(f32x4.mul(c9, m), m);
-    c10 = f32x4.add(f32x4.mul(c10, m), m); c11 = f32x4.add(f32x4.mul(c11, m), m);
-    c12 = f32x4.add(f32x4.mul(c12, m), m); c13 = f32x4.add(f32x4.mul(c13, m), m);
+    c0 = madd(c0, m, m); c1 = madd(c1, m, m);
+    c2 = madd(c2, m, m); c3 = madd(c3, m, m);
+    c4 = madd(c4, m, m); c5 = madd(c5, m, m);
+    c6 = madd(c6, m, m); c7 = madd(c7, m, m);
+    c8 = madd(c8, m, m); c9 = madd(c9, m, m);
+    c10 = madd(c10, m, m); c11 = madd(c11, m, m);
+    c12 = madd(c12, m, m); c13 = madd(c13, m, m);
     if (++i >= rounds) break;
   }
   const s = f32x4.add(

@@ -24,6 +24,7 @@
  * beta = 0 overwrites y without reading it (y may hold NaN garbage); any other beta scales what is there.
  * Alignment: none needed (v128.load/store are unaligned-safe in Wasm; aligned data is faster).
  */
+import { madd } from "./lanes";
 
 // @ts-ignore: decorator
 @inline function f32At(p: usize, i: i32): usize { return p + (<usize>i << 2); }
@@ -49,7 +50,7 @@
     xv = f32x4.replace_lane(xv, 1, load<f32>(f32At(x, i32x4.extract_lane(cols, 1))));
     xv = f32x4.replace_lane(xv, 2, load<f32>(f32At(x, i32x4.extract_lane(cols, 2))));
     xv = f32x4.replace_lane(xv, 3, load<f32>(f32At(x, i32x4.extract_lane(cols, 3))));
-    acc = f32x4.add(acc, f32x4.mul(v128.load(f32At(values, k)), xv));
+    acc = madd(v128.load(f32At(values, k)), xv, acc);
   }
   let s = hsum(acc);
   for (; k < k1; k++) s += load<f32>(f32At(values, k)) * load<f32>(f32At(x, load<i32>(f32At(colIdx, k))));
@@ -108,10 +109,10 @@ export function csr_spmm_f32(
         for (let k = k0; k < k1; k++) {
           const v = f32x4.splat(load<f32>(f32At(values, k)));
           const p = f32At(xp, load<i32>(f32At(colIdx, k)) << 4);
-          a0 = f32x4.add(a0, f32x4.mul(v, v128.load(p)));
-          a1 = f32x4.add(a1, f32x4.mul(v, v128.load(p, 16)));
-          a2 = f32x4.add(a2, f32x4.mul(v, v128.load(p, 32)));
-          a3 = f32x4.add(a3, f32x4.mul(v, v128.load(p, 48)));
+          a0 = madd(v, v128.load(p), a0);
+          a1 = madd(v, v128.load(p, 16), a1);
+          a2 = madd(v, v128.load(p, 32), a2);
+          a3 = madd(v, v128.load(p, 48), a3);
         }
         v128.store(out, a0);
         v128.store(out, a1, 16);
@@ -123,7 +124,7 @@ export function csr_spmm_f32(
           let a0 = f32x4.splat(0);
           for (let k = k0; k < k1; k++) {
             const p = f32At(xp, load<i32>(f32At(colIdx, k)) * w + b);
-            a0 = f32x4.add(a0, f32x4.mul(f32x4.splat(load<f32>(f32At(values, k))), v128.load(p)));
+            a0 = madd(f32x4.splat(load<f32>(f32At(values, k))), v128.load(p), a0);
           }
           v128.store(f32At(out, b), a0);
         }
@@ -166,10 +167,10 @@ export function csr_spmm_f32(
       let c3 = f32x4.shuffle(t1, t3, 2, 3, 6, 7);
       const d = f32At(dst, j * ldd + i);
       if (beta != 0) {
-        c0 = f32x4.add(c0, f32x4.mul(vb, v128.load(d)));
-        c1 = f32x4.add(c1, f32x4.mul(vb, v128.load(f32At(d, ldd))));
-        c2 = f32x4.add(c2, f32x4.mul(vb, v128.load(f32At(d, 2 * ldd))));
-        c3 = f32x4.add(c3, f32x4.mul(vb, v128.load(f32At(d, 3 * ldd))));
+        c0 = madd(vb, v128.load(d), c0);
+        c1 = madd(vb, v128.load(f32At(d, ldd)), c1);
+        c2 = madd(vb, v128.load(f32At(d, 2 * ldd)), c2);
+        c3 = madd(vb, v128.load(f32At(d, 3 * ldd)), c3);
       }
       v128.store(d, c0);
       v128.store(f32At(d, ldd), c1);

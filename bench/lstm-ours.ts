@@ -1,6 +1,7 @@
-// Our LSTM on the two workloads of the peers benchmark (bench/lstm.ts on the peers branch):
+// Our LSTM on the two workloads of the peers benchmark (bench/lstm.ts):
 // W1, one training step: LSTM(28 -> 128) over 28 steps, Linear(128 -> 10) on the last hidden state,
-//     softmax cross-entropy, backward (one BPTT tape node), Adam. Batch 32. Milliseconds per step, median.
+//     softmax cross-entropy, backward (one BPTT tape node: the fused sequence kernels), Adam. Batch 32.
+//     Milliseconds per step, median.
 // W2, inference: LSTM(256 -> 256), batch 1, 100 steps given at once, no tape (noGrad): one GEMM for the
 //     input projection of all steps, then per step one GEMV on W_hh and the fused cell. Microseconds per
 //     time step, median.
@@ -17,6 +18,7 @@ import { Adam } from "../src/optim/adam.js";
 import { backward, noGrad, tidy } from "../src/tape.js";
 import { Tensor } from "../src/tensor.js";
 import { rng, uniform } from "../test/util/random.js";
+import { clockMs } from "./peers/workload.js";
 
 export interface OurLstmBench {
   /** W1: ms per training step (median). */
@@ -36,15 +38,15 @@ function median(xs: number[]): number {
   return s[Math.floor(s.length / 2)]!;
 }
 
-/** Times `fn` after `warmup` calls: at least minRuns, until budgetMs is spent. Returns the median in ms. */
+/** Times `fn` (clockMs: wall, or CPU time with BENCH_CLOCK=cpu) after `warmup` calls: at least minRuns, until budgetMs is spent. Returns the median in ms. */
 function time(fn: () => void, warmup: number, minRuns: number, budgetMs: number): number {
   for (let i = 0; i < warmup; i++) fn();
   const runs: number[] = [];
   const start = performance.now();
   while (runs.length < minRuns || (performance.now() - start < budgetMs && runs.length < 1000)) {
-    const t0 = performance.now();
+    const t0 = clockMs();
     fn();
-    runs.push(performance.now() - t0);
+    runs.push(clockMs() - t0);
   }
   return median(runs);
 }

@@ -10,7 +10,8 @@
  *       it: "rule/tuned" is the median over interleaved rounds of (rule us) / (tuned us), what the fixed
  *       rule gives up for determinism. The floor is the same compiled recurrence with a hidden product
  *       that costs nothing.
- *   W1 (skip with --no-w1): one training step (forward, BPTT, Adam) on batch 16 x 50 steps, ms per step.
+ *   W1 (skip with --no-w1): one training step (forward, BPTT, Adam) on batch 16 x 50 steps, ms per step,
+ *       each MPO model interleaved with the dense one (ratio MPO / dense per round, median).
  *
  * Factorizations: the paper's (IMDB layout, PAPER.md: in (8,2,2,8), out (32,2,2,8) with the four gates
  * stacked in the first out factor) at 5x..100x, and at 10x two others of 256 -> 1024 whose input legs all
@@ -31,6 +32,7 @@ import { bondForRatio, paramCountOf, type CoreShape } from "../src/mpo/index.js"
 import { groupedPlans, optimalTreeMacs } from "../src/mpo/plan-search.js";
 import { mean } from "../src/ops/index.js";
 import { Adam } from "../src/optim/index.js";
+import { mpoTrainingPath } from "../src/ops/mpo-dense.js";
 import { Random } from "../src/random.js";
 import { backward, noGrad, tidy } from "../src/tape.js";
 import { Tensor } from "../src/tensor.js";
@@ -77,15 +79,39 @@ function pair(a: () => void, b: () => void, rounds = quick ? 3 : 7): { a: number
   return { a: Math.min(...ra), b: Math.min(...rb), ratio: q[Math.floor(q.length / 2)]! };
 }
 
-function w1(model: LSTM, B: number, steps: number): number {
+/** One W1 training step (forward, BPTT, Adam) on batch B x `steps`, as a function to time. */
+function w1Step(model: LSTM, B: number, steps: number): () => void {
   const x = randomArray(B * steps * F, 4);
   const opt = new Adam(model.parameters(), { lr: 1e-3 });
-  return median(() => tidy(() => {
+  return () => tidy(() => {
     opt.zeroGrad();
     const r = model.forward(Tensor.from(x, [B, steps, F], { requiresGrad: true }));
     backward(mean(r.output));
     opt.step();
-  }), quick ? 2 : 5);
+  });
+}
+
+/** Process CPU time in ms (one thread: on a shared machine wall time also counts other processes' turns). */
+function cpuMs(): number {
+  const u = process.cpuUsage();
+  return (u.user + u.system) / 1000;
+}
+
+/**
+ * W1 of an MPO model against the dense one, interleaved: `rounds` rounds of (dense step, MPO step), each
+ * timed alone in process CPU time. Returns the medians (ms) and the median over rounds of the per-round
+ * ratio MPO / dense.
+ */
+function w1Pair(denseStep: () => void, mpoStep: () => void, rounds = quick ? 3 : 9): { dense: number; mpo: number; ratio: number } {
+  denseStep(); mpoStep();
+  const d: number[] = [], m: number[] = [], q: number[] = [];
+  for (let r = 0; r < rounds; r++) {
+    let t0 = cpuMs(); denseStep(); const a = cpuMs() - t0;
+    t0 = cpuMs(); mpoStep(); const b = cpuMs() - t0;
+    d.push(a); m.push(b); q.push(b / a);
+  }
+  const med = (xs: number[]): number => [...xs].sort((u, v) => u - v)[Math.floor(xs.length / 2)]!;
+  return { dense: med(d), mpo: med(m), ratio: med(q) };
 }
 
 /** The compiled recurrence of `layer` with a hidden product that costs nothing (an empty program). */
@@ -142,6 +168,7 @@ for (const ratio of ratios) rows.push({ label: "(8,2,2,8) / (32,2,2,8)", inF: PA
 rows.push({ label: "(16,16,1,1) / (1,1,32,32)", inF: [16, 16, 1, 1], outF: [1, 1, 32, 32], ratio: 10 });
 rows.push({ label: "(256,1) / (1,1024)", inF: [256, 1], outF: [1, 1024], ratio: 10 });
 const w1Rows: string[] = [];
+let denseW1: (() => void) | undefined;
 function choiceOf(p: InferenceProgram, rows: number, which: "input" | "hidden"): string {
   const ch = p.compiledLayers[0]![which].choices.get(rows);
   if (!ch) return "-";
@@ -168,11 +195,16 @@ for (const r of rows) {
   );
   rule.dispose();
   tuned.dispose();
-  if (withW1) w1Rows.push(`${r.label} ${r.ratio}x: W1 ${w1(model, 16, 50).toFixed(1)} ms/step`);
+  if (withW1) {
+    const p = w1Pair(denseW1 ??= w1Step(dense, 16, 50), w1Step(model, 16, 50));
+    const pw = mpoTrainingPath(shapes, 16 * 50, 1), pu = mpoTrainingPath(shapes, 16 * 50, 50);
+    const macs = (c: typeof pw): string => `rebuild ${(c.macs.dense / 1e6).toFixed(0)}M vs cores ${(c.macs.coresWeighted / 1e6).toFixed(0)}M`;
+    w1Rows.push(`${`${r.label} ${r.ratio}x`.padEnd(36)} dense ${p.dense.toFixed(1).padStart(6)} ms  MPO ${p.mpo.toFixed(1).padStart(6)} ms  MPO/dense ${p.ratio.toFixed(2)}x  (W: ${pw.path}, U: ${pu.path}; counted MACs W ${macs(pw)}, U ${macs(pu)})`);
+  }
   model.dispose();
 }
 if (withW1) {
-  console.log(`\nW1 (batch 16 x 50 steps, forward + BPTT + Adam): dense ${w1(dense, 16, 50).toFixed(1)} ms/step`);
+  console.log("\nW1 (batch 16 x 50 steps, forward + BPTT + Adam), ms of process CPU time per step: medians of interleaved rounds (dense, MPO), ratio = median of per-round ratios");
   for (const l of w1Rows) console.log(l);
-  console.log("(W1 trains through the general path: the MPO projections contract or rebuild per step by the path rule, src/mpo/path.ts)");
+  console.log("(MPO training: per step W and U rebuilt from the cores by mpoDense and run through the dense fused kernels, or the cores contracted at every use, by counted multiply-adds: src/ops/mpo-dense.ts)");
 }

@@ -1,7 +1,7 @@
 /**
  * The layer rule of docs/ARCHITECTURE.md, checked on every source file: imports go downward only
  * (cli -> experiment -> train/io/prune/report -> optim -> nn -> ops/mpo/data -> tape/tensor/linalg ->
- * backend -> errors/random/product). A new upward import fails here with the file, the import and
+ * backend -> errors/random/product/quote). A new upward import fails here with the file, the import and
  * both layers named. Pointers and raw Wasm exports stay inside src/backend.
  */
 import { readdirSync, readFileSync, statSync } from "node:fs";
@@ -21,7 +21,7 @@ const RANK: Readonly<Record<string, number>> = {
   ops: 4, mpo: 4, data: 4,
   tape: 3, tensor: 3, linalg: 3,
   backend: 2,
-  errors: 1, random: 1, product: 1,
+  errors: 1, random: 1, product: 1, quote: 1,
 };
 /** Package entry points: they gather the layers below and may import any of them except the CLI. */
 const ENTRIES = new Set(["index", "slim"]);

@@ -4,16 +4,18 @@
  *   (Node's package self-reference), in one scratch directory, so a later block can read a file an
  *   earlier one wrote. A ```js browser block runs the same way with `fetch` answering from that directory.
  * - ```sh blocks: every `mpo-lstm` / `npx mpo-lstm` command is parsed by the command's own parser
- *   (flags, presets, knobs), without running the work; `npm` lines are the package's own scripts.
+ *   (flags, presets, knobs) without running the work, except `predict`, which is cheap and runs;
+ *   `npm` lines must name the package's own scripts.
  */
 import { execFileSync } from "node:child_process";
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { test } from "uvu";
 import * as assert from "uvu/assert";
 import { parseCompressArgs } from "../src/cli/compress.js";
 import { parseExperimentArgs } from "../src/cli/experiment.js";
+import { runPredict } from "../src/cli/predict.js";
 import { configFor } from "../src/experiment/config.js";
 
 interface Block {
@@ -46,6 +48,7 @@ test("README: the js blocks run, in order, against the built package", () => {
   const js = blocks.filter((b) => b.lang === "js");
   assert.ok(js.length >= 2, "the README has a Node and a browser quick start");
   const scratch = mkdtempSync(join(tmpdir(), "mpo-readme-"));
+  cpSync("models", join(scratch, "models"), { recursive: true }); // what the README's paths name
   const here = resolve(".readme-blocks"); // inside the package, so `import "mpo-lstm"` resolves to it
   mkdirSync(here, { recursive: true });
   try {
@@ -94,8 +97,11 @@ test("README: every mpo-lstm command in the sh blocks parses", () => {
           if (parsed.target !== "quick") configFor(parsed.target, parsed.preset ?? "default", parsed.overrides);
         } else if (command === "compress") {
           parseCompressArgs(args);
+        } else if (command === "predict") {
+          const errors: string[] = [];
+          assert.is(runPredict(args, () => {}, (e) => errors.push(e)), 0, `README.md line ${b.line}: ${errors.join(" ")}`);
         } else {
-          assert.ok(["predict", "--help"].includes(command!), `README.md line ${b.line}: unknown command "${command}"`);
+          assert.is(command, "--help", `README.md line ${b.line}: unknown command "${command}"`);
         }
       }
     }

@@ -88,15 +88,26 @@ export function timingPlan(): TimingPlan {
   return quick ? { warmup: 1, minRuns: 3, maxRuns: 5, budgetMs: 500 } : { warmup: 3, minRuns: 7, maxRuns: 200, budgetMs: 4000 };
 }
 
-/** Median wall time in milliseconds of `fn` (awaited when it returns a promise). */
+/**
+ * The clock every peer times with, in ms: wall time, or with BENCH_CLOCK=cpu the CPU time this process
+ * used (user + system, all its threads). On a shared machine wall time also counts the turns other
+ * processes get; CPU time does not (bench/lstm.ts sets it; torch_lstm.py reads the same variable).
+ */
+export function clockMs(): number {
+  if (process.env["BENCH_CLOCK"] !== "cpu") return performance.now();
+  const u = process.cpuUsage();
+  return (u.user + u.system) / 1000;
+}
+
+/** Median time (clockMs) in milliseconds of `fn` (awaited when it returns a promise). */
 export async function medianMs(fn: () => unknown, plan: TimingPlan = timingPlan()): Promise<number> {
   for (let i = 0; i < plan.warmup; i++) await fn();
   const times: number[] = [];
   const start = performance.now();
   while (times.length < plan.maxRuns && (times.length < plan.minRuns || performance.now() - start < plan.budgetMs)) {
-    const t0 = performance.now();
+    const t0 = clockMs();
     await fn();
-    times.push(performance.now() - t0);
+    times.push(clockMs() - t0);
   }
   times.sort((a, b) => a - b);
   const mid = times.length >> 1;

@@ -14,6 +14,9 @@ export interface MemoryExports {
 export interface GemmExports {
   gemm_f32(transA: number, transB: number, m: number, n: number, k: number, alpha: number, a: Ptr, lda: number, b: Ptr, ldb: number, beta: number, c: Ptr, ldc: number): void;
   gemv_f32(transA: number, m: number, n: number, alpha: number, a: Ptr, lda: number, x: Ptr, beta: number, y: Ptr): void;
+  gemm_packed_b_floats(k: number, n: number): number;
+  gemm_pack_b_f32(transB: number, n: number, k: number, b: Ptr, ldb: number, out: Ptr): void;
+  gemm_packed_b_f32(m: number, n: number, k: number, alpha: number, a: Ptr, lda: number, pb: Ptr, beta: number, c: Ptr, ldc: number): void;
 }
 
 export interface ElementwiseExports {
@@ -51,7 +54,7 @@ export interface LstmExports {
 
 export interface OptimExports {
   sgd_f32(param: Ptr, grad: Ptr, velocity: Ptr, n: number, lr: number, momentum: number, weightDecay: number, nesterov: number): void;
-  adam_f32(param: Ptr, grad: Ptr, m1: Ptr, m2: Ptr, n: number, lr: number, beta1: number, beta2: number, eps: number, weightDecay: number, decoupled: number, bc1: number, bc2: number): void;
+  adam_f32(param: Ptr, grad: Ptr, m1: Ptr, m2: Ptr, n: number, beta1: number, oneMinusBeta1: number, beta2: number, oneMinusBeta2: number, stepSize: number, sqrtBc2: number, eps: number, weightDecay: number, decayFactor: number, decoupled: number): void;
 }
 
 // Elementwise SIMD (assembly/elementwise.ts, vmath.ts)
@@ -99,15 +102,22 @@ export interface InferExports {
   infer_same_bits(a: Ptr, b: Ptr, n: number): number;
 }
 
+// Fused LSTM training kernels (assembly/lstm-seq.ts)
+export interface LstmSeqExports {
+  lstm_seq_min_packed_rows(): number;
+  lstm_seq_forward_f32(T: number, batch: number, hidden: number, w: Ptr, wPack: Ptr, z: Ptr, hs: Ptr, cs: Ptr, mask: Ptr): void;
+  lstm_seq_backward_f32(T: number, batch: number, hidden: number, w: Ptr, wPack: Ptr, act: Ptr, cs: Ptr, mask: Ptr, dOut: Ptr, dh: Ptr, dc: Ptr, dz: Ptr, scratch: Ptr): void;
+}
+
 /** Every family above: the whole module as the host sees it. */
 export interface KernelExports
   extends MemoryExports, GemmExports, ElementwiseExports, ElementwiseSimdExports, LossExports, LstmExports, OptimExports,
-    PeakExports, SvdExports, MpoExports, SparseExports, InferExports {}
+    PeakExports, SvdExports, MpoExports, SparseExports, InferExports, LstmSeqExports {}
 
 /** Names of every function export, checked against the module at load so a stale build fails loudly. */
 export const KERNEL_FUNCTIONS: readonly (keyof Omit<KernelExports, "memory">)[] = [
   "heapBase",
-  "gemm_f32", "gemv_f32",
+  "gemm_f32", "gemv_f32", "gemm_packed_b_floats", "gemm_pack_b_f32", "gemm_packed_b_f32",
   "sigmoid_f32", "tanh_f32", "relu_f32", "sigmoid_backward_f32", "tanh_backward_f32", "relu_backward_f32",
   "add_f32", "mul_f32", "scale_f32", "axpy_f32", "fill_f32", "add_row_f32", "mul_row_f32", "sum_rows_f32",
   "sum_f32", "sum_sq_f32", "dot_f32", "count_nonfinite_f32",
@@ -125,4 +135,6 @@ export const KERNEL_FUNCTIONS: readonly (keyof Omit<KernelExports, "memory">)[] 
   "csr_spmv_f32", "csr_spmm_f32",
   // Compiled batch-1 inference: kernel programs replayed in one call (assembly/infer.ts)
   "infer_run_program", "infer_lstm_sequence_f32", "infer_same_bits",
+  // Fused LSTM training kernels (assembly/lstm-seq.ts)
+  "lstm_seq_min_packed_rows", "lstm_seq_forward_f32", "lstm_seq_backward_f32",
 ];

@@ -17,7 +17,8 @@ export function need(kernel: string, arg: string, block: Block, elements: number
   return block.ptr;
 }
 
-function dims(kernel: string, values: Record<string, number>): void {
+/** Checks that every named size or stride is an integer in [0, 2^31). */
+export function checkSizes(kernel: string, values: Record<string, number>): void {
   for (const [name, v] of Object.entries(values)) {
     if (!Number.isInteger(v) || v < 0 || v > 0x7fffffff) throw new MpoLstmError("shape", `${kernel}: ${name} must be a non-negative integer, got ${v}`);
   }
@@ -52,7 +53,7 @@ export function gemm(args: GemmArgs): void {
   const lda = args.lda ?? (tA ? m : k);
   const ldb = args.ldb ?? (tB ? k : n);
   const ldc = args.ldc ?? n;
-  dims("gemm", { m, n, k, lda, ldb, ldc });
+  checkSizes("gemm", { m, n, k, lda, ldb, ldc });
   if (lda < (tA ? m : k) || ldb < (tB ? k : n) || ldc < n) {
     throw new MpoLstmError("shape", `gemm: leading dimensions too small (lda ${lda}, ldb ${ldb}, ldc ${ldc}) for m ${m}, n ${n}, k ${k}, transA ${tA}, transB ${tB}`);
   }
@@ -67,7 +68,7 @@ export function gemv(args: { transA?: boolean; m: number; n: number; alpha?: num
   const { m, n } = args;
   const tA = args.transA ?? false;
   const lda = args.lda ?? (tA ? m : n);
-  dims("gemv", { m, n, lda });
+  checkSizes("gemv", { m, n, lda });
   if (lda < (tA ? m : n)) {
     throw new MpoLstmError("shape", `gemv: lda ${lda} is smaller than a row of the stored A (${tA ? m : n} elements) for m ${m}, n ${n}, transA ${tA}; pass lda >= ${tA ? "m" : "n"}`);
   }
@@ -83,46 +84,46 @@ type Binary = "add_f32" | "mul_f32";
 
 /** y = f(x) elementwise over n entries. */
 export function unary(kernel: Unary, x: Block, y: Block, n: number): void {
-  dims(kernel, { n });
+  checkSizes(kernel, { n });
   getBackend().exports[kernel](need(kernel, "x", x, n), need(kernel, "y", y, n), n);
 }
 
 /** dx = dy * f'(.) from the saved forward value (output for sigmoid/tanh, input for relu). */
 export function unaryBackward(kernel: UnaryBackward, saved: Block, dy: Block, dx: Block, n: number): void {
-  dims(kernel, { n });
+  checkSizes(kernel, { n });
   getBackend().exports[kernel](need(kernel, "saved", saved, n), need(kernel, "dy", dy, n), need(kernel, "dx", dx, n), n);
 }
 
 /** out = a (op) b elementwise. */
 export function binary(kernel: Binary, a: Block, b: Block, out: Block, n: number): void {
-  dims(kernel, { n });
+  checkSizes(kernel, { n });
   getBackend().exports[kernel](need(kernel, "a", a, n), need(kernel, "b", b, n), need(kernel, "out", out, n), n);
 }
 
 export function scale(x: Block, alpha: number, out: Block, n: number): void {
-  dims("scale", { n });
+  checkSizes("scale", { n });
   getBackend().exports.scale_f32(need("scale", "x", x, n), alpha, need("scale", "out", out, n), n);
 }
 
 export function axpy(alpha: number, x: Block, y: Block, n: number): void {
-  dims("axpy", { n });
+  checkSizes("axpy", { n });
   getBackend().exports.axpy_f32(alpha, need("axpy", "x", x, n), need("axpy", "y", y, n), n);
 }
 
 export function fill(x: Block, value: number, n: number): void {
-  dims("fill", { n });
+  checkSizes("fill", { n });
   getBackend().exports.fill_f32(need("fill", "x", x, n), value, n);
 }
 
 /** out[r, c] = a[r, c] (+ or *) row[c]. */
 export function rowBroadcast(kernel: "add_row_f32" | "mul_row_f32", a: Block, rows: number, cols: number, row: Block, out: Block): void {
-  dims(kernel, { rows, cols });
+  checkSizes(kernel, { rows, cols });
   getBackend().exports[kernel](need(kernel, "a", a, rows * cols), rows, cols, need(kernel, "row", row, cols), need(kernel, "out", out, rows * cols));
 }
 
 /** out[c] = beta out[c] + sum_r a[r, c]. */
 export function sumRows(a: Block, rows: number, cols: number, beta: number, out: Block): void {
-  dims("sum_rows", { rows, cols });
+  checkSizes("sum_rows", { rows, cols });
   getBackend().exports.sum_rows_f32(need("sum_rows", "a", a, rows * cols), rows, cols, beta, need("sum_rows", "out", out, cols));
 }
 
@@ -147,7 +148,7 @@ export function countNonFinite(x: Block, n: number): number {
  * Throws naming the first bad row when a label is outside [0, cols).
  */
 export function softmaxCrossEntropy(logits: Block, rows: number, cols: number, labels: Block, probs: Block): number {
-  dims("softmax_xent", { rows, cols });
+  checkSizes("softmax_xent", { rows, cols });
   if (cols < 1) throw new MpoLstmError("shape", "softmax_xent: need at least one class");
   const total = getBackend().exports.softmax_xent_f32(need("softmax_xent", "logits", logits, rows * cols), rows, cols, need("softmax_xent", "labels", labels, rows), need("softmax_xent", "probs", probs, rows * cols));
   if (total === -1) {
@@ -160,7 +161,7 @@ export function softmaxCrossEntropy(logits: Block, rows: number, cols: number, l
 }
 
 export function softmaxCrossEntropyBackward(probs: Block, rows: number, cols: number, labels: Block, scaleBy: number, dlogits: Block): void {
-  dims("softmax_xent_backward", { rows, cols });
+  checkSizes("softmax_xent_backward", { rows, cols });
   getBackend().exports.softmax_xent_backward_f32(need("softmax_xent_backward", "probs", probs, rows * cols), rows, cols, need("softmax_xent_backward", "labels", labels, rows), scaleBy, need("softmax_xent_backward", "dlogits", dlogits, rows * cols));
 }
 
@@ -196,7 +197,7 @@ export interface LstmCellForwardArgs {
 export function lstmCellForward(a: LstmCellForwardArgs): void {
   const k = "lstm_cell_forward";
   const { batch: B, hidden: H } = a;
-  dims(k, { batch: B, hidden: H });
+  checkSizes(k, { batch: B, hidden: H });
   if (a.mask && !a.hPrev) throw new MpoLstmError("value", `${k}: a mask needs hPrev, to carry the state of finished sequences`);
   getBackend().exports.lstm_cell_forward_f32(B, H, need(k, "z", a.z, B * 4 * H), need(k, "cPrev", a.cPrev, B * H), optional(k, "hPrev", a.hPrev, B * H), optional(k, "mask", a.mask, B), need(k, "act", a.act, B * 4 * H), need(k, "c", a.c, B * H), need(k, "h", a.h, B * H));
 }
@@ -220,7 +221,7 @@ export interface LstmCellBackwardArgs {
 export function lstmCellBackward(a: LstmCellBackwardArgs): void {
   const k = "lstm_cell_backward";
   const { batch: B, hidden: H } = a;
-  dims(k, { batch: B, hidden: H });
+  checkSizes(k, { batch: B, hidden: H });
   if (a.mask && !a.dhPrev) throw new MpoLstmError("value", `${k}: a mask needs dhPrev, to pass the gradient of finished sequences through`);
   getBackend().exports.lstm_cell_backward_f32(B, H, need(k, "act", a.act, B * 4 * H), need(k, "cPrev", a.cPrev, B * H), need(k, "c", a.c, B * H), optional(k, "mask", a.mask, B), need(k, "dh", a.dh, B * H), optional(k, "dc", a.dc, B * H), need(k, "dz", a.dz, B * 4 * H), need(k, "dcPrev", a.dcPrev, B * H), optional(k, "dhPrev", a.dhPrev, B * H));
 }
@@ -230,17 +231,22 @@ export function sgdStep(param: Block, grad: Block, velocity: Block | null, n: nu
   getBackend().exports.sgd_f32(need("sgd", "param", param, n), need("sgd", "grad", grad, n), optional("sgd", "velocity", velocity, n), n, o.lr, o.momentum, o.weightDecay, o.nesterov ? 1 : 0);
 }
 
+/**
+ * One Adam / AdamW step (step t counts from 1). The constants are formed here in float64 and rounded to
+ * f32 once by the call, as PyTorch does with its Python scalars (assembly/optim.ts says why it matters).
+ */
 export function adamStep(param: Block, grad: Block, m1: Block, m2: Block, n: number, o: { lr: number; beta1: number; beta2: number; eps: number; weightDecay: number; decoupled: boolean; step: number }): void {
-  const bc1 = 1 - Math.pow(o.beta1, o.step);
-  const bc2 = 1 - Math.pow(o.beta2, o.step);
-  getBackend().exports.adam_f32(need("adam", "param", param, n), need("adam", "grad", grad, n), need("adam", "m1", m1, n), need("adam", "m2", m2, n), n, o.lr, o.beta1, o.beta2, o.eps, o.weightDecay, o.decoupled ? 1 : 0, bc1, bc2);
+  const stepSize = o.lr / (1 - Math.pow(o.beta1, o.step));
+  const sqrtBc2 = Math.sqrt(1 - Math.pow(o.beta2, o.step));
+  getBackend().exports.adam_f32(need("adam", "param", param, n), need("adam", "grad", grad, n), need("adam", "m1", m1, n), need("adam", "m2", m2, n), n,
+    o.beta1, 1 - o.beta1, o.beta2, 1 - o.beta2, stepSize, sqrtBc2, o.eps, o.weightDecay, 1 - o.lr * o.weightDecay, o.decoupled ? 1 : 0);
 }
 
 // Elementwise SIMD (assembly/elementwise.ts, vmath.ts)
 
 /** y = e^x over n entries (y may be x); saturating: x < -87.34 gives 0, x > 88.37 gives ~2.41e38. */
 export function exp(x: Block, y: Block, n: number): void {
-  dims("exp", { n });
+  checkSizes("exp", { n });
   getBackend().exports.exp_f32(need("exp", "x", x, n), need("exp", "y", y, n), n);
 }
 // --- end elementwise SIMD additions ---

@@ -13,12 +13,15 @@
 import { MpoLstmError } from "../errors.js";
 import { KERNEL_FUNCTIONS, type KernelExports } from "./abi.js";
 import { Arena, type ArenaOptions } from "./arena.js";
-import { KERNELS_WASM_BASE64 } from "./wasm-inline.js";
+import { kernelVariant, setKernelPreference, type KernelVariant } from "./kernel-variant.js";
+import { KERNELS_RELAXED_WASM_BASE64, KERNELS_WASM_BASE64 } from "./wasm-inline.js";
 
 export interface Backend {
   readonly exports: KernelExports;
   readonly memory: WebAssembly.Memory;
   readonly arena: Arena;
+  /** The kernel build: a variant of the inlined ones, or "given" (init() with the caller's module). */
+  readonly kernels?: KernelVariant | "given";
 }
 
 /** What `init()` accepts: the module's bytes, the compiled module, a fetch Response (or its promise), or a URL to fetch. */
@@ -29,10 +32,14 @@ export const EDGE_INIT_LINE = `import kernels from "mpo-lstm/kernels.wasm"; awai
 
 let current: Backend | null = null;
 
-/** Decodes the inlined module (atob exists in Node >= 16, Deno, Bun, browsers and workerd); null in the slim entry. */
-export function inlinedWasmBytes(): Uint8Array | null {
-  if (KERNELS_WASM_BASE64 === null) return null;
-  const text = atob(KERNELS_WASM_BASE64);
+/**
+ * Decodes the inlined module, by default the build kernel-variant.ts picks (atob exists in Node >= 16,
+ * Deno, Bun, browsers and workerd); null in the slim entry.
+ */
+export function inlinedWasmBytes(variant: KernelVariant = kernelVariant()): Uint8Array | null {
+  const b64 = variant === "relaxed-simd" && KERNELS_RELAXED_WASM_BASE64 !== null ? KERNELS_RELAXED_WASM_BASE64 : KERNELS_WASM_BASE64;
+  if (b64 === null) return null;
+  const text = atob(b64);
   const bytes = new Uint8Array(text.length);
   for (let i = 0; i < text.length; i++) bytes[i] = text.charCodeAt(i);
   return bytes;
@@ -77,7 +84,8 @@ function slimWithoutInit(where: string): MpoLstmError {
 /** The process-wide backend, instantiated synchronously from the inlined bytes on first use. */
 export function getBackend(): Backend {
   if (current === null) {
-    const bytes = inlinedWasmBytes();
+    const variant = kernelVariant();
+    const bytes = inlinedWasmBytes(variant);
     if (bytes === null) throw slimWithoutInit("getBackend()");
     let instance: WebAssembly.Instance;
     try {
@@ -89,7 +97,7 @@ export function getBackend(): Backend {
       throw refusedCompilation(err, "getBackend()") ??
         new MpoLstmError("state", `getBackend(): this engine refused to instantiate the kernel module synchronously (${messageOf(err)}); call \`await init()\` once at start-up, before any other mpo-lstm call`);
     }
-    current = fromInstance(instance, {});
+    current = { ...fromInstance(instance, {}), kernels: variant };
   }
   return current;
 }
@@ -151,6 +159,23 @@ export async function init(source?: KernelSource, options: ArenaOptions = {}): P
   if (current !== null) return current;
   const module = await compile(source);
   const instance = await WebAssembly.instantiate(module, {});
-  current ??= fromInstance(instance, options);
+  current ??= { ...fromInstance(instance, options), kernels: source === undefined ? kernelVariant() : "given" };
   return current;
+}
+
+/** The kernel build the backend runs: "simd", "relaxed-simd", "given" (init() with your module), or null before loading. */
+export function loadedKernels(): KernelVariant | "given" | null {
+  return current?.kernels ?? null;
+}
+
+/**
+ * Picks the kernel build before the first mpo-lstm call: "simd" (the default: the same bits in every
+ * engine), "relaxed-simd" (fused multiply-adds), or "auto" (relaxed where the engine validates it); see
+ * kernel-variant.ts. Throws once another build is loaded, or for "relaxed-simd" where the engine lacks it.
+ */
+export function preferKernels(variant: KernelVariant | "auto"): void {
+  if (variant !== "auto" && variant !== "simd" && variant !== "relaxed-simd") setKernelPreference(variant); // throws: unknown name
+  const loaded = loadedKernels();
+  if (loaded !== null && variant !== "auto" && variant !== loaded) throw new MpoLstmError("state", `preferKernels("${variant}"): the "${loaded}" kernels are already loaded; call it before any other mpo-lstm call`);
+  setKernelPreference(variant);
 }

@@ -5,7 +5,7 @@
  */
 import { MpoLstmError } from "../errors.js";
 import type { Block } from "./arena.js";
-import { need } from "./kernels.js";
+import { checkSizes, need } from "./kernels.js";
 import { getBackend } from "./module.js";
 
 /** A span of a block starting `offset` f32 elements in. */
@@ -26,12 +26,6 @@ function bad(v: number): boolean {
   return !(Number.isInteger(v) && v >= 0 && v <= 0x7fffffff);
 }
 
-function ints(kernel: string, values: Record<string, number>): void {
-  for (const [name, v] of Object.entries(values)) {
-    if (!Number.isInteger(v) || v < 0 || v > 0x7fffffff) throw new MpoLstmError("shape", `${kernel}: ${name} must be a non-negative integer, got ${v}`);
-  }
-}
-
 /** Elements spanned by a strided view: 1 + sum (dim - 1) * stride (0 when a dim is 0). */
 export function span(dims: readonly number[], strides: readonly number[]): number {
   if (dims.some((d) => d === 0)) return 0;
@@ -43,7 +37,7 @@ export function span(dims: readonly number[], strides: readonly number[]): numbe
 /** C[m,n] = A(i,p) B[p,j] + beta C with A(i,p) = a[i*rsA + p*csA]; B [k, ldb], C [m, ldc]. */
 export function mpoGemm(m: number, n: number, k: number, a: Region, rsA: number, csA: number, b: Region, ldb: number, beta: number, c: Region, ldc: number): void {
   const K = "mpo_gemm";
-  if (bad(m) || bad(n) || bad(k) || bad(rsA) || bad(csA) || bad(ldb) || bad(ldc)) ints(K, { m, n, k, rsA, csA, ldb, ldc });
+  if (bad(m) || bad(n) || bad(k) || bad(rsA) || bad(csA) || bad(ldb) || bad(ldc)) checkSizes(K, { m, n, k, rsA, csA, ldb, ldc });
   if (ldb < n || ldc < n) throw new MpoLstmError("shape", `${K}: ldb ${ldb} and ldc ${ldc} must be >= n ${n}`);
   if (m === 0 || n === 0) return;
   const pa = regionPtr(K, "a", a, k === 0 ? 0 : span([m, k], [rsA, csA]));
@@ -55,7 +49,7 @@ export function mpoGemm(m: number, n: number, k: number, a: Region, rsA: number,
 /** C[m,n] = A[m,k] B[n,k]^T + beta C. */
 export function mpoGemmABt(m: number, n: number, k: number, a: Region, lda: number, b: Region, ldb: number, beta: number, c: Region, ldc: number): void {
   const K = "mpo_gemm_abt";
-  if (bad(m) || bad(n) || bad(k) || bad(lda) || bad(ldb) || bad(ldc)) ints(K, { m, n, k, lda, ldb, ldc });
+  if (bad(m) || bad(n) || bad(k) || bad(lda) || bad(ldb) || bad(ldc)) checkSizes(K, { m, n, k, lda, ldb, ldc });
   if (lda < k || ldb < k || ldc < n) throw new MpoLstmError("shape", `${K}: lda ${lda}, ldb ${ldb} must be >= k ${k} and ldc ${ldc} >= n ${n}`);
   if (m === 0 || n === 0) return;
   const pa = regionPtr(K, "a", a, (m - 1) * lda + k);
@@ -73,7 +67,7 @@ export function mpoPermute(dims: readonly number[], strides: readonly number[], 
   if (rank < 1 || strides.length !== rank) throw new MpoLstmError("shape", `${K}: need rank >= 1 and one stride per dim, got dims [${dims}] and strides [${strides}]`);
   let total = 1;
   for (let t = 0; t < rank; t++) {
-    if (bad(dims[t]!) || bad(strides[t]!)) ints(K, { [`dims[${t}]`]: dims[t]!, [`strides[${t}]`]: strides[t]! });
+    if (bad(dims[t]!) || bad(strides[t]!)) checkSizes(K, { [`dims[${t}]`]: dims[t]!, [`strides[${t}]`]: strides[t]! });
     total *= dims[t]!;
   }
   if (total === 0) return;

@@ -6,6 +6,7 @@
  * to results/.checkpoints/<name>/ and `--resume` continues from it.
  */
 import { MpoLstmError } from "../errors.js";
+import { bareName, quote } from "../quote.js";
 import { METHODS, PRESETS } from "../experiment/config.js";
 import { parseSeeds } from "../experiment/protocol.js";
 import { runExperimentToFiles, type ExperimentOutcome } from "../experiment/run-files.js";
@@ -53,6 +54,8 @@ flags:
   --name NAME                         result file name (default <task>[-<preset>]-<date>)
   --resume                            continue from the last checkpoint of this name
   --quiet                             no progress bars
+  --workers N|auto                    threads computing gradients (default auto: one per hardware
+                                      thread); the results are the same bits for any N
 `;
 
 interface ParsedArgs {
@@ -68,17 +71,18 @@ interface ParsedArgs {
   lrGrid?: number[];
   screenEpochs?: number;
   estimate?: boolean;
+  workers?: number | "auto";
 }
 
 function numberList(flag: string, v: string): number[] {
   const xs = v.split(",").map((s) => Number(s.trim()));
-  if (xs.length === 0 || xs.some((x) => !(x > 0) || !Number.isFinite(x))) throw new MpoLstmError("value", `experiment: ${flag} takes positive numbers separated by commas, got "${v}"`);
+  if (xs.length === 0 || xs.some((x) => !(x > 0) || !Number.isFinite(x))) throw new MpoLstmError("value", `experiment: ${flag} takes positive numbers separated by commas, got ${quote(v)}`);
   return xs;
 }
 
 function positive(flag: string, v: string, integer: boolean): number {
   const x = Number(v);
-  if (!(x > 0) || !Number.isFinite(x) || (integer && !Number.isInteger(x))) throw new MpoLstmError("value", `experiment: ${flag} takes a positive ${integer ? "integer" : "number"}, got "${v}"`);
+  if (!(x > 0) || !Number.isFinite(x) || (integer && !Number.isInteger(x))) throw new MpoLstmError("value", `experiment: ${flag} takes a positive ${integer ? "integer" : "number"}, got ${quote(v)}`);
   return x;
 }
 
@@ -113,7 +117,7 @@ export function parseExperimentArgs(argv: readonly string[]): ParsedArgs {
     switch (flag) {
       case "--preset": {
         const p = value();
-        if (!(PRESETS as readonly string[]).includes(p)) throw new MpoLstmError("value", `experiment: unknown preset "${p}"; use ${PRESETS.join(", ")}`);
+        if (!(PRESETS as readonly string[]).includes(p)) throw new MpoLstmError("value", `experiment: unknown preset ${quote(p)}; use ${PRESETS.join(", ")}`);
         a.preset = p as PresetName;
         break;
       }
@@ -121,7 +125,7 @@ export function parseExperimentArgs(argv: readonly string[]): ParsedArgs {
       case "--bonds": a.overrides.bonds = numberList(flag, value()).map((b) => positive(flag, String(b), true)); break;
       case "--methods": {
         const ms = value().split(",");
-        for (const m of ms) if (!(METHODS as readonly string[]).includes(m)) throw new MpoLstmError("value", `experiment: unknown method "${m}"; use ${METHODS.join(", ")}`);
+        for (const m of ms) if (!(METHODS as readonly string[]).includes(m)) throw new MpoLstmError("value", `experiment: unknown method ${quote(m)}; use ${METHODS.join(", ")}`);
         a.overrides.methods = ms as Method[];
         break;
       }
@@ -133,9 +137,11 @@ export function parseExperimentArgs(argv: readonly string[]): ParsedArgs {
       case "--set": {
         const kv = value();
         const eq = kv.indexOf("=");
-        if (eq < 1) throw new MpoLstmError("value", `experiment: --set takes key=value, got "${kv}"`);
+        if (eq < 1) throw new MpoLstmError("value", `experiment: --set takes key=value, got ${quote(kv)}`);
+        // The value stays text: configFor parses it to the setting's type and checks its range, naming
+        // the setting. defineProperty, so that "__proto__" is a (rejected) name, not a prototype change.
         const key = kv.slice(0, eq), raw = kv.slice(eq + 1);
-        a.overrides[key] = raw.includes(",") ? numberList(`--set ${key}`, raw) : Number.isFinite(Number(raw)) && raw !== "" ? Number(raw) : raw;
+        Object.defineProperty(a.overrides, key, { value: raw, enumerable: true, writable: true, configurable: true });
         break;
       }
       case "--estimate": a.estimate = true; break;
@@ -153,9 +159,10 @@ export function parseExperimentArgs(argv: readonly string[]): ParsedArgs {
       case "--name": a.name = value(); break;
       case "--resume": a.resume = true; break;
       case "--quiet": a.quiet = true; break;
+      case "--workers": { const v = value(); a.workers = v === "auto" ? "auto" : positive(flag, v, true); break; }
       default:
-        if (flag.startsWith("--")) throw new MpoLstmError("value", `experiment: unknown flag ${flag}; see mpo-lstm experiment --help`);
-        if (a.target) throw new MpoLstmError("value", `experiment: one task at a time (got "${a.target}" and "${flag}")`);
+        if (flag.startsWith("--")) throw new MpoLstmError("value", `experiment: unknown flag ${bareName(flag)}; see mpo-lstm experiment --help`);
+        if (a.target) throw new MpoLstmError("value", `experiment: one task at a time (got ${quote(a.target)} and ${quote(flag)})`);
         a.target = flag;
     }
   }

@@ -5,10 +5,11 @@
  * <task>-<preset>-<date> otherwise, or the given name.
  */
 import { execFileSync } from "node:child_process";
-import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
-import { MpoLstmError } from "../errors.js";
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmdirSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { cpus } from "node:os";
-import { join } from "node:path";
+import { dirname, join, resolve } from "node:path";
+import { MpoLstmError } from "../errors.js";
+import { writeFileAtomic } from "../io/node.js";
 import type { ProgressWriter } from "../train/progress.js";
 import { fileCheckpointStore } from "./checkpoint-files.js";
 import { configFor } from "./config.js";
@@ -34,6 +35,8 @@ export interface ExperimentFilesOptions {
   resume?: boolean;
   /** No progress bars (log lines only). */
   quiet?: boolean;
+  /** Threads computing gradients (fit's `workers`); results do not depend on it. */
+  workers?: number | "auto";
   /** The command line recorded in the results. */
   command?: string;
   /** Run every variant once per seed (paired by seed) and report means, intervals and paired tests. */
@@ -94,7 +97,21 @@ export function runExperimentToFiles(opts: ExperimentFilesOptions, out: Progress
   const date = new Date().toISOString().slice(0, 10);
   const records: ExperimentRecord[] = [];
   const files: string[] = [];
-  mkdirSync(args.out, { recursive: true });
+  const created = makeOutputDirectory(args.out);
+  // Also when the process ends mid-run by process.exit (the CLI's closed-pipe exit, stdout.ts).
+  const cleanUp = () => removeIfEmpty(args.out, created);
+  process.once("exit", cleanUp);
+  try {
+    runAll();
+  } catch (e) {
+    cleanUp();
+    throw e;
+  } finally {
+    process.removeListener("exit", cleanUp);
+  }
+  return { records, files };
+
+  function runAll(): void {
   tasks.forEach((name, i) => {
     const task = TASKS[name]!;
     const config = configs[i]!;
@@ -110,10 +127,11 @@ export function runExperimentToFiles(opts: ExperimentFilesOptions, out: Progress
     const ckDir = join(args.out, ".checkpoints", fileName);
     const log = (line: string) => out.write(`${line}\n`);
     const progress = args.quiet ? {} : { progress: out };
+    const workers = args.workers !== undefined ? { workers: args.workers } : {};
     let run: RunResult;
     let screening: Screening | undefined;
     if (!args.seeds && !args.lrGrid) {
-      run = runExperiment({ task, config, preset, seed: args.seed, resume: args.resume, checkpoints: fileCheckpointStore(ckDir), log, ...progress });
+      run = runExperiment({ task, config, preset, seed: args.seed, resume: args.resume, checkpoints: fileCheckpointStore(ckDir), log, ...progress, ...workers });
     } else {
       const t0 = performance.now();
       const seeds = args.seeds ?? [args.seed];
@@ -123,13 +141,13 @@ export function runExperimentToFiles(opts: ExperimentFilesOptions, out: Progress
       let lrs: Record<string, number> | undefined;
       if (args.lrGrid) {
         const done = saved<ScreeningEntry[]>("screening.json");
-        screening = screenRates({ task, config, preset, seed: seeds[0]!, data, grid: args.lrGrid, epochs: args.screenEpochs ?? 2, log, ...progress, ...(done ? { done } : {}), onEntries: (e) => save("screening.json", e) });
+        screening = screenRates({ task, config, preset, seed: seeds[0]!, data, grid: args.lrGrid, epochs: args.screenEpochs ?? 2, log, ...progress, ...workers, ...(done ? { done } : {}), onEntries: (e) => save("screening.json", e) });
         lrs = screening.chosen;
         log(`learning rates chosen on validation: ${Object.entries(lrs).map(([k, v]) => `${k} ${v}`).join(", ")}`);
       }
       const done = saved<RunResult[]>("seeds.json");
       const runs = runSeeds({
-        task, config, preset, seeds, data, log, ...progress, ...(lrs ? { lrs } : {}), ...(done ? { done } : {}), resume: args.resume,
+        task, config, preset, seeds, data, log, ...progress, ...workers, ...(lrs ? { lrs } : {}), ...(done ? { done } : {}), resume: args.resume,
         checkpointsFor: (seed) => fileCheckpointStore(join(ckDir, `seed-${seed}`)),
         onRun: (_r, all) => save("seeds.json", all),
       });
@@ -144,12 +162,45 @@ export function runExperimentToFiles(opts: ExperimentFilesOptions, out: Progress
       if (screening) rec.screening = screening;
     }
     const base = join(args.out, fileName);
-    writeFileSync(`${base}.json`, JSON.stringify(rec, null, 1) + "\n");
-    writeFileSync(`${base}.svg`, resultsChart(rec));
-    writeFileSync(`${base}.md`, resultsMarkdown(rec, `${fileName}.svg`));
+    const text = (s: string) => new TextEncoder().encode(s);
+    writeFileAtomic(`${base}.json`, text(JSON.stringify(rec, null, 1) + "\n"));
+    writeFileAtomic(`${base}.svg`, text(resultsChart(rec)));
+    writeFileAtomic(`${base}.md`, text(resultsMarkdown(rec, `${fileName}.svg`)));
     files.push(`${base}.json`, `${base}.md`, `${base}.svg`);
     out.write(`\n${task.title}\n\n${resultsTable(rec)}\nwritten: ${base}.json, .md, .svg\n`);
     records.push(rec);
   });
-  return { records, files };
+  }
+}
+
+/**
+ * Creates the results directory (with its parents) after checking that `out` can be one; returns the
+ * first directory created, or undefined when it existed.
+ */
+function makeOutputDirectory(out: string): string | undefined {
+  if (out === "") throw new MpoLstmError("value", "experiment: --out is empty; name a results directory");
+  // The nearest existing ancestor must be a directory: "--out results.json/x" under a file is refused here.
+  for (let p = resolve(out); ; p = dirname(p)) {
+    if (existsSync(p)) {
+      if (!statSync(p).isDirectory()) throw new MpoLstmError("value", `experiment: --out ${out}: ${p} is a file, not a directory; choose another results directory`);
+      break;
+    }
+    if (dirname(p) === p) break;
+  }
+  return mkdirSync(out, { recursive: true });
+}
+
+/** After a failed run: removes the directories this run created, from `out` up to `created`, if empty. */
+function removeIfEmpty(out: string, created: string | undefined): void {
+  if (created === undefined) return;
+  const stop = resolve(created);
+  for (let p = resolve(out); ; p = dirname(p)) {
+    try {
+      if (readdirSync(p).length > 0) return; // a checkpoint to resume from, or results: keep them
+      rmdirSync(p);
+    } catch {
+      return;
+    }
+    if (p === stop || dirname(p) === p) return;
+  }
 }

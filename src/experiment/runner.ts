@@ -22,7 +22,10 @@ import type { Optimizer } from "../optim/optimizer.js";
 import type { Parameter } from "../nn/parameter.js";
 import { evaluate, fit } from "../train/fit.js";
 import { batchOneMilliseconds, correctnessBits, perExampleCorrect } from "./per-example.js";
+import { siblingModule } from "../backend/workers.js";
 import type { Checkpoint, CheckpointStore, VariantProgress } from "./checkpoint.js";
+import type { ExperimentReplicaArgs } from "./replica.js";
+import { TASKS } from "./tasks/index.js";
 import type { BuiltModel, EpochRecord, Task, TaskConfig, TaskData, Variant, VariantResult } from "./types.js";
 
 export interface RunOptions<C extends TaskConfig> {
@@ -45,6 +48,8 @@ export interface RunOptions<C extends TaskConfig> {
   data?: TaskData;
   /** Learning rate per variant key (e.g. {"dense": 2e-3, "mpo@10": 1e-3}); config.lr for keys not listed. */
   lrs?: Readonly<Record<string, number>>;
+  /** Threads training computes gradients on (fit's `workers`; default "auto"). Results do not depend on it. */
+  workers?: number | "auto";
 }
 
 export interface RunResult {
@@ -215,6 +220,9 @@ function trainVariant<C extends TaskConfig>(
     gradual?.restore(progress.steps);
   }
   gradual?.attach(optimizer);
+  // Workers rebuild the model with the task's own builder (replica.ts), for the package's tasks.
+  const args: ExperimentReplicaArgs = { task: task.name, variant, config, seed };
+  const replica = TASKS[task.name] === (task as unknown) ? { module: siblingModule("./replica.js", import.meta.url).href, args } : undefined;
   const metric = task.metric;
   const better = (a: number, b: number | null) => b === null || (metric.higherIsBetter ? a > b : a < b);
   const patience = typeof config["patience"] === "number" ? config["patience"] : 0;
@@ -227,6 +235,7 @@ function trainVariant<C extends TaskConfig>(
     let lossSum = 0, seen = 0;
     const fr = fit(model, data.train, {
       epochs: 1, batchSize: config.batchSize, optimizer, loss: "crossEntropy", forward, seed: seed * 7919 + epoch,
+      ...(replica ? { replica } : {}), ...(opts.workers !== undefined ? { workers: opts.workers } : {}),
       ...(config.clipNorm > 0 ? { clipNorm: config.clipNorm } : {}),
       ...(pruner ? { onGradients: () => pruner!.maskGradients() } : {}),
       onStep: (s) => { lossSum += s.loss * s.batchSize; seen += s.batchSize; bar?.update(s.step + 1, { loss: lossSum / seen }); },

@@ -10,9 +10,11 @@
  * config states (prod ih.inFactors = inputSize, prod outFactors = 4 hiddenSize, ...), every layer of an
  * MPOLSTM agrees with the LSTM's sizes, and SparseLSTM names a kernel for every matrix.
  */
+import { quote } from "../quote.js";
 import { MpoLstmError } from "../errors.js";
 import { MPO, type CoreShape } from "../mpo/mpo.js";
 import { LSTM, LSTMLayer } from "../nn/lstm.js";
+import { MPOEmbedding } from "../nn/mpo-embedding.js";
 import { MPOLinear } from "../nn/mpo-linear.js";
 import { MPOLSTM, MPOLSTMLayer } from "../nn/mpo-lstm.js";
 import { sparsifyLSTM, type KernelChoice } from "../prune/sparse-layer.js";
@@ -26,12 +28,12 @@ const CORE_AXES = ["left bond", "out factor", "in factor", "right bond"] as cons
 /** An MPO layout {inFactors, outFactors, bonds} of a config, checked; `what` names it in errors. */
 function layoutOf(type: string, value: unknown, what: string): CoreShape[] {
   const fail = (why: string) => new MpoLstmError("value", `${type}: ${what} ${why}`);
-  if (!isObject(value)) throw fail(`must be an object {inFactors, outFactors, bonds}, got ${JSON.stringify(value)}`);
+  if (!isObject(value)) throw fail(`must be an object {inFactors, outFactors, bonds}, got ${quote(value)}`);
   const { inFactors, outFactors, bonds } = value;
-  if (!isIntArray(inFactors, 1) || inFactors.length === 0 || inFactors.length > 64) throw fail(`"inFactors" must be 1 to 64 positive integers, got ${JSON.stringify(inFactors)}`);
+  if (!isIntArray(inFactors, 1) || inFactors.length === 0 || inFactors.length > 64) throw fail(`"inFactors" must be 1 to 64 positive integers, got ${quote(inFactors)}`);
   const n = inFactors.length;
-  if (!isIntArray(outFactors, 1) || outFactors.length !== n) throw fail(`"outFactors" must be ${n} positive integers (one per core, like inFactors), got ${JSON.stringify(outFactors)}`);
-  if (!isIntArray(bonds, 1) || bonds.length !== n - 1) throw fail(`"bonds" must be ${n - 1} positive integers (the inner bonds of ${n} cores), got ${JSON.stringify(bonds)}`);
+  if (!isIntArray(outFactors, 1) || outFactors.length !== n) throw fail(`"outFactors" must be ${n} positive integers (one per core, like inFactors), got ${quote(outFactors)}`);
+  if (!isIntArray(bonds, 1) || bonds.length !== n - 1) throw fail(`"bonds" must be ${n - 1} positive integers (the inner bonds of ${n} cores), got ${quote(bonds)}`);
   const d = [1, ...bonds, 1];
   return inFactors.map((i, k) => ({ left: d[k]!, out: outFactors[k]!, in: i, right: d[k + 1]! }));
 }
@@ -89,12 +91,12 @@ function mpoLstmLayers(c: ModuleConfig): { inputSize: number; hiddenSize: number
   const bias = flag(c, "bias", true);
   probability(c, "dropout");
   const layers = c.layers;
-  if (!Array.isArray(layers) || layers.length !== numLayers) throw new MpoLstmError("value", `MPOLSTM: "layers" must be an array of numLayers = ${numLayers} MPOLSTMLayer configs, got ${Array.isArray(layers) ? `${layers.length}` : JSON.stringify(layers)}`);
+  if (!Array.isArray(layers) || layers.length !== numLayers) throw new MpoLstmError("value", `MPOLSTM: "layers" must be an array of numLayers = ${numLayers} MPOLSTMLayer configs, got ${Array.isArray(layers) ? `${layers.length}` : quote(layers)}`);
   layers.forEach((l: unknown, i) => {
-    if (!isObject(l) || l.type !== "MPOLSTMLayer") throw new MpoLstmError("value", `MPOLSTM: layers[${i}] must be an MPOLSTMLayer config, got ${JSON.stringify(isObject(l) ? l.type : l)}`);
+    if (!isObject(l) || l.type !== "MPOLSTMLayer") throw new MpoLstmError("value", `MPOLSTM: layers[${i}] must be an MPOLSTMLayer config, got ${quote(isObject(l) ? l.type : l)}`);
     const want = { inputSize: i === 0 ? inputSize : hiddenSize, hiddenSize, bias };
     for (const [key, v] of Object.entries(want)) {
-      if ((l[key] ?? (key === "bias" ? true : undefined)) !== v) throw new MpoLstmError("value", `MPOLSTM: layers[${i}].${key} is ${JSON.stringify(l[key])} but the LSTM's sizes make it ${JSON.stringify(v)}`);
+      if ((l[key] ?? (key === "bias" ? true : undefined)) !== v) throw new MpoLstmError("value", `MPOLSTM: layers[${i}].${key} is ${quote(l[key])} but the LSTM's sizes make it ${quote(v)}`);
     }
   });
   return { inputSize, hiddenSize, bias, dropout: typeof c.dropout === "number" ? c.dropout : 0, layers: layers as ModuleConfig[] };
@@ -105,16 +107,31 @@ const KERNELS: readonly string[] = ["dense", "sparse"];
 /** The per-layer kernels of a SparseLSTM config. */
 function sparseKernels(c: ModuleConfig, numLayers: number): { weightIh: KernelChoice; weightHh: KernelChoice }[] {
   const k = c.kernels;
-  if (!Array.isArray(k) || k.length !== numLayers) throw new MpoLstmError("value", `SparseLSTM: "kernels" must give {weightIh, weightHh} for each of the ${numLayers} layers, got ${JSON.stringify(k)}`);
+  if (!Array.isArray(k) || k.length !== numLayers) throw new MpoLstmError("value", `SparseLSTM: "kernels" must give {weightIh, weightHh} for each of the ${numLayers} layers, got ${quote(k)}`);
   return k.map((entry: unknown, l) => {
     if (!isObject(entry) || !KERNELS.includes(entry.weightIh as string) || !KERNELS.includes(entry.weightHh as string)) {
-      throw new MpoLstmError("value", `SparseLSTM: kernels[${l}] must be {"weightIh": "dense" | "sparse", "weightHh": "dense" | "sparse"}, got ${JSON.stringify(entry)}`);
+      throw new MpoLstmError("value", `SparseLSTM: kernels[${l}] must be {"weightIh": "dense" | "sparse", "weightHh": "dense" | "sparse"}, got ${quote(entry)}`);
     }
     return { weightIh: entry.weightIh as KernelChoice, weightHh: entry.weightHh as KernelChoice };
   });
 }
 
+/** The checked layout of an MPOEmbedding config: cores over (dim factors, vocabulary factors), sizes agreeing. */
+function embeddingLayout(c: ModuleConfig): CoreShape[] {
+  const shapes = layoutOf("MPOEmbedding", c, "layout");
+  const { inDim, outDim } = dims(shapes);
+  if (positiveInt(c, "numEmbeddings") !== inDim) throw new MpoLstmError("value", `MPOEmbedding: "numEmbeddings" is ${String(c.numEmbeddings)} but the vocabulary factors (inFactors) multiply to ${inDim}`);
+  if (positiveInt(c, "dim") !== outDim) throw new MpoLstmError("value", `MPOEmbedding: "dim" is ${String(c.dim)} but the dimension factors (outFactors) multiply to ${outDim}`);
+  return shapes;
+}
+
 export const compressedKinds: Record<string, ModuleKind> = {
+  MPOEmbedding: {
+    *shapes(c) {
+      yield* coreShapes("cores.", embeddingLayout(c), "the embedding table (E^T: out = dimension, in = vocabulary)");
+    },
+    create: (c) => new MPOEmbedding(zeroMpo(embeddingLayout(c))),
+  },
   MPOLinear: {
     *shapes(c) {
       const shapes = layoutOf("MPOLinear", c, "layout");

@@ -35,6 +35,7 @@ export {
 export { shapesOf, type ShapeEntry, type ShapeMeaning, type SavableCsr } from "./registry.js";
 export { csrTensorName, DEFAULT_MAX_EXPANDED_BYTES, type MaskSource, type PrunedInfo } from "./pruned.js";
 export { MPO_KEY, type MpoMatrixInfo } from "./mpo-meta.js";
+export { asTextClassifier, loadTextClassifierSync, tokenizerFromMetadata } from "./text-classifier.js";
 export {
   importTorchLstm,
   importTorchLinear,

@@ -26,8 +26,10 @@
  * says "hidden 4096" next to small tensors is rejected, never allocated; then it builds the module and
  * copies the values in. Every defect of the file is `MpoLstmError("format")` naming the tensor.
  */
+import { bareName, quote } from "../quote.js";
 import { MpoLstmError } from "../errors.js";
 import { toFloat32, type Dtype } from "./dtype.js";
+import { toHalfBits } from "./half.js";
 import { formatError, parseJsonMeta, shapeText } from "./meta.js";
 import { checkMpoMetadata, mpoMatricesOf, MPO_KEY, type MpoMatrixInfo } from "./mpo-meta.js";
 import { DEFAULT_MAX_EXPANDED_BYTES, PRUNED_KEY, prunedForSave, readPruned, writePruned, type MaskSource, type PrunedInfo } from "./pruned.js";
@@ -35,6 +37,7 @@ import { decodeSafetensors, encodeSafetensors, type DecodeOptions, type Safetens
 import { type NamedTensor } from "./state-dict.js";
 import { ensureBuiltinModules } from "./builtins.js";
 import { moduleFromConfig } from "../nn/config.js";
+import { freeOnThrow } from "../nn/construct.js";
 import { asConfig, defaultModuleFactory, kindOf, UnknownShapesError, type ModuleConfig, type ModuleKind, type SavableModule, type ShapeMeaning } from "./registry.js";
 
 export { registerModuleShapes, registeredModuleTypes, type ModuleConfig, type ModuleKind, type SavableModule, type SavableParameter } from "./registry.js";
@@ -57,6 +60,11 @@ export interface SaveOptions {
    * stored exactly, kept zeros included. CSR weights of sub-modules (SparseLSTM) are stored without this.
    */
   pruned?: readonly string[] | MaskSource;
+  /**
+   * Storage type of the (dense) parameter tensors: "F32" (default, exact) or "F16" (half the bytes,
+   * rounded to nearest; load widens them back to float32). Pruned CSR values stay F32.
+   */
+  dtype?: "F32" | "F16";
 }
 
 /** Options for `readModelFile`: the decoder's limits, plus the bound on pruned matrices. */
@@ -79,20 +87,21 @@ export interface LoadOptions extends ReadOptions {
  */
 export function save(module: SavableModule, opts: SaveOptions = {}): Uint8Array {
   const config = module.config();
-  if (typeof config.type !== "string") throw new MpoLstmError("value", `save: module.config() must hold a string "type", got ${JSON.stringify(config.type)}`);
+  if (typeof config.type !== "string") throw new MpoLstmError("value", `save: module.config() must hold a string "type", got ${quote(config.type)}`);
   const tensors = new Map<string, SafetensorsInput>();
   const params = new Map<string, { shape: readonly number[]; data: Float32Array }>();
   const frozen: string[] = [];
+  if (opts.dtype !== undefined && opts.dtype !== "F32" && opts.dtype !== "F16") throw new MpoLstmError("value", `save: dtype must be "F32" or "F16", got ${JSON.stringify(opts.dtype)}`);
   for (const [name, p] of module.namedParameters()) {
     const data = p.data(); // a view: encoding allocates no Wasm memory
-    tensors.set(name, { dtype: "F32", shape: p.shape, data });
+    tensors.set(name, opts.dtype === "F16" ? { dtype: "F16", shape: p.shape, data: toHalfBits(data, `save: parameter "${name}"`) } : { dtype: "F32", shape: p.shape, data });
     params.set(name, { shape: p.shape, data });
     if (p.frozen === true) frozen.push(name);
   }
   const pruned = prunedForSave(module, params, opts.pruned);
   const metadata: Record<string, string> = {};
   for (const [key, value] of Object.entries(opts.metadata ?? {})) {
-    if (key.startsWith(KEY_PREFIX) || key === "format") throw new MpoLstmError("value", `save: metadata key "${key}" is reserved; use another name`);
+    if (key.startsWith(KEY_PREFIX) || key === "format") throw new MpoLstmError("value", `save: metadata key ${quote(key)} is reserved; use another name`);
     metadata[key] = value;
   }
   metadata.format = FORMAT_NAME;
@@ -109,9 +118,9 @@ export function save(module: SavableModule, opts: SaveOptions = {}): Uint8Array 
 function describe(config: ModuleConfig): string {
   const fields = Object.entries(config)
     .filter(([k, v]) => k !== "type" && (typeof v === "number" || typeof v === "boolean"))
-    .map(([k, v]) => `${k} ${String(v)}`)
+    .map(([k, v]) => `${bareName(k, 40)} ${String(v)}`)
     .slice(0, 6);
-  return `${String(config.type)}${fields.length > 0 ? ` (${fields.join(", ")})` : ""}`;
+  return `${bareName(config.type)}${fields.length > 0 ? ` (${fields.join(", ")})` : ""}`;
 }
 
 function firstNonFinite(data: Float32Array): number {
@@ -146,23 +155,23 @@ export function build(config: unknown, state: ReadonlyMap<string, NamedTensor>, 
   }
   const checkTensor = (name: string, shape: readonly number[], meaning?: ShapeMeaning): void => {
     const t = state.get(name);
-    if (t === undefined) throw fail(`the architecture ${describe(cfg)} has parameter "${name}" ${shapeText(shape)}${meaning ? ` (${meaning.of})` : ""}, which the file lacks`);
+    if (t === undefined) throw fail(`the architecture ${describe(cfg)} has parameter ${quote(name)} ${shapeText(shape)}${meaning ? ` (${meaning.of})` : ""}, which the file lacks`);
     if (!sameShape(t.shape, shape)) {
       // Say which dimension disagrees when the kind named them (an MPO core's bonds and factors).
       const diffs = meaning && t.shape.length === shape.length ? shape.flatMap((d, a) => (t.shape[a] !== d ? [`${meaning.axes[a] ?? `dimension ${a}`} ${t.shape[a]} where the architecture says ${d}`] : [])) : [];
-      throw fail(`tensor "${name}" has shape ${shapeText(t.shape)} but the architecture ${describe(cfg)} says ${shapeText(shape)}${meaning ? ` for ${meaning.of}` : ""}${diffs.length > 0 ? `: ${diffs.join(", ")}` : ""}`);
+      throw fail(`tensor ${quote(name)} has shape ${shapeText(t.shape)} but the architecture ${describe(cfg)} says ${shapeText(shape)}${meaning ? ` for ${meaning.of}` : ""}${diffs.length > 0 ? `: ${diffs.join(", ")}` : ""}`);
     }
     if (opts.allowNonFinite !== true) {
       const bad = firstNonFinite(t.data);
-      if (bad >= 0) throw fail(`tensor "${name}" holds ${t.data[bad]} at element ${bad}; pass allowNonFinite to load it anyway`);
+      if (bad >= 0) throw fail(`tensor ${quote(name)} holds ${t.data[bad]} at element ${bad}; pass allowNonFinite to load it anyway`);
     }
   };
   const checkCovered = (expected: ReadonlyMap<string, unknown>): void => {
     for (const name of state.keys()) {
-      if (!expected.has(name)) throw fail(`tensor "${name}" is not a parameter of the architecture ${describe(cfg)}`);
+      if (!expected.has(name)) throw fail(`tensor ${quote(name)} is not a parameter of the architecture ${describe(cfg)}`);
     }
     for (const name of opts.frozen ?? []) {
-      if (!expected.has(name)) throw fail(`frozen parameter "${name}" is not a parameter of the architecture`);
+      if (!expected.has(name)) throw fail(`frozen parameter ${quote(name)} is not a parameter of the architecture`);
     }
   };
 
@@ -175,7 +184,7 @@ export function build(config: unknown, state: ReadonlyMap<string, NamedTensor>, 
     expected = new Map();
     try {
       for (const [name, shape, meaning] of kind.shapes(cfg)) {
-        if (expected.has(name)) throw fail(`the architecture ${describe(cfg)} names parameter "${name}" twice`);
+        if (expected.has(name)) throw fail(`the architecture ${describe(cfg)} names parameter ${quote(name)} twice`);
         checkTensor(name, shape, meaning);
         expected.set(name, shape);
       }
@@ -192,21 +201,23 @@ export function build(config: unknown, state: ReadonlyMap<string, NamedTensor>, 
   try {
     if (kind?.fromState !== undefined && expected !== null) {
       // Every tensor was checked against shapes() above; the kind builds the module with its values.
-      module = kind.fromState(cfg, state);
+      // freeOnThrow: a builder that fails half-way (out of arena memory, a child it cannot build) frees
+      // what it allocated, so repeated rejected loads cannot grow memory.
+      module = freeOnThrow(() => kind!.fromState!(cfg, state));
       for (const [name, p] of module.namedParameters()) if (frozen.has(name)) p.frozen = true;
       return module;
     }
     const create = kind?.create ?? defaultModuleFactory() ?? moduleFromConfig;
-    module = create(cfg);
+    module = freeOnThrow(() => create(cfg));
   } catch (e) {
-    if (e instanceof MpoLstmError) throw fail(`cannot build the architecture ${describe(cfg)}: ${e.message}`);
+    if (e instanceof MpoLstmError) throw fail(`cannot build the architecture ${describe(cfg)}: ${bareName(e.message, 400)}`);
     throw e;
   }
   const params = module.namedParameters();
   if (expected !== null) {
     if (params.length !== expected.size || params.some(([name, p]) => !sameShape(p.shape, expected!.get(name) ?? []))) {
       module.dispose?.();
-      throw new MpoLstmError("state", `${what}: the shapes registered for "${cfg.type}" disagree with the module built: it has ${params.map(([n, p]) => `${n} ${shapeText(p.shape)}`).join(", ")}; shapes() promised ${[...expected].map(([n, s]) => `${n} ${shapeText(s)}`).join(", ")}`);
+      throw new MpoLstmError("state", `${what}: the shapes registered for ${quote(cfg.type)} disagree with the module built: it has ${params.map(([n, p]) => `${n} ${shapeText(p.shape)}`).join(", ")}; shapes() promised ${[...expected].map(([n, s]) => `${n} ${shapeText(s)}`).join(", ")}`);
     }
   } else {
     try {
@@ -255,7 +266,7 @@ export function readModelFile(bytes: Uint8Array | ArrayBuffer, opts: ReadOptions
   const tensors = new Map<string, NamedTensor>();
   for (const [name, t] of raw) {
     if (pruned?.consumed.has(name)) continue;
-    if (!FLOAT_DTYPES.includes(t.dtype)) throw formatError(`tensor "${name}" is ${t.dtype}; model parameters are ${FLOAT_DTYPES.join(", ")}`);
+    if (!FLOAT_DTYPES.includes(t.dtype)) throw formatError(`tensor ${quote(name)} is ${t.dtype}; model parameters are ${FLOAT_DTYPES.join(", ")}`);
     try {
       tensors.set(name, { shape: t.shape, data: toFloat32(t.dtype, t.data, name) });
     } catch (e) {
@@ -269,14 +280,14 @@ export function readModelFile(bytes: Uint8Array | ArrayBuffer, opts: ReadOptions
     throw formatError(`no "${CONFIG_KEY}" metadata, so this is not an mpo-lstm model file (for PyTorch weights use importTorchLstm / importTorchLinear / importTorchEmbedding)`);
   }
   const version = metadata[VERSION_KEY];
-  if (version !== FORMAT_VERSION) throw formatError(`format version ${JSON.stringify(version)} is not supported by this package (it reads version ${FORMAT_VERSION})`);
+  if (version !== FORMAT_VERSION) throw formatError(`format version ${quote(version)} is not supported by this package (it reads version ${FORMAT_VERSION})`);
   const config = parseJsonMeta(CONFIG_KEY, configText);
   let frozen: string[] = [];
   const frozenText = metadata[FROZEN_KEY];
   if (frozenText !== undefined) {
     const parsed = parseJsonMeta(FROZEN_KEY, frozenText);
     if (!Array.isArray(parsed) || !parsed.every((n): n is string => typeof n === "string")) throw formatError(`metadata "${FROZEN_KEY}" must be a JSON array of parameter names`);
-    for (const name of parsed) if (!tensors.has(name)) throw formatError(`frozen parameter "${name}" is not a tensor of the file`);
+    for (const name of parsed) if (!tensors.has(name)) throw formatError(`frozen parameter ${quote(name)} is not a tensor of the file`);
     frozen = parsed;
   }
   const mpoText = metadata[MPO_KEY];
@@ -295,9 +306,46 @@ function isResponse(v: unknown): v is Response {
 }
 
 /**
+ * The body of `response`, read chunk by chunk and counted as it arrives: past `limit` bytes the stream is
+ * cancelled and the read refused, so a body without a Content-Length, or with a false one, costs at most
+ * `limit` bytes (plus one chunk) of memory and of network, never the whole body.
+ */
+async function readBodyBounded(response: Response, limit: number): Promise<Uint8Array> {
+  const tooLarge = (n: number) => new MpoLstmError("format", `load: the response holds more than ${n} bytes, more than maxFileBytes ${limit}; raise maxFileBytes if the model is genuine`);
+  const body = response.body;
+  if (body === null || typeof body.getReader !== "function") {
+    const bytes = new Uint8Array(await response.arrayBuffer());
+    if (bytes.length > limit) throw tooLarge(bytes.length - 1);
+    return bytes;
+  }
+  const reader = body.getReader();
+  const chunks: Uint8Array[] = [];
+  let total = 0;
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    total += value.byteLength;
+    if (total > limit) {
+      await reader.cancel("mpo-lstm: the model file is larger than maxFileBytes").catch(() => undefined);
+      throw tooLarge(limit);
+    }
+    chunks.push(value);
+  }
+  if (chunks.length === 1) return chunks[0]!;
+  const out = new Uint8Array(total);
+  let at = 0;
+  for (const c of chunks) {
+    out.set(c, at);
+    at += c.byteLength;
+  }
+  return out;
+}
+
+/**
  * Rebuilds a module from a model file given as bytes, or as a fetch Response (or a promise of one), e.g.
  * `await load(fetch("model.safetensors"))` in a browser. For paths in Node use `loadFile` from
- * "mpo-lstm/node". The Content-Length, when present, is checked against `maxFileBytes` before reading.
+ * "mpo-lstm/node". The Content-Length, when present, is checked against `maxFileBytes` before reading, and
+ * the body is counted while it streams in (a missing or false Content-Length cannot get past the limit).
  */
 export async function load(source: Uint8Array | ArrayBuffer | Response | Promise<Response>, opts: LoadOptions = {}): Promise<SavableModule> {
   const resolved = await source;
@@ -309,7 +357,5 @@ export async function load(source: Uint8Array | ArrayBuffer | Response | Promise
   if (Number.isFinite(declared) && declared > limit) {
     throw new MpoLstmError("format", `load: the response declares ${declared} bytes, more than maxFileBytes ${limit}`);
   }
-  const bytes = new Uint8Array(await resolved.arrayBuffer());
-  if (bytes.length > limit) throw new MpoLstmError("format", `load: the response holds ${bytes.length} bytes, more than maxFileBytes ${limit}`);
-  return loadSync(bytes, opts);
+  return loadSync(await readBodyBounded(resolved, limit), opts);
 }

@@ -13,6 +13,7 @@
  * `readModelFile` checks every entry against the tensors, and a mismatched bond or factor is an error
  * naming the core tensor and the dimension. The architecture (config) is checked separately by `build`.
  */
+import { quote } from "../quote.js";
 import { formatError, isIntArray, isObject, parseJsonMeta, product, shapeText } from "./meta.js";
 
 export const MPO_KEY = "mpo-lstm.mpo";
@@ -59,27 +60,27 @@ export function checkMpoMetadata(text: string, shapes: ReadonlyMap<string, { rea
   if (!isObject(parsed)) throw formatError(`metadata "${MPO_KEY}" must be a JSON object: matrix name -> {inFactors, outFactors, bonds, shape}`);
   const out: Record<string, MpoMatrixInfo> = {};
   for (const [key, v] of Object.entries(parsed)) {
-    const bad = (why: string) => formatError(`metadata "${MPO_KEY}" for "${key}": ${why}`);
+    const bad = (why: string) => formatError(`metadata "${MPO_KEY}" for ${quote(key)}: ${why}`);
     if (!isObject(v)) throw bad("must be an object {inFactors, outFactors, bonds, shape}");
     const { inFactors, outFactors, bonds, shape } = v;
-    if (!isIntArray(inFactors, 1) || inFactors.length === 0) throw bad(`inFactors must be a non-empty array of positive integers, got ${JSON.stringify(inFactors)}`);
+    if (!isIntArray(inFactors, 1) || inFactors.length === 0) throw bad(`inFactors must be a non-empty array of positive integers, got ${quote(inFactors)}`);
     const n = inFactors.length;
-    if (!isIntArray(outFactors, 1) || outFactors.length !== n) throw bad(`outFactors must be ${n} positive integers like inFactors, got ${JSON.stringify(outFactors)}`);
-    if (!isIntArray(bonds, 1) || bonds.length !== n - 1) throw bad(`bonds must be ${n - 1} positive integers (one per inner bond of ${n} cores), got ${JSON.stringify(bonds)}`);
+    if (!isIntArray(outFactors, 1) || outFactors.length !== n) throw bad(`outFactors must be ${n} positive integers like inFactors, got ${quote(outFactors)}`);
+    if (!isIntArray(bonds, 1) || bonds.length !== n - 1) throw bad(`bonds must be ${n - 1} positive integers (one per inner bond of ${n} cores), got ${quote(bonds)}`);
     if (!isIntArray(shape, 1) || shape.length !== 2 || shape[0] !== product(outFactors) || shape[1] !== product(inFactors)) {
-      throw bad(`shape must be [prod outFactors, prod inFactors] = [${product(outFactors)}, ${product(inFactors)}], got ${JSON.stringify(shape)}`);
+      throw bad(`shape must be [prod outFactors, prod inFactors] = [${product(outFactors)}, ${product(inFactors)}], got ${quote(shape)}`);
     }
     const d = [1, ...bonds, 1];
     for (let k = 0; k < n; k++) {
       const name = `${key}.${k}`;
       const want = [d[k]!, outFactors[k]!, inFactors[k]!, d[k + 1]!];
       const t = shapes.get(name);
-      if (t === undefined) throw formatError(`the MPO metadata of "${key}" lists ${n} cores, but tensor "${name}" (shape ${shapeText(want)}) is missing`);
-      if (t.shape.length !== 4) throw formatError(`tensor "${name}" has shape ${shapeText(t.shape)}, but as core ${k} of MPO "${key}" it must be [left bond, out factor, in factor, right bond] = ${shapeText(want)}`);
+      if (t === undefined) throw formatError(`the MPO metadata of ${quote(key)} lists ${n} cores, but tensor ${quote(name)} (shape ${shapeText(want)}) is missing`);
+      if (t.shape.length !== 4) throw formatError(`tensor ${quote(name)} has shape ${shapeText(t.shape)}, but as core ${k} of MPO ${quote(key)} it must be [left bond, out factor, in factor, right bond] = ${shapeText(want)}`);
       const diffs = AXES.flatMap((axis, a) => (t.shape[a] !== want[a] ? [`its ${axis} is ${t.shape[a]} where the metadata says ${want[a]}`] : []));
-      if (diffs.length > 0) throw formatError(`tensor "${name}" (core ${k} of MPO "${key}") has shape ${shapeText(t.shape)}: ${diffs.join(", ")} (inFactors ${shapeText(inFactors)}, outFactors ${shapeText(outFactors)}, bonds ${shapeText(bonds)})`);
+      if (diffs.length > 0) throw formatError(`tensor ${quote(name)} (core ${k} of MPO ${quote(key)}) has shape ${shapeText(t.shape)}: ${diffs.join(", ")} (inFactors ${shapeText(inFactors)}, outFactors ${shapeText(outFactors)}, bonds ${shapeText(bonds)})`);
     }
-    if (shapes.has(`${key}.${n}`)) throw formatError(`tensor "${key}.${n}" follows the ${n} cores the MPO metadata of "${key}" lists; the metadata and the tensors disagree on the number of cores`);
+    if (shapes.has(`${key}.${n}`)) throw formatError(`tensor "${key}.${n}" follows the ${n} cores the MPO metadata of ${quote(key)} lists; the metadata and the tensors disagree on the number of cores`);
     out[key] = { inFactors, outFactors, bonds, shape: [shape[0]!, shape[1]!] };
   }
   return out;

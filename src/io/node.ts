@@ -5,18 +5,58 @@
  * Writes are atomic: the bytes go to a temporary file in the target's directory, which is fsynced and
  * then renamed over the target (rename within one file system is atomic on POSIX and on Windows' NTFS),
  * and the directory is fsynced so the rename itself survives a power cut. A crash at any point leaves
- * either the old file or the new one, never half of one; the temporary file is removed on failure.
+ * either the old file or the new one, never half of one; the temporary file is removed on failure. A
+ * process killed outright (kill -9, power cut) cannot remove its temporary file: the next write of the
+ * same destination removes those left by processes that no longer run.
  */
-import { closeSync, fstatSync, fsyncSync, openSync, readSync, renameSync, unlinkSync, writeSync } from "node:fs";
+import { closeSync, fstatSync, fsyncSync, openSync, readdirSync, readSync, renameSync, unlinkSync, writeSync } from "node:fs";
 import { basename, dirname, join } from "node:path";
 import { MpoLstmError } from "../errors.js";
 import { loadSync, save, type LoadOptions, type SavableModule, type SaveOptions } from "./model-file.js";
 import { readStateDict, type NamedTensor } from "./state-dict.js";
 import { encodeSafetensors, type DecodeOptions, type SafetensorsInput } from "./safetensors.js";
 
+/** The temporary-file name pattern of a destination: `.<name>.<pid>.<stamp>.tmp`. */
+function tempPattern(name: string): RegExp {
+  return new RegExp(`^\\.${name.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")}\\.(\\d+)\\.[0-9a-z]+\\.tmp$`);
+}
+
+function processRuns(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === "EPERM"; // it runs, as another user
+  }
+}
+
+/** Removes temporary files of `path` left by processes that were killed while writing it. */
+function removeStaleTemps(path: string): void {
+  const dir = dirname(path);
+  const pattern = tempPattern(basename(path));
+  let names: string[];
+  try {
+    names = readdirSync(dir);
+  } catch {
+    return; // the write itself will report an unreadable directory
+  }
+  for (const name of names) {
+    const m = pattern.exec(name);
+    if (m === null) continue;
+    const pid = Number(m[1]);
+    if (pid === process.pid || processRuns(pid)) continue; // a write in progress
+    try {
+      unlinkSync(join(dir, name));
+    } catch {
+      // removed meanwhile, or not ours to remove
+    }
+  }
+}
+
 /** Writes `bytes` to `path` atomically (see the module header). */
 export function writeFileAtomic(path: string, bytes: Uint8Array): void {
   const dir = dirname(path);
+  removeStaleTemps(path);
   const tmp = join(dir, `.${basename(path)}.${process.pid}.${Date.now().toString(36)}${Math.random().toString(36).slice(2, 8)}.tmp`);
   let fd = -1;
   try {

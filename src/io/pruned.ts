@@ -25,6 +25,7 @@
  * the metadata may claim (`maxExpandedBytes`), and then hands `build` the dense weight under the
  * parameter's own name, so the architecture check treats pruned and dense parameters alike.
  */
+import { quote } from "../quote.js";
 import { MpoLstmError } from "../errors.js";
 import { csrToDense, denseToCsr, validateCsr, type CsrMatrix } from "../prune/csr.js";
 import { toFloat32 } from "./dtype.js";
@@ -79,7 +80,7 @@ export function prunedForSave(module: SavableModule, params: ReadonlyMap<string,
   const names: readonly string[] = pruned === undefined ? [] : Array.isArray(pruned) ? pruned : (pruned as MaskSource).names;
   for (const name of names) {
     const p = params.get(name);
-    if (p === undefined) throw new MpoLstmError("value", `save: pruned parameter "${name}" is not a parameter of the module; its parameters are ${[...params.keys()].map((n) => JSON.stringify(n)).join(", ")}`);
+    if (p === undefined) throw new MpoLstmError("value", `save: pruned parameter ${quote(name)} is not a parameter of the module; its parameters are ${[...params.keys()].map((n) => quote(n)).join(", ")}`);
     const rows = p.shape.length === 0 ? 1 : p.shape[0]!;
     const cols = rows === 0 ? 0 : p.data.length / rows;
     out.set(name, { shape: p.shape, csr: denseToCsr(p.data, rows, cols, source?.mask(name)) });
@@ -90,7 +91,7 @@ export function prunedForSave(module: SavableModule, params: ReadonlyMap<string,
     seen.add(m);
     for (const [local, csr] of m.csrWeights?.() ?? []) {
       const name = prefix + local;
-      if (params.has(name) || out.has(name)) throw new MpoLstmError("state", `save: "${name}" is both a parameter and a CSR weight of the module`);
+      if (params.has(name) || out.has(name)) throw new MpoLstmError("state", `save: ${quote(name)} is both a parameter and a CSR weight of the module`);
       out.set(name, { shape: [csr.rows, csr.cols], csr });
     }
     for (const [key, child] of m.namedChildren?.() ?? []) {
@@ -108,7 +109,7 @@ export function writePruned(tensors: Map<string, SafetensorsInput>, pruned: Read
     const { shape, csr } = pruned.get(name)!;
     tensors.delete(name);
     for (const part of PARTS) {
-      if (tensors.has(csrTensorName(name, part))) throw new MpoLstmError("state", `save: the module has a parameter "${csrTensorName(name, part)}", which is the name of a CSR part of pruned "${name}"; rename one of them`);
+      if (tensors.has(csrTensorName(name, part))) throw new MpoLstmError("state", `save: the module has a parameter "${csrTensorName(name, part)}", which is the name of a CSR part of pruned ${quote(name)}; rename one of them`);
     }
     const nnz = csr.values.length;
     tensors.set(csrTensorName(name, "values"), { dtype: "F32", shape: [nnz], data: csr.values });
@@ -139,22 +140,22 @@ export function readPruned(raw: ReadonlyMap<string, SafetensorsTensor>, text: st
   const consumed = new Set<string>();
   let expanded = 0;
   for (const [name, v] of Object.entries(parsed)) {
-    const bad = (why: string) => formatError(`pruned parameter "${name}": ${why}`);
-    if (!isObject(v)) throw bad(`metadata "${PRUNED_KEY}" must give {shape, nnz, sparsity}, got ${JSON.stringify(v)}`);
+    const bad = (why: string) => formatError(`pruned parameter ${quote(name)}: ${why}`);
+    if (!isObject(v)) throw bad(`metadata "${PRUNED_KEY}" must give {shape, nnz, sparsity}, got ${quote(v)}`);
     const { shape, nnz, sparsity } = v;
-    if (!isIntArray(shape, 1) || shape.length === 0 || shape.length > 8) throw bad(`"shape" must be 1 to 8 positive integers, got ${JSON.stringify(shape)}`);
+    if (!isIntArray(shape, 1) || shape.length === 0 || shape.length > 8) throw bad(`"shape" must be 1 to 8 positive integers, got ${quote(shape)}`);
     const rows = shape[0]!, size = product(shape), cols = size / rows;
     if (!(size * 4 <= maxExpandedBytes - expanded)) throw bad(`its dense shape ${shapeText(shape)} (with the other pruned matrices) exceeds maxExpandedBytes ${maxExpandedBytes}; raise the limit if the file is trusted`);
     expanded += size * 4;
-    if (typeof nnz !== "number" || !Number.isSafeInteger(nnz) || nnz < 0 || nnz > size) throw bad(`"nnz" must be an integer in [0, ${size}], got ${JSON.stringify(nnz)}`);
-    if (sparsity !== 1 - nnz / size) throw bad(`"sparsity" is ${JSON.stringify(sparsity)} but nnz ${nnz} of ${size} weights means ${1 - nnz / size}`);
-    if (raw.has(name)) throw bad(`the file stores it both dense (tensor "${name}") and in CSR form`);
+    if (typeof nnz !== "number" || !Number.isSafeInteger(nnz) || nnz < 0 || nnz > size) throw bad(`"nnz" must be an integer in [0, ${size}], got ${quote(nnz)}`);
+    if (sparsity !== 1 - nnz / size) throw bad(`"sparsity" is ${quote(sparsity)} but nnz ${nnz} of ${size} weights means ${1 - nnz / size}`);
+    if (raw.has(name)) throw bad(`the file stores it both dense (tensor ${quote(name)}) and in CSR form`);
     const part = (p: (typeof PARTS)[number], dtypes: ReadonlySet<string>, length: number): SafetensorsTensor => {
       const tname = csrTensorName(name, p);
       const t = raw.get(tname);
-      if (t === undefined) throw formatError(`tensor "${tname}" (CSR ${p} of pruned "${name}") is missing`);
-      if (!dtypes.has(t.dtype)) throw formatError(`tensor "${tname}" is ${t.dtype}; CSR ${p} must be ${[...dtypes].join(" or ")}`);
-      if (t.shape.length !== 1 || t.shape[0] !== length) throw formatError(`tensor "${tname}" has shape ${shapeText(t.shape)}, expected [${length}] (${p === "rowPtr" ? `rows + 1 for the ${rows} rows of ${shapeText(shape)}` : `nnz ${nnz} from the pruning metadata`})`);
+      if (t === undefined) throw formatError(`tensor ${quote(tname)} (CSR ${p} of pruned ${quote(name)}) is missing`);
+      if (!dtypes.has(t.dtype)) throw formatError(`tensor ${quote(tname)} is ${t.dtype}; CSR ${p} must be ${[...dtypes].join(" or ")}`);
+      if (t.shape.length !== 1 || t.shape[0] !== length) throw formatError(`tensor ${quote(tname)} has shape ${shapeText(t.shape)}, expected [${length}] (${p === "rowPtr" ? `rows + 1 for the ${rows} rows of ${shapeText(shape)}` : `nnz ${nnz} from the pruning metadata`})`);
       consumed.add(tname);
       return t;
     };

@@ -18,6 +18,7 @@
  * loading independent of nn's import-time registrations, which bundlers may drop under sideEffects: false),
  * then nn's moduleFromConfig. A type registered only with nn still loads, checked after construction.
  */
+import { quote } from "../quote.js";
 import { MpoLstmError } from "../errors.js";
 
 /** What saving needs of a parameter (nn/parameter.ts's Parameter has it). */
@@ -87,7 +88,7 @@ export interface ModuleKind {
 /** Thrown by `shapesOf` for a type with no registered shapes: `build` then checks after construction. */
 export class UnknownShapesError extends MpoLstmError {
   constructor(readonly type: string) {
-    super("unsupported", `no parameter shapes are registered for module type "${type}"; register them with registerModuleShapes so files are checked before anything is built`);
+    super("unsupported", `no parameter shapes are registered for module type ${quote(type)}; register them with registerModuleShapes so files are checked before anything is built`);
   }
 }
 
@@ -130,7 +131,7 @@ export function asConfig(config: unknown): ModuleConfig & { type: string } {
     throw new MpoLstmError("value", `the architecture (config) must be a JSON object, got ${Array.isArray(config) ? "an array" : config === null ? "null" : typeof config}`);
   }
   const type = (config as ModuleConfig).type;
-  if (typeof type !== "string") throw new MpoLstmError("value", `the architecture has no string "type" (got ${JSON.stringify(type)})`);
+  if (typeof type !== "string") throw new MpoLstmError("value", `the architecture has no string "type" (got ${quote(type)})`);
   return config as ModuleConfig & { type: string };
 }
 

@@ -24,6 +24,7 @@
  * metadata keys sorted, the header padded with spaces so the data starts 8-byte aligned (as the reference
  * writer does). So `encode(decode(encode(x)))` reproduces `encode(x)` byte for byte.
  */
+import { quote } from "../quote.js";
 import { MpoLstmError } from "../errors.js";
 import { DTYPE_BYTES, dtypeNames, isDtype, littleEndianBytes, type Dtype, type TensorValues } from "./dtype.js";
 import { scanJson } from "./json-scan.js";
@@ -52,7 +53,12 @@ export interface DecodedSafetensors {
 
 /** Limits applied while decoding; the defaults suit any real model file. */
 export interface DecodeOptions {
-  /** Largest header accepted, in bytes (default 100 MB, the reference implementation's limit). */
+  /**
+   * Largest header accepted, in bytes (default 8 MiB, room for about 100,000 tensors). Reading a header
+   * costs about 150 ms per MB on a laptop core, mostly JSON.parse building objects, so the default bounds
+   * what a hostile file can cost to about a second; the reference implementation's 100 MB would allow
+   * 15 s. Raise it for a trusted file with more tensors.
+   */
   maxHeaderBytes?: number;
   /** Longest tensor or metadata name, in UTF-16 code units (default 1024). */
   maxNameLength?: number;
@@ -60,8 +66,8 @@ export interface DecodeOptions {
   maxRank?: number;
 }
 
-/** Default header size limit: 100 MB. */
-export const DEFAULT_MAX_HEADER_BYTES = 100_000_000;
+/** Default header size limit: 8 MiB (see DecodeOptions.maxHeaderBytes). */
+export const DEFAULT_MAX_HEADER_BYTES = 8 * 2 ** 20;
 const DEFAULT_MAX_NAME_LENGTH = 1024;
 const DEFAULT_MAX_RANK = 32;
 const METADATA_KEY = "__metadata__";
@@ -82,8 +88,12 @@ function nameProblem(name: string, maxLength: number): string | null {
   return null;
 }
 
+function where(name: string): string {
+  return `tensor ${shortName(name)}`;
+}
+
 function shortName(name: string): string {
-  return JSON.stringify(name.length > 80 ? `${name.slice(0, 80)}...` : name);
+  return quote(name, 80);
 }
 
 /** Defines an own enumerable property, so that a name like "__proto__" is data, not a prototype change. */
@@ -99,16 +109,19 @@ function isRecord(v: unknown): v is Record<string, unknown> {
  * Number of elements of `shape`, checked: every entry a non-negative safe integer. Returns -1 when the
  * product exceeds `limit` (so callers compare sizes without ever forming a product past 2^53).
  */
-function checkedNumel(shape: readonly unknown[], limit: number, where: () => string): number {
+function checkedNumel(shape: readonly unknown[], limit: number, name: string): number {
   let numel = 1;
   let overflow = false;
   for (let k = 0; k < shape.length; k++) {
     const d = shape[k];
     if (typeof d !== "number" || !Number.isSafeInteger(d) || d < 0) {
-      throw formatError(`${where()}: shape entry ${k} is ${JSON.stringify(d) ?? String(d)}; shape entries must be non-negative integers`);
+      throw formatError(`${where(name)}: shape entry ${k} is ${quote(d)}; shape entries must be non-negative integers`);
     }
-    if (d === 0) return 0;
-    if (!overflow) {
+    // A 0 makes the product 0, but the entries after it are checked all the same: [0, -5] is no shape.
+    if (d === 0) {
+      numel = 0;
+      overflow = false;
+    } else if (!overflow && numel !== 0) {
       numel *= d;
       if (numel > limit) overflow = true;
     }
@@ -181,37 +194,42 @@ export function decodeSafetensors(bytes: Uint8Array | ArrayBuffer, opts: DecodeO
       }
       continue;
     }
-    const where = () => `tensor ${shortName(name)}`;
+    // `where` is a string built only on the error path: 10^5 entries should not allocate 10^5 closures.
     const problem = nameProblem(name, maxName);
-    if (problem !== null) throw formatError(`${where()}: ${problem}`);
-    if (!isRecord(value)) throw formatError(`${where()}: the entry must be an object with dtype, shape and data_offsets`);
-    for (const key of Object.keys(value)) {
-      if (!(TENSOR_KEYS as readonly string[]).includes(key)) throw formatError(`${where()}: unknown key ${shortName(key)}; entries hold only dtype, shape and data_offsets`);
+    if (problem !== null) throw formatError(`${where(name)}: ${problem}`);
+    if (!isRecord(value)) throw formatError(`${where(name)}: the entry must be an object with dtype, shape and data_offsets`);
+    let keyCount = 0;
+    for (const key in value) {
+      if (!Object.hasOwn(value, key)) continue;
+      keyCount++;
+      if (key !== "dtype" && key !== "shape" && key !== "data_offsets") throw formatError(`${where(name)}: unknown key ${shortName(key)}; entries hold only dtype, shape and data_offsets`);
     }
-    for (const key of TENSOR_KEYS) {
-      if (!(key in value)) throw formatError(`${where()}: the "${key}" key is missing`);
+    if (keyCount !== TENSOR_KEYS.length) {
+      const missing = TENSOR_KEYS.find((key) => !Object.hasOwn(value, key))!;
+      throw formatError(`${where(name)}: the "${missing}" key is missing`);
     }
     const { dtype, shape, data_offsets: offsets } = value;
     if (typeof dtype !== "string" || !isDtype(dtype)) {
-      throw formatError(`${where()}: unknown dtype ${JSON.stringify(dtype)}; known dtypes are ${dtypeNames()}`);
+      throw formatError(`${where(name)}: unknown dtype ${quote(dtype)}; known dtypes are ${dtypeNames()}`);
     }
-    if (!Array.isArray(shape)) throw formatError(`${where()}: shape must be an array of integers`);
-    if (shape.length > maxRank) throw formatError(`${where()}: shape has ${shape.length} dimensions, more than the limit of ${maxRank}`);
-    if (!Array.isArray(offsets) || offsets.length !== 2) throw formatError(`${where()}: data_offsets must be an array [begin, end]`);
-    const [begin, end] = offsets as unknown[];
+    if (!Array.isArray(shape)) throw formatError(`${where(name)}: shape must be an array of integers`);
+    if (shape.length > maxRank) throw formatError(`${where(name)}: shape has ${shape.length} dimensions, more than the limit of ${maxRank}`);
+    if (!Array.isArray(offsets) || offsets.length !== 2) throw formatError(`${where(name)}: data_offsets must be an array [begin, end]`);
+    const begin: unknown = offsets[0], end: unknown = offsets[1];
     if (typeof begin !== "number" || typeof end !== "number" || !Number.isSafeInteger(begin) || !Number.isSafeInteger(end) || begin < 0 || end < 0) {
-      throw formatError(`${where()}: data_offsets ${JSON.stringify(offsets)} must be two non-negative integers`);
+      throw formatError(`${where(name)}: data_offsets ${quote(offsets)} must be two non-negative integers`);
     }
-    if (begin > end) throw formatError(`${where()}: data_offsets [${begin}, ${end}] run backwards`);
-    if (end > dataLength) throw formatError(`${where()}: data_offsets [${begin}, ${end}] reach past the data section, which is ${dataLength} bytes; the file is truncated or corrupt`);
+    if (begin > end) throw formatError(`${where(name)}: data_offsets [${begin}, ${end}] run backwards`);
+    if (end > dataLength) throw formatError(`${where(name)}: data_offsets [${begin}, ${end}] reach past the data section, which is ${dataLength} bytes; the file is truncated or corrupt`);
     const size = DTYPE_BYTES[dtype];
-    const numel = checkedNumel(shape, dataLength, where);
+    const numel = checkedNumel(shape, dataLength, name);
     const span = end - begin;
     if (numel < 0 || numel * size !== span) {
-      throw formatError(`${where()}: shape [${shape.join(", ")}] of ${dtype} needs ${numel < 0 ? "more than the whole file" : `${numel * size} bytes`}, but data_offsets [${begin}, ${end}] span ${span}`);
+      throw formatError(`${where(name)}: shape [${shape.join(", ")}] of ${dtype} needs ${numel < 0 ? "more than the whole file" : `${numel * size} bytes`}, but data_offsets [${begin}, ${end}] span ${span}`);
     }
-    // + 0 turns a JSON -0 into 0.
-    entries.push({ name, dtype, shape: (shape as number[]).map((d) => d + 0), begin: begin + 0, end: end + 0 });
+    // + 0 turns a JSON -0 into 0 (in place: the parsed array is ours).
+    for (let k = 0; k < shape.length; k++) shape[k] = (shape[k] as number) + 0;
+    entries.push({ name, dtype, shape: shape as number[], begin: begin + 0, end: end + 0 });
   }
 
   // The spec requires the ranges to tile the data section: sorted, adjacent, no holes, no overlaps.

@@ -24,19 +24,13 @@
  * Keys that are not LSTM parameter names (e.g. "head.weight" with prefix "") are ignored, so one
  * state dict of a whole model can be imported piece by piece.
  */
+import { quote } from "../quote.js";
 import { MpoLstmError } from "../errors.js";
+import { ourLstmName, TORCH_LSTM_KEY } from "../nn/lstm.js";
 import { build, type ModuleConfig, type SavableModule } from "./model-file.js";
 import { normalizeStateDict, type NamedTensor, type StateDict } from "./state-dict.js";
 
 /** Our parameter names inside an LSTM, per layer k. */
-const lstmNames = (k: number) => ({
-  weight_ih: `layers.${k}.weightIh`,
-  weight_hh: `layers.${k}.weightHh`,
-  bias_ih: `layers.${k}.biasIh`,
-  bias_hh: `layers.${k}.biasHh`,
-});
-
-const TORCH_LSTM_KEY = /^(weight|bias)_(ih|hh|hr)_l(\d+)(_reverse)?$/;
 
 function formatError(what: string, message: string): MpoLstmError {
   return new MpoLstmError("format", `${what}: ${message}`);
@@ -94,16 +88,15 @@ export function torchLstmState(stateDict: StateDict, prefix = ""): { config: Mod
   const state = new Map<string, NamedTensor>();
   const used = new Set<string>();
   for (let k = 0; k < numLayers; k++) {
-    const ours = lstmNames(k);
     const take = (key: string, shape: number[]): NamedTensor => {
       used.add(key);
       return expectShape(what, prefix + key, all.get(key), shape);
     };
-    state.set(ours.weight_ih, take(`weight_ih_l${k}`, [4 * hiddenSize, k === 0 ? inputSize : hiddenSize]));
-    state.set(ours.weight_hh, take(`weight_hh_l${k}`, [4 * hiddenSize, hiddenSize]));
+    state.set(ourLstmName("weight", "ih", k), take(`weight_ih_l${k}`, [4 * hiddenSize, k === 0 ? inputSize : hiddenSize]));
+    state.set(ourLstmName("weight", "hh", k), take(`weight_hh_l${k}`, [4 * hiddenSize, hiddenSize]));
     if (bias) {
-      state.set(ours.bias_ih, take(`bias_ih_l${k}`, [4 * hiddenSize]));
-      state.set(ours.bias_hh, take(`bias_hh_l${k}`, [4 * hiddenSize]));
+      state.set(ourLstmName("bias", "ih", k), take(`bias_ih_l${k}`, [4 * hiddenSize]));
+      state.set(ourLstmName("bias", "hh", k), take(`bias_hh_l${k}`, [4 * hiddenSize]));
     }
   }
   for (const key of all.keys()) {
@@ -168,15 +161,16 @@ export function exportTorchLstm(lstm: SavableModule, prefix = ""): Map<string, N
   const config = lstm.config();
   const numLayers = config.numLayers;
   if (typeof numLayers !== "number" || !Number.isSafeInteger(numLayers) || numLayers < 1) {
-    throw new MpoLstmError("value", `exportTorchLstm: the module's config() has numLayers ${JSON.stringify(numLayers)}; pass a dense nn.LSTM`);
+    throw new MpoLstmError("value", `exportTorchLstm: the module's config() has numLayers ${quote(numLayers)}; pass a dense nn.LSTM`);
   }
   const out = new Map<string, NamedTensor>();
   for (let k = 0; k < numLayers; k++) {
-    for (const [torchStem, ours] of Object.entries(lstmNames(k))) {
-      if (torchStem.startsWith("bias") && config.bias === false) continue;
+    for (const [kind, matrix] of [["weight", "ih"], ["weight", "hh"], ["bias", "ih"], ["bias", "hh"]] as const) {
+      if (kind === "bias" && config.bias === false) continue;
+      const ours = ourLstmName(kind, matrix, k);
       const t = state.get(ours);
       if (t === undefined) throw new MpoLstmError("value", `exportTorchLstm: the module has no parameter "${ours}"; only a dense LSTM (${config.type === "LSTM" ? "this one is damaged" : `not ${String(config.type)}`}) exports to nn.LSTM`);
-      out.set(`${prefix}${torchStem}_l${k}`, t);
+      out.set(`${prefix}${kind}_${matrix}_l${k}`, t);
     }
   }
   return out;

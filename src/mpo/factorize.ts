@@ -43,7 +43,9 @@ function bestSorted(n: number, k: number): number[] {
     const top = Math.floor(Math.pow(rem, 1 / slots) + 1e-9);
     for (let f = min; f <= top; f++) {
       if (rem % f !== 0) continue;
-      if (cur.length > 0 && (rem / f) / cur[0]! >= bestSpread) continue;
+      // The largest factor is at least (rem / f)^(1 / (slots - 1)): prune when even that spreads too far
+      // (comparing rem / f itself pruned [2, 2, 4, 4] of 64 once [1, 1, 8, 8] had set the bar at 8).
+      if (Math.pow(rem / f, 1 / (slots - 1)) / (cur[0] ?? f) >= bestSpread * (1 + 1e-12)) continue;
       cur.push(f);
       rec(rem / f, slots - 1, f);
       cur.pop();

@@ -1,5 +1,5 @@
 /**
- * Whole-model compression: every dense LSTM and Linear inside a module tree (the root itself, a
+ * Whole-model compression: every dense LSTM, Embedding and Linear inside a module tree (the root itself, a
  * Sequential's layers, a user container's fields) replaced by its MPO form by TT-SVD (compress.ts), with
  * one report row per weight matrix: shape, dense and MPO parameter counts, compression, bonds, and the
  * relative truncation error measured in float64 (||W - W_mpo||_F / ||W||_F) next to TT-SVD's bound
@@ -10,18 +10,36 @@
  * to; for an LSTM the output is the 4H gate rows, so outFactors [32,2,2,8] means hidden factors 8,2,2,8
  * with the gates stacked on the first (MPOLSTM's layout). Factors that fit no matrix are an error, so a
  * typo is not silently ignored.
+ *
+ * Per kind: `modules: { lstm: {...}, embedding: {...}, linear: {...} }` gives each kind its own ratio,
+ * bond and factors (`false` keeps the kind dense); kinds not listed use the top-level settings. An
+ * Embedding [V, D] becomes an MPOEmbedding (the vocabulary on the in legs, the dimension on the out legs).
  */
 import { MpoLstmError } from "../errors.js";
 import type { Compression } from "../mpo/canonical.js";
 import type { MPO } from "../mpo/mpo.js";
 import { product } from "../product.js";
-import { compressLinear, compressLSTM } from "./compress.js";
+import { compressEmbedding, compressLinear, compressLSTM } from "./compress.js";
+import { Embedding } from "./embedding.js";
 import { Linear } from "./linear.js";
 import { LSTM, LSTMLayer } from "./lstm.js";
 import { Module } from "./module.js";
 
 /** How to compress: a target ratio or a maximum bond, and optionally the factors. */
-export interface CompressModelOptions {
+export interface CompressModelOptions extends ModuleCompression {
+  /**
+   * Per kind of module, settings that replace the ones above for that kind (e.g. { lstm: { ratio: 20 },
+   * embedding: { ratio: 50 } }); `false` keeps that kind dense. Kinds: "lstm", "embedding", "linear".
+   */
+  modules?: Partial<Record<ModuleKindName, ModuleCompression | false>>;
+}
+
+/** The kinds of module compressModel compresses. */
+export type ModuleKindName = "lstm" | "embedding" | "linear";
+export const MODULE_KIND_NAMES: readonly ModuleKindName[] = ["lstm", "embedding", "linear"];
+
+/** Compression settings of one kind of module (or of all). */
+export interface ModuleCompression {
   ratio?: number;
   bond?: number;
   cores?: number;
@@ -78,14 +96,20 @@ function compressOneOrExplain(m: Module, name: string, args: CompressModelOption
     return compressOne(m, name, args, use);
   } catch (e) {
     if (!(e instanceof MpoLstmError)) throw e;
-    const what = m instanceof LSTM ? `LSTM ${m.inputSize} -> ${m.hiddenSize}` : m instanceof Linear ? `Linear ${m.inFeatures} -> ${m.outFeatures}` : m.constructor.name;
+    const what = m instanceof LSTM ? `LSTM ${m.inputSize} -> ${m.hiddenSize}` : m instanceof Linear ? `Linear ${m.inFeatures} -> ${m.outFeatures}` : m instanceof Embedding ? `Embedding ${m.numEmbeddings} x ${m.dim}` : m.constructor.name;
     throw new MpoLstmError(e.code, `${name === "" ? "the model" : `"${name}"`} (${what}): ${e.message.replace(/^compress: /, "")}; choose factors with inFactors / outFactors, or another number of cores`);
   }
 }
 
 /** The compressed form of `m` (or null when it is no dense LSTM/Linear), with its report rows. */
-function compressOne(m: Module, name: string, args: CompressModelOptions, use: FactorUse): { model: Module; rows: MatrixReport[] } | null {
+function compressOne(m: Module, name: string, all: CompressModelOptions, use: FactorUse): { model: Module; rows: MatrixReport[] } | null {
   const prefix = name === "" ? "" : `${name}.`;
+  const kind: ModuleKindName | null = isDenseLstm(m) ? "lstm" : m instanceof Embedding ? "embedding" : m instanceof Linear ? "linear" : null;
+  if (kind === null) return null;
+  const own = all.modules?.[kind];
+  if (own === false) return null;
+  const args: ModuleCompression = own ?? all;
+  if (kind === "embedding") return compressEmbeddingRow(m as Embedding, `${prefix}weight`, args, own ? null : use);
   const base = { ratio: args.ratio, bond: args.bond, cores: args.cores ?? args.inFactors?.length ?? args.outFactors?.length ?? 4 };
   if (isDenseLstm(m)) {
     const H = m.hiddenSize;
@@ -115,7 +139,33 @@ function compressOne(m: Module, name: string, args: CompressModelOptions, use: F
 }
 
 /**
- * Compresses every dense LSTM and Linear in `root` (itself, or found through its properties: a
+ * An Embedding [V, D] -> MPOEmbedding by TT-SVD of E^T (vocabulary = in legs, dimension = out legs; see
+ * nn/mpo-embedding.ts). Factors: `inFactors` of the vocabulary and `outFactors` of the dimension when given,
+ * else `factorize`'s; a vocabulary without balanced factors is padded with zero rows to `padTo`.
+ */
+function compressEmbeddingRow(m: Embedding, name: string, args: ModuleCompression, shared: FactorUse | null): { model: Module; rows: MatrixReport[] } {
+  const V = m.numEmbeddings, D = m.dim;
+  // Factors given for this kind alone apply as given (the vocabulary's may pad it: product >= V); shared
+  // ones apply only where they multiply to V or D exactly, as for the other kinds.
+  if (shared === null && args.inFactors && product(args.inFactors) < V) throw new MpoLstmError("value", `compress: inFactors ${args.inFactors.join(",")} multiply to ${product(args.inFactors)}, fewer than the ${V} rows of the embedding`);
+  if (shared === null && args.outFactors && product(args.outFactors) !== D) throw new MpoLstmError("value", `compress: outFactors ${args.outFactors.join(",")} multiply to ${product(args.outFactors)}, not the embedding dimension ${D}`);
+  const inGiven = args.inFactors && (shared === null || product(args.inFactors) === V) ? args.inFactors : undefined;
+  const outGiven = args.outFactors && (shared === null || product(args.outFactors) === D) ? args.outFactors : undefined;
+  if (shared) { shared.inUsed ||= inGiven !== undefined; shared.outUsed ||= outGiven !== undefined; }
+  const table = m.weight.toArray();
+  const { model, report } = compressEmbedding(m, { ratio: args.ratio, bond: args.bond, cores: args.cores, vocabFactors: inGiven, dimFactors: outGiven });
+  // The report compares E^T with the MPO over the table's own rows (padding rows are zero on both sides).
+  const mpo = model.toMPO();
+  const approx = model.toTable();
+  let num = 0, den = 0;
+  for (let i = 0; i < table.length; i++) { const d = table[i]! - approx[i]!; num += d * d; den += table[i]! * table[i]!; }
+  const norm = Math.sqrt(den);
+  const denseParams = V * D;
+  return { model, rows: [{ name, shape: [V, D], denseParams, mpoParams: mpo.paramCount, compression: denseParams / mpo.paramCount, bonds: mpo.bonds, relError: norm === 0 ? Math.sqrt(num) : Math.sqrt(num) / norm, relBound: norm === 0 ? report.errorBound : report.errorBound / norm }] };
+}
+
+/**
+ * Compresses every dense LSTM, Embedding and Linear in `root` (itself, or found through its properties: a
  * Sequential's layers, a user container's fields), replacing them in place in their parent.
  * Returns the new root and the report rows.
  */
@@ -145,7 +195,7 @@ export function compressModel(root: Module, args: CompressModelOptions): { model
     return m;
   };
   const model = visit(root, "");
-  if (rows.length === 0) throw new MpoLstmError("value", `the model (${String(root.config().type)}) has no dense LSTM or Linear layer to compress`);
+  if (rows.length === 0) throw new MpoLstmError("value", `the model (${String(root.config().type)}) has no dense LSTM, Embedding or Linear layer to compress`);
   if (args.inFactors && !use.inUsed) throw new MpoLstmError("value", `inFactors ${args.inFactors.join(",")} multiply to ${product(args.inFactors)}, which is the input size of no LSTM or Linear in the model (${rows.map((r) => `${r.name} ${r.shape[1]}`).join(", ")})`);
   if (args.outFactors && !use.outUsed) throw new MpoLstmError("value", `outFactors ${args.outFactors.join(",")} multiply to ${product(args.outFactors)}, which is the output size of no Linear and not the 4H gate rows of any LSTM (first factor divisible by 4) (${rows.map((r) => `${r.name} ${r.shape[0]}`).join(", ")})`);
   return { model, rows };

@@ -1,5 +1,5 @@
 /**
- * compress(): a trained dense LSTM or Linear -> its MPO counterpart by TT-SVD (src/mpo/ttsvd.ts), at a
+ * compress(): a trained dense LSTM, Linear or Embedding -> its MPO counterpart by TT-SVD (src/mpo/ttsvd.ts), at a
  * compression ratio (bond from bondForRatio per matrix) or a given bond. With no ratio and no bond the
  * decomposition is exact (full bonds), so the MPO model reproduces the dense one to float32 rounding.
  */
@@ -8,7 +8,9 @@ import { bondForRatio } from "../mpo/budget.js";
 import { factorize } from "../mpo/factorize.js";
 import type { Compression } from "../mpo/canonical.js";
 import { fromDense } from "../mpo/ttsvd.js";
+import { Embedding } from "./embedding.js";
 import { Linear } from "./linear.js";
+import { MPOEmbedding } from "./mpo-embedding.js";
 import { LSTM, LSTMLayer } from "./lstm.js";
 import { MPOLinear } from "./mpo-linear.js";
 import { MPOLSTM, MPOLSTMLayer } from "./mpo-lstm.js";
@@ -74,7 +76,28 @@ export function compressLinear(linear: Linear, opts: CompressOptions = {}): { mo
   return { model: new MPOLinear(mpo, linear.bias?.toArray() ?? null), report };
 }
 
-/** compress(lstm | linear, { ratio | bond }). */
-export function compress(model: LSTM | Linear, opts: CompressOptions = {}): MPOLSTM | MPOLinear {
-  return model instanceof LSTM ? compressLSTM(model, opts).model : compressLinear(model, opts).model;
+/**
+ * Dense Embedding [V, D] -> MPOEmbedding (the vocabulary on the in legs, the dimension on the out legs;
+ * nn/mpo-embedding.ts). Factors: `vocabFactors` (may multiply to more than V: zero rows pad the table) and
+ * `dimFactors`, else factorize()'s, a vocabulary without balanced factors padded to its `padTo`.
+ */
+export function compressEmbedding(embedding: Embedding, opts: CompressOptions & { vocabFactors?: readonly number[]; dimFactors?: readonly number[] } = {}): { model: MPOEmbedding; report: Compression } {
+  const V = embedding.numEmbeddings, D = embedding.dim;
+  const n = opts.cores ?? opts.vocabFactors?.length ?? opts.dimFactors?.length ?? 4;
+  const fv = factorize(V, n);
+  const vocabFactors = opts.vocabFactors ?? (fv.balanced ? fv.factors : fv.padFactors ?? fv.factors);
+  const fd = factorize(D, vocabFactors.length);
+  if (!opts.dimFactors && !fd.balanced) throw new MpoLstmError("value", `compress: embedding dimension ${D} has no balanced ${vocabFactors.length} factors (best [${fd.factors}]); pass dimFactors explicitly`);
+  const dimFactors = opts.dimFactors ?? fd.factors;
+  return MPOEmbedding.fromTable(embedding.weight.toArray(), V, D, { vocabFactors, dimFactors, maxBond: maxBondFor(vocabFactors, dimFactors, opts) });
+}
+
+/** compress(lstm | linear | embedding, { ratio | bond }). */
+export function compress(model: LSTM, opts?: CompressOptions): MPOLSTM;
+export function compress(model: Linear, opts?: CompressOptions): MPOLinear;
+export function compress(model: Embedding, opts?: CompressOptions & { vocabFactors?: readonly number[]; dimFactors?: readonly number[] }): MPOEmbedding;
+export function compress(model: LSTM | Linear | Embedding, opts: CompressOptions = {}): MPOLSTM | MPOLinear | MPOEmbedding {
+  if (model instanceof LSTM) return compressLSTM(model, opts).model;
+  if (model instanceof Embedding) return compressEmbedding(model, opts).model;
+  return compressLinear(model, opts).model;
 }

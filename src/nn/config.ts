@@ -4,6 +4,8 @@
  * The rebuilt module has freshly initialized parameters: load the weights with `loadStateDict`.
  */
 import { MpoLstmError } from "../errors.js";
+import { bareName, quote } from "../quote.js";
+import { freeOnThrow } from "./construct.js";
 import { Dropout } from "./dropout.js";
 import { Embedding } from "./embedding.js";
 import { Linear } from "./linear.js";
@@ -22,7 +24,7 @@ export function registerModule(name: string, factory: ModuleFactory): void {
 
 function num(config: Record<string, unknown>, key: string): number {
   const v = config[key];
-  if (typeof v !== "number" || !Number.isFinite(v)) throw new MpoLstmError("format", `moduleFromConfig: ${String(config["type"])} needs a number "${key}", got ${JSON.stringify(v)}`);
+  if (typeof v !== "number" || !Number.isFinite(v)) throw new MpoLstmError("format", `moduleFromConfig: ${bareName(config["type"])} needs a number ${quote(key)}, got ${quote(v)}`);
   return v;
 }
 
@@ -30,8 +32,9 @@ function num(config: Record<string, unknown>, key: string): number {
 export function moduleFromConfig(config: Record<string, unknown>): Module {
   const type = config["type"];
   const factory = typeof type === "string" ? factories.get(type) : undefined;
-  if (!factory) throw new MpoLstmError("format", `moduleFromConfig: unknown module type ${JSON.stringify(type)}; known: ${[...factories.keys()].join(", ")} (register others with registerModule)`);
-  return factory(config);
+  if (!factory) throw new MpoLstmError("format", `moduleFromConfig: unknown module type ${quote(type)}; known: ${[...factories.keys()].join(", ")} (register others with registerModule)`);
+  // A factory that fails half-way (a bad child config, or out of arena memory) frees what it built.
+  return freeOnThrow(() => factory(config));
 }
 
 registerModule("Linear", (c) => new Linear(num(c, "inFeatures"), num(c, "outFeatures"), { bias: c["bias"] !== false }));

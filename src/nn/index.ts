@@ -12,7 +12,9 @@ export { moduleFromConfig, registerModule, type ModuleFactory } from "./config.j
 export { MPOLinear, glorotCores, coreParams, type MPOLinearOptions } from "./mpo-linear.js";
 export { MPOLSTM, MPOLSTMLayer, chainShapes, type MPOLSTMOptions } from "./mpo-lstm.js";
 export { MPOProjection, type MPOProjectionOptions } from "./mpo-projection.js";
-export { compress, compressLSTM, compressLinear, type CompressOptions } from "./compress.js";
+export { compress, compressLSTM, compressLinear, compressEmbedding, type CompressOptions } from "./compress.js";
 export { compressModel, type CompressModelOptions, type MatrixReport } from "./compress-model.js";
+export { MPOEmbedding, type MPOEmbeddingOptions } from "./mpo-embedding.js";
+export { TextClassifier, toPrediction, type TextPrediction } from "./text-classifier.js";
 // Compiled batch-1 inference and streams
 export { InferenceProgram, InferenceStream, LayerInference, CompiledMatrix, type CompileOptions, type InferenceForwardOptions, type InferenceResult, type LstmLayerWeights, type MatrixWeights, type ProductChoice, type StreamOptions } from "./inference.js";

@@ -23,6 +23,7 @@ import type { Random } from "../random.js";
 import { Tensor, sameShape, shapeStr } from "../tensor.js";
 import { InferenceProgram, LayerInference, type CompileOptions, type InferenceStream, type LstmLayerWeights, type StreamOptions } from "./inference.js";
 import { randomOr, uniform_ } from "./init.js";
+import { freeOnThrow } from "./construct.js";
 import { Module } from "./module.js";
 import { Parameter } from "./parameter.js";
 
@@ -170,7 +171,8 @@ export class LSTM extends Module {
     this.dropoutP = opts.dropout ?? 0;
     if (!(this.numLayers >= 1) || !Number.isInteger(this.numLayers)) throw new MpoLstmError("value", `LSTM: numLayers must be a positive integer, got ${opts.numLayers}`);
     const rng = randomOr(opts.rng);
-    this.layers = layers ?? Array.from({ length: this.numLayers }, (_, l) => new LSTMLayer(l === 0 ? this.inputSize : this.hiddenSize, this.hiddenSize, { bias: opts.bias ?? true, rng }));
+    // A constructor that runs out of arena memory half-way frees the layers it had made (nobody else could).
+    this.layers = layers ?? freeOnThrow(() => Array.from({ length: this.numLayers }, (_, l) => new LSTMLayer(l === 0 ? this.inputSize : this.hiddenSize, this.hiddenSize, { bias: opts.bias ?? true, rng })));
     if (this.layers.length !== this.numLayers) throw new MpoLstmError("value", `LSTM: ${this.layers.length} layers given for numLayers ${this.numLayers}`);
     this.rng = rng.fork();
   }
@@ -235,7 +237,13 @@ export class LSTM extends Module {
   }
 }
 
-const TORCH_NAME = /^(weight|bias)_(ih|hh)_l(\d+)(_reverse)?$/;
+/** A PyTorch nn.LSTM parameter name: kind (weight|bias), matrix (ih|hh|hr: hr is proj_size's), layer, _reverse. */
+export const TORCH_LSTM_KEY = /^(weight|bias)_(ih|hh|hr)_l(\d+)(_reverse)?$/;
+
+/** Our name of PyTorch's `{kind}_{matrix}_l{layer}` (the layouts are the same; only names differ). */
+export function ourLstmName(kind: "weight" | "bias", matrix: "ih" | "hh", layer: number): string {
+  return `layers.${layer}.${kind}${matrix === "ih" ? "Ih" : "Hh"}`;
+}
 
 /**
  * Renames a PyTorch nn.LSTM state dict (weight_ih_l0, weight_hh_l0, bias_ih_l0, bias_hh_l0, ...) to our
@@ -250,11 +258,10 @@ export function torchLstmStateDictToOurs(state: Readonly<Record<string, Float32A
   for (const [key, value] of Object.entries(state)) {
     if (!key.startsWith(tp)) continue;
     const name = key.slice(tp.length);
-    const m = TORCH_NAME.exec(name);
-    if (!m) throw new MpoLstmError("format", `torchLstmStateDictToOurs: "${key}" is not an nn.LSTM parameter name (expected weight_ih_l0, weight_hh_l0, bias_ih_l0, bias_hh_l0...)${name.startsWith("weight_hr") ? "; LSTMs with proj_size are not supported" : ""}`);
+    const m = TORCH_LSTM_KEY.exec(name);
+    if (!m || m[2] === "hr") throw new MpoLstmError("format", `torchLstmStateDictToOurs: "${key}" is not an nn.LSTM parameter name (expected weight_ih_l0, weight_hh_l0, bias_ih_l0, bias_hh_l0...)${m ? "; LSTMs with proj_size are not supported" : ""}`);
     if (m[4]) throw new MpoLstmError("unsupported", `torchLstmStateDictToOurs: "${key}" belongs to a bidirectional LSTM, which is not supported; export a unidirectional one`);
-    const ours = `${m[1]}${m[2] === "ih" ? "Ih" : "Hh"}`;
-    out[`${opts.prefix ?? ""}layers.${m[3]}.${ours}`] = value;
+    out[`${opts.prefix ?? ""}${ourLstmName(m[1] as "weight" | "bias", m[2] as "ih" | "hh", Number(m[3]))}`] = value;
   }
   return out;
 }

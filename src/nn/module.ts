@@ -9,6 +9,9 @@ import { MpoLstmError } from "../errors.js";
 import { shapeStr } from "../tensor.js";
 import { Parameter } from "./parameter.js";
 
+/** Modules whose dispose() is running (guards cycles and shared sub-modules). */
+const disposing = new Set<Module>();
+
 export abstract class Module {
   /** Training mode (dropout active); `eval()` turns it off. */
   training = true;
@@ -112,17 +115,22 @@ export abstract class Module {
     }
   }
 
-  /** Frees every parameter and what every module of the tree holds besides (the module is unusable afterwards). */
+  /**
+   * Frees every parameter and what every module of the tree holds besides (disposeState: a compiled
+   * inference program). Each sub-module's own dispose runs, so a child with memory beyond its parameters
+   * that overrides dispose (a SparseLSTM's CSR matrices) frees it inside a container too. The module is
+   * unusable afterwards.
+   */
   dispose(): void {
-    const seen = new Set<Module>();
-    const visit = (m: Module): void => {
-      if (seen.has(m)) return;
-      seen.add(m);
-      m.disposeState();
-      for (const [, child] of m.namedChildren()) visit(child);
-    };
-    visit(this);
-    for (const p of this.parameters()) p.dispose();
+    if (disposing.has(this)) return; // a cycle, or a sub-module shared twice
+    disposing.add(this);
+    try {
+      this.disposeState();
+      for (const [, child] of this.namedChildren()) child.dispose();
+      for (const p of this.parameters()) if (!p.disposed) p.dispose();
+    } finally {
+      disposing.delete(this);
+    }
   }
 
   /** Frees what this module holds besides its parameters (a compiled inference program); called by dispose(). */

@@ -4,16 +4,22 @@
  * out factors (4 h_1, h_2, ..., h_n) with H = prod h_k. Row r of the stacked matrix is gate
  * floor(r / H), unit r mod H — PyTorch's [i, f, g, o] layout, so a dense LSTM's weightIh / weightHh
  * decompose directly (compress()). Biases stay dense. The recurrence is the dense LSTM's
- * (LSTMLayerBase). Training goes through `inputProjection()` / `hiddenProjection()` (MPOProjection: the
- * seam a different training product plugs into); batch-1 inference is compiled from `inferenceWeights()`
- * (src/nn/inference.ts), both choosing MPO products by the path rule of src/mpo/path.ts.
+ * (LSTMLayerBase). Training goes through `inputProjection()` / `hiddenProjection()`: W and U rebuilt once
+ * per training step by the differentiable mpoDense op and run by the dense fused kernels, or contracted
+ * at every use (MPOProjection), whichever mpoTrainingPath counts cheaper (src/ops/mpo-dense.ts); batch-1
+ * inference is compiled from `inferenceWeights()` (src/nn/inference.ts), choosing MPO products by the
+ * path rule of src/mpo/path.ts.
  */
 import { MpoLstmError } from "../errors.js";
+import { freeOnThrow } from "./construct.js";
+import { product } from "../product.js";
 import { MPO, toCoreShape, type CoreShape } from "../mpo/mpo.js";
-import type { LstmProjection } from "../ops/lstm.js";
+import { DenseProjection, type LstmProjection, type LstmSequenceResult } from "../ops/lstm.js";
+import { mpoDense, mpoTrainingPath } from "../ops/mpo-dense.js";
+import { isNoGrad } from "../tape.js";
 import type { Random } from "../random.js";
 import type { Tensor } from "../tensor.js";
-import { LSTM, LSTMLayerBase } from "./lstm.js";
+import { LSTM, LSTMLayerBase, type LstmLayerForwardOptions } from "./lstm.js";
 import type { LstmLayerWeights } from "./inference.js";
 import { MPOProjection } from "./mpo-projection.js";
 import { coreParams, glorotCores, shapesFromLayout } from "./mpo-linear.js";
@@ -37,8 +43,8 @@ export function chainShapes(inFactors: readonly number[], outFactors: readonly n
   const site = inFactors.map((i, k) => i * outFactors[k]!);
   const d = [1];
   for (let k = 1; k < n; k++) {
-    const left = site.slice(0, k).reduce((p, v) => p * v, 1);
-    const right = site.slice(k).reduce((p, v) => p * v, 1);
+    const left = product(site.slice(0, k));
+    const right = product(site.slice(k));
     d.push(Math.min(bond, left, right));
   }
   d.push(1);
@@ -54,6 +60,8 @@ export class MPOLSTMLayer extends LSTMLayerBase implements Squeezable {
   biasHh: Parameter | null;
   /** Forces the training product's path (tests, benchmarks); default: the path rule (src/mpo/path.ts). */
   path: "cores" | "dense" | undefined = undefined;
+  /** Rows (batch x steps) of the sequence being run: what the training path choice counts. */
+  private rows = 1;
 
   constructor(ih: MPO, hh: MPO, biasIh: ArrayLike<number> | null, biasHh: ArrayLike<number> | null) {
     super();
@@ -67,12 +75,29 @@ export class MPOLSTMLayer extends LSTMLayerBase implements Squeezable {
     this.biasHh = biasHh ? new Parameter([4 * H], biasHh) : null;
   }
 
+  override forward(x: Tensor, opts: LstmLayerForwardOptions = {}): LstmSequenceResult {
+    this.rows = x.rank === 3 ? x.shape[0]! * x.shape[1]! : 1;
+    return super.forward(x, opts);
+  }
+
   inputProjection(): LstmProjection {
-    return new MPOProjection(this.coresIh, this.path ? { path: this.path } : {});
+    return this.trainingDense(this.coresIh, 1) ?? new MPOProjection(this.coresIh, this.path ? { path: this.path } : {});
   }
 
   hiddenProjection(steps = 1): LstmProjection {
-    return new MPOProjection(this.coresHh, this.path ? { path: this.path } : { applications: steps });
+    return this.trainingDense(this.coresHh, steps) ?? new MPOProjection(this.coresHh, this.path ? { path: this.path } : { applications: steps });
+  }
+
+  /**
+   * Training (gradients recorded, no forced path): W rebuilt from the cores once for this sequence by
+   * the differentiable mpoDense op, so the dense fused kernels run the products and the backward projects
+   * dW onto the cores; null where contracting the cores is cheaper by counted multiply-adds
+   * (mpoTrainingPath, machine-independent).
+   */
+  private trainingDense(cores: readonly Parameter[], applications: number): LstmProjection | null {
+    if (this.path || isNoGrad() || !cores.some((c) => c.requiresGrad)) return null;
+    const shapes = cores.map((c) => toCoreShape(c.shape as readonly [number, number, number, number]));
+    return mpoTrainingPath(shapes, this.rows, applications).path === "dense" ? new DenseProjection(mpoDense(cores)) : null;
   }
 
   override inferenceWeights(): LstmLayerWeights {
@@ -148,10 +173,10 @@ export class MPOLSTM extends LSTM {
     const rng = randomOr(opts.rng);
     const H = opts.hiddenSize;
     const L = opts.numLayers ?? 1;
-    const made = layers ?? Array.from({ length: L }, (_, l) => {
+    const made = layers ?? freeOnThrow(() => Array.from({ length: L }, (_, l) => {
       const inF = l === 0 ? opts.inputFactors : opts.hiddenFactors;
       const outF = opts.outFactors ? [...opts.outFactors] : gateFactors(opts.hiddenFactors);
-      const outDim = outF.reduce((p, v) => p * v, 1);
+      const outDim = product(outF);
       if (opts.outFactors && (outDim !== 4 * H || outF.length !== opts.hiddenFactors.length || outF.length !== (l === 0 ? opts.inputFactors : opts.hiddenFactors).length)) {
         throw new MpoLstmError("shape", `MPOLSTM: outFactors [${outF}] must have one factor per core (${opts.hiddenFactors.length}, as inputFactors and hiddenFactors) and multiply to 4H = ${4 * H}, got product ${outDim}`);
       }
@@ -166,7 +191,7 @@ export class MPOLSTM extends LSTM {
         layer.biasHh = uniform_(new Parameter([4 * H]), -k, k, rng);
       }
       return layer;
-    });
+    }));
     super({ inputSize: opts.inputSize, hiddenSize: H, numLayers: made.length, bias: opts.bias ?? true, dropout: opts.dropout ?? 0, rng }, made);
   }
 

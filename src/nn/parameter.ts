@@ -5,6 +5,7 @@
 import { getBackend } from "../backend/module.js";
 import { Tensor, shapeSize, shapeStr } from "../tensor.js";
 import { MpoLstmError } from "../errors.js";
+import { noteConstructed } from "./construct.js";
 
 export class Parameter extends Tensor {
   private frozenFlag: boolean;
@@ -17,6 +18,7 @@ export class Parameter extends Tensor {
     super(block, shape, !(opts.frozen ?? false));
     this.frozenFlag = opts.frozen ?? false;
     if (data) this.data().set(data);
+    noteConstructed(this);
   }
 
   /** Frozen parameters get no gradient and are not updated. */

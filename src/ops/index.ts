@@ -10,3 +10,5 @@ export * from "./dropout.js";
 export * from "./lstm.js";
 // MPO contraction
 export * from "./mpo.js";
+export * from "./mpo-embedding.js";
+export * from "./mpo-dense.js";

@@ -9,10 +9,13 @@
  * The matrix products go through `LstmProjection` (forward, gradient of the input, gradient of the
  * parameters), so a dense matrix and an MPO (MPOLSTM) share the recurrence below. Per sequence:
  *   1. Z = X W_ih^T + biases for all T steps at once: one product over T*B rows (time-major).
- *   2. for t: Z_t += h_{t-1} W_hh^T (one GEMM, or GEMV when B = 1), then the fused cell kernel, which
- *      overwrites Z_t with the activated gates (what the backward needs) and writes c_t, h_t.
- * Backward (BPTT), t = T-1..0: the cell backward kernel gives dZ_t and dc_{t-1}; dh_{t-1} = dZ_t W_hh.
- * Then the parameter gradients come from three products over all steps at once:
+ *   2. The recurrence. With a dense W_hh (DenseProjection; an MPO in training rebuilds its dense W_hh per
+ *      step with mpoDense) it is ONE Wasm call for all T steps (assembly/lstm-seq.ts): per step
+ *      Z_t += h_{t-1} W_hh^T with W_hh packed once, then the cell, which overwrites Z_t with the activated
+ *      gates (what the backward needs) and writes c_t, h_t. Any other projection runs step by step from
+ *      here with the same cell kernel.
+ * Backward (BPTT, t = T-1..0, again one call for a dense W_hh): the cell backward gives dZ_t and
+ * dc_{t-1}; dh_{t-1} = dZ_t W_hh. Then the parameter gradients come from three products over all steps:
  *   dW_hh = dZ^T H_prev, dW_ih = dZ^T X, dX = dZ W_ih, db = column sums of dZ.
  *
  * Lengths (PyTorch packed-sequence semantics): step t of sequence b runs while t < len_b. The cell kernel
@@ -23,6 +26,7 @@ import type { Block } from "../backend/arena.js";
 import { view } from "../backend/view.js";
 import { axpy, gemm, gemv, lstmCellBackward, lstmCellForward, rowBroadcast, sumRows } from "../backend/kernels.js";
 import { getBackend } from "../backend/module.js";
+import { lstmSeqBackward, lstmSeqForward, packRecurrentWeight } from "../backend/lstm-seq.js";
 import { MpoLstmError } from "../errors.js";
 import { record, needsGrad } from "../tape.js";
 import { Tensor, sameShape } from "../tensor.js";
@@ -167,7 +171,7 @@ export function lstmSequence(args: LstmSequenceArgs): LstmSequenceResult {
   const BH = B * H;
   if (args.h0) Hs.data().set(args.h0.data()); else Hs.data().fill(0, 0, BH);
   if (args.c0) Cs.data().set(args.c0.data()); else Cs.data().fill(0, 0, BH);
-  // Row masks per step, only for steps where some sequence has finished.
+  // Row masks [T*B] (1 = running), only when some sequence is shorter than T.
   let masks: Block | null = null;
   const stepMasked = new Uint8Array(T);
   if (lengths) {
@@ -178,12 +182,21 @@ export function lstmSequence(args: LstmSequenceArgs): LstmSequenceResult {
       if (t >= lengths[b]!) stepMasked[t] = 1;
     }
   }
+  // A dense W_hh runs the fused kernel (one call for all steps); any other projection (MPO cores
+  // contracted per step) runs step by step here, with the same cell kernel.
+  const wHh = hidden instanceof DenseProjection ? hidden.weight.block : null;
   const maskAt = (t: number): Block | null => (masks && stepMasked[t] ? view(masks, t * B, B) : null);
-  for (let t = 0; t < T; t++) {
-    const zt = view(Z.block, t * B * G, B * G);
-    const hPrev = view(Hs.block, t * BH, BH);
-    hidden.forward(hPrev, B, zt, true);
-    lstmCellForward({ batch: B, hidden: H, z: zt, cPrev: view(Cs.block, t * BH, BH), hPrev, mask: maskAt(t), act: zt, c: view(Cs.block, (t + 1) * BH, BH), h: view(Hs.block, (t + 1) * BH, BH) });
+  if (wHh) {
+    getBackend().arena.scope(() => {
+      lstmSeqForward({ steps: T, batch: B, hidden: H, w: wHh, wPack: packRecurrentWeight(wHh, H, B, "forward"), z: Z.block, hs: Hs.block, cs: Cs.block, mask: masks });
+    });
+  } else {
+    for (let t = 0; t < T; t++) {
+      const zt = view(Z.block, t * B * G, B * G);
+      const hPrev = view(Hs.block, t * BH, BH);
+      hidden.forward(hPrev, B, zt, true);
+      lstmCellForward({ batch: B, hidden: H, z: zt, cPrev: view(Cs.block, t * BH, BH), hPrev, mask: maskAt(t), act: zt, c: view(Cs.block, (t + 1) * BH, BH), h: view(Hs.block, (t + 1) * BH, BH) });
+    }
   }
   // Outputs batch-first, zero past each length; final states from the last slot.
   const output = empty([B, T, H]);
@@ -216,14 +229,20 @@ export function lstmSequence(args: LstmSequenceArgs): LstmSequenceResult {
       let dhPrev = empty([B, H]);
       const dc = gc ? Tensor.from(gc.data(), [B, H]) : Tensor.zeros([B, H]);
       const dZ = empty([rows, G]);
-      for (let t = T - 1; t >= 0; t--) {
-        axpy(1, view(dOut.block, t * BH, BH), dh.block, BH);
-        const mask = maskAt(t);
-        const dzt = view(dZ.block, t * B * G, B * G);
-        if (mask) dhPrev.data().fill(0);
-        lstmCellBackward({ batch: B, hidden: H, act: view(Z.block, t * B * G, B * G), cPrev: view(Cs.block, t * BH, BH), c: view(Cs.block, (t + 1) * BH, BH), mask, dh: dh.block, dc: dc.block, dz: dzt, dcPrev: dc.block, dhPrev: mask ? dhPrev.block : null });
-        hidden.backwardInput(dzt, B, dhPrev.block, mask !== null);
-        [dh, dhPrev] = [dhPrev, dh];
+      if (wHh) {
+        getBackend().arena.scope(() => {
+          lstmSeqBackward({ steps: T, batch: B, hidden: H, w: wHh, wPack: packRecurrentWeight(wHh, H, B, "backward"), act: Z.block, cs: Cs.block, mask: masks, dOut: gOut ? dOut.block : null, dh: dh.block, dc: dc.block, dz: dZ.block, scratch: dhPrev.block });
+        });
+      } else {
+        for (let t = T - 1; t >= 0; t--) {
+          axpy(1, view(dOut.block, t * BH, BH), dh.block, BH);
+          const mask = maskAt(t);
+          const dzt = view(dZ.block, t * B * G, B * G);
+          if (mask) dhPrev.data().fill(0);
+          lstmCellBackward({ batch: B, hidden: H, act: view(Z.block, t * B * G, B * G), cPrev: view(Cs.block, t * BH, BH), c: view(Cs.block, (t + 1) * BH, BH), mask, dh: dh.block, dc: dc.block, dz: dzt, dcPrev: dc.block, dhPrev: mask ? dhPrev.block : null });
+          hidden.backwardInput(dzt, B, dhPrev.block, mask !== null);
+          [dh, dhPrev] = [dhPrev, dh];
+        }
       }
       const grads: (Tensor | null)[] = [];
       if (x.requiresGrad) {

@@ -13,7 +13,7 @@ export function splitAxis(shape: readonly number[], axis: number, op: string): {
   const ax = axis < 0 ? shape.length + axis : axis;
   checkShape(Number.isInteger(ax) && ax >= 0 && ax < shape.length, op, () => `axis ${axis} is out of range for shape ${shapeStr(shape)}`);
   const outer = product(shape.slice(0, ax));
-  const inner = shape.slice(ax + 1).reduce((p, d) => p * d, 1);
+  const inner = product(shape.slice(ax + 1));
   return { axis: ax, outer, n: shape[ax]!, inner };
 }
 

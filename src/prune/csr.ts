@@ -85,10 +85,19 @@ export function validateCsr(csr: CsrMatrix): void {
   if (colIdx.length !== values.length) throw new MpoLstmError("format", `${op}: colIdx has ${colIdx.length} entries but values has ${values.length}; both hold one entry per stored value`);
   if (rowPtr[0] !== 0) throw new MpoLstmError("format", `${op}: rowPtr[0] must be 0, got ${rowPtr[0]}`);
   if (rowPtr[rows] !== values.length) throw new MpoLstmError("format", `${op}: rowPtr[${rows}] = ${rowPtr[rows]} must equal the number of stored values ${values.length}`);
+  // Row pointers first, all of them, so that no row's range is walked before it is known to lie inside
+  // [0, nnz]: a hostile rowPtr = [0, 2^31 - 1, 1] would otherwise walk two billion entries. Together the
+  // two passes cost O(rows + nnz), whatever the file claims.
+  const nnz = values.length;
   for (let r = 0; r < rows; r++) {
     const k0 = rowPtr[r]!;
     const k1 = rowPtr[r + 1]!;
     if (k1 < k0) throw new MpoLstmError("format", `${op}: rowPtr decreases at row ${r} (${k0} then ${k1}); row pointers must be non-decreasing`);
+    if (k1 > nnz) throw new MpoLstmError("format", `${op}: rowPtr[${r + 1}] = ${k1} points past the ${nnz} stored values`);
+  }
+  for (let r = 0; r < rows; r++) {
+    const k0 = rowPtr[r]!;
+    const k1 = rowPtr[r + 1]!;
     for (let k = k0; k < k1; k++) {
       const c = colIdx[k]!;
       if (c < 0 || c >= cols) throw new MpoLstmError("format", `${op}: colIdx[${k}] = ${c} in row ${r} is outside [0, ${cols})`);

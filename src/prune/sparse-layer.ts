@@ -171,11 +171,8 @@ export function sparsifyLSTM(lstm: LSTM, options: SparsifyOptions = {}): LSTM {
   return new SparseLSTM({ inputSize: lstm.inputSize, hiddenSize: lstm.hiddenSize, numLayers: lstm.numLayers, dropout: lstm.dropoutP }, layers).eval();
 }
 
-/** The LSTM sparsifyLSTM returns: its dispose also frees the layers' CSR blocks. */
+/** The LSTM sparsifyLSTM returns (Module.dispose reaches each SparseLSTMLayer's CSR blocks). */
 export class SparseLSTM extends LSTM {
-  override dispose(): void {
-    for (const l of this.layers) l.dispose();
-  }
 
   override config(): Record<string, unknown> {
     // The kernel of every matrix, so a model file rebuilds the same kernels (see SparsifyOptions.layerKernels).

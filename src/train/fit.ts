@@ -11,19 +11,19 @@
 import { MpoLstmError } from "../errors.js";
 import { ProgressBar, type ProgressWriter } from "./progress.js";
 import type { Module } from "../nn/module.js";
-import { mse, softmaxCrossEntropy } from "../ops/loss.js";
 import { clipGradNorm, nonFiniteGrads } from "../optim/clip.js";
 import type { Optimizer } from "../optim/optimizer.js";
 import { Random } from "../random.js";
-import { backward, noGrad, tidy } from "../tape.js";
-import { Tensor, shapeStr } from "../tensor.js";
-import type { Batch, Dataset } from "./data.js";
-import { accuracy } from "./metrics.js";
+import { noGrad, tidy } from "../tape.js";
+import { Tensor } from "../tensor.js";
+import type { Dataset } from "./data.js";
+import { hardwareThreads } from "../backend/workers.js";
+import { ShardedStep } from "./parallel-step.js";
+import { WorkerPool, replicaWire, type ReplicaSpec } from "./parallel.js";
+import { checkShards, defaultShards } from "./shards.js";
+import { countCorrect, defaultForward, lossFor, type ForwardFn, type LossFn, type LossName } from "./step.js";
 
-/** A loss on the model output and the batch; returns a scalar tensor. */
-export type LossFn = (prediction: Tensor, batch: Batch) => Tensor;
-/** Runs the model on a batch and returns its output tensor. */
-export type ForwardFn = (model: Module, batch: Batch) => Tensor;
+export type { ForwardFn, LossFn } from "./step.js";
 
 export interface StepInfo {
   epoch: number;
@@ -82,6 +82,21 @@ export interface FitOptions {
   onEpoch?: (info: EpochInfo) => void | "stop";
   /** Where to draw a progress bar (e.g. process.stdout); none when absent. */
   progress?: ProgressWriter;
+  /**
+   * Threads computing gradients: this one plus workers (Node worker_threads), each with its own Wasm
+   * instance. "auto" (default): one per hardware thread, at most one per shard. The weights never depend
+   * on it. Runs in this thread alone where workers cannot be used (browsers for now, no SharedArrayBuffer,
+   * a model workers cannot rebuild); see docs/parallel.md.
+   */
+  workers?: number | "auto";
+  /**
+   * Parts each batch is cut into, their gradients computed separately and summed in a fixed order (the
+   * unit of work a worker takes). The weights depend on it (float rounding), never on `workers`.
+   * Default: one per 16 samples, at most 4, and 1 for small models and models with dropout.
+   */
+  shards?: number;
+  /** How workers rebuild the model when `model.config()`, the default forward or a named loss do not do. */
+  replica?: ReplicaSpec;
 }
 
 export interface FitResult {
@@ -90,40 +105,9 @@ export interface FitResult {
   stoppedEarly: boolean;
   /** Epoch whose parameters the model holds at the end when restoreBest applied, else the last. */
   bestEpoch: number;
-}
-
-function unlabelled(): MpoLstmError {
-  return new MpoLstmError("value", "fit/evaluate: the dataset has no labels or targets (batch.y); give arrayDataset labels or targets, or call predict() for outputs alone");
-}
-
-function lossFor(loss: FitOptions["loss"]): LossFn {
-  if (typeof loss === "function") return loss;
-  if (loss === "crossEntropy") {
-    return (pred, batch) => {
-      if (batch.y === undefined) throw unlabelled();
-      if (batch.y instanceof Tensor) throw new MpoLstmError("value", "fit: the crossEntropy loss needs integer labels (batch.y as Int32Array), got a tensor");
-      return softmaxCrossEntropy(pred, batch.y);
-    };
-  }
-  if (loss === "mse") {
-    return (pred, batch) => {
-      if (batch.y === undefined) throw unlabelled();
-      if (!(batch.y instanceof Tensor)) throw new MpoLstmError("value", "fit: the mse loss needs a target tensor (batch.y), got labels");
-      return mse(pred, batch.y);
-    };
-  }
-  throw new MpoLstmError("value", `fit: unknown loss "${String(loss)}"; use "crossEntropy", "mse" or a function (prediction, batch) => scalar tensor`);
-}
-
-const defaultForward: ForwardFn = (model, batch) => {
-  const out = model.forward(batch.x, batch.lengths);
-  if (!(out instanceof Tensor)) throw new MpoLstmError("value", `fit: ${model.constructor.name}.forward(x, lengths) did not return a Tensor; pass forward: (model, batch) => outputTensor`);
-  return out;
-};
-
-/** Correct argmax predictions of `logits` [N, C] against labels. */
-function countCorrect(logits: Tensor, labels: Int32Array): number {
-  return Math.round(accuracy(logits, labels) * labels.length);
+  /** Shards per batch, and threads that computed them (1: this thread alone). */
+  shards: number;
+  workers: number;
 }
 
 function batchesOf(order: readonly number[], batchSize: number): number[][] {
@@ -147,11 +131,34 @@ function inStep<T>(where: string, fn: () => T): T {
   }
 }
 
-/** Trains `model` on `data`; returns the per-epoch history. */
+/** How many threads a fit with `shards` per batch uses: never more than shards; "auto" = hardware threads. */
+function threadCount(workers: FitOptions["workers"], shards: number): number {
+  if (workers === undefined || workers === "auto") return Math.min(shards, hardwareThreads());
+  if (!Number.isInteger(workers) || workers < 1) throw new MpoLstmError("value", `fit: workers must be a positive integer or "auto", got ${String(workers)}`);
+  return Math.min(workers, shards);
+}
+
+/**
+ * Trains `model` on `data`; returns the per-epoch history. Synchronous even with workers (this thread
+ * blocks while they compute); every worker has ended when it returns or throws.
+ */
 export function fit(model: Module, data: Dataset, opts: FitOptions): FitResult {
   checkSizes(data, opts.batchSize, "fit");
   if (!Number.isInteger(opts.epochs) || opts.epochs < 0) throw new MpoLstmError("value", `fit: epochs must be a non-negative integer, got ${opts.epochs}`);
-  const lossFn = lossFor(opts.loss);
+  const shards = opts.shards ?? defaultShards(model, opts.batchSize);
+  checkShards(model, shards);
+  const threads = threadCount(opts.workers, shards);
+  const lossName: LossName | null = typeof opts.loss === "string" ? opts.loss : null;
+  const wire = threads > 1 ? replicaWire(model, opts.replica, opts.forward !== undefined, lossName) : null;
+  const pool = wire ? WorkerPool.start(threads - 1, Math.ceil(shards / threads), model.namedParameters(), wire, lossName, opts.checkFinite ?? true) : null;
+  try {
+    return fitWith(model, data, opts, new ShardedStep(model, data, opts.forward ?? defaultForward, lossFor(opts.loss), opts.checkFinite ?? true, shards, pool));
+  } finally {
+    pool?.close();
+  }
+}
+
+function fitWith(model: Module, data: Dataset, opts: FitOptions, sharded: ShardedStep): FitResult {
   const forward = opts.forward ?? defaultForward;
   const rng = new Random(opts.seed ?? 0);
   const named = model.namedParameters();
@@ -181,22 +188,17 @@ export function fit(model: Module, data: Dataset, opts: FitOptions): FitResult {
       const where = `epoch ${epoch}, step ${step}, global step ${globalStep}`;
       const info = inStep(where, () => tidy(() => {
         opts.optimizer.zeroGrad();
-        const batch = data.batch(idx);
-        if (batch.x.size === 0 || batch.x.shape[0] === 0) throw new MpoLstmError("value", `empty batch (x ${shapeStr(batch.x.shape)})`);
-        const pred = forward(model, batch);
-        const loss = lossFn(pred, batch);
-        const value = loss.item();
-        if (checkFinite && !Number.isFinite(value)) throw new MpoLstmError("nonfinite", `the loss is ${value} (first non-finite loss); lower the learning rate, clip gradients (clipNorm) or check the inputs for NaN/Inf`);
-        backward(loss);
+        const out = sharded.run(idx);
         if (checkFinite) {
           const bad = nonFiniteGrads(params, names);
-          if (bad.length) throw new MpoLstmError("nonfinite", `non-finite gradients first appeared in ${bad.join(", ")} (loss ${value}); lower the learning rate or clip gradients (clipNorm)`);
+          if (bad.length) throw new MpoLstmError("nonfinite", `non-finite gradients first appeared in ${bad.join(", ")} (loss ${out.loss}); lower the learning rate or clip gradients (clipNorm)`);
         }
         opts.onGradients?.();
         if (opts.clipNorm !== undefined) clipGradNorm(params, opts.clipNorm, names);
         opts.optimizer.step();
-        if (batch.y !== undefined && !(batch.y instanceof Tensor)) { correct += countCorrect(pred, batch.y); labelled += batch.y.length; }
-        return { loss: value, n: idx.length };
+        correct += out.correct;
+        labelled += out.labelled;
+        return { loss: out.loss, n: idx.length };
       }));
       lossSum += info.loss * info.n;
       seen += info.n;
@@ -236,7 +238,7 @@ export function fit(model: Module, data: Dataset, opts: FitOptions): FitResult {
     }
   }
   if (bestState && bestEpoch !== history.length - 1) model.loadStateDict(bestState);
-  return { history, steps: globalStep, stoppedEarly, bestEpoch: bestState ? bestEpoch : history.length - 1 };
+  return { history, steps: globalStep, stoppedEarly, bestEpoch: bestState ? bestEpoch : history.length - 1, shards: sharded.shards, workers: sharded.threads };
 }
 
 export interface EvaluateOptions {

@@ -153,6 +153,9 @@ test("flags: clear errors for unknown tasks, flags, settings and bad values", ()
   err(["smnist", "--ratios", "5,x"], /--ratios takes positive numbers/);
   err(["smnist", "--methods", "dense,lowrank"], /unknown method "lowrank"/);
   err([], /name a task/);
+  err(["smnist", "--workers", "0"], /--workers takes a positive integer/);
+  assert.is(parseExperimentArgs(["smnist", "--workers", "2"]).workers, 2);
+  assert.is(parseExperimentArgs(["smnist", "--workers", "auto"]).workers, "auto");
   assert.equal(configFor("smnist", "tiny", parseExperimentArgs(["smnist", "--set", "hiddenFactors=4,2,2,2", "--set", "hidden=32"]).overrides).hiddenFactors, [4, 2, 2, 2]);
 });
 

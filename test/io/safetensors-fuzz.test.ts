@@ -3,6 +3,10 @@
  * structured header edits, forged lengths, garbage). Every case must either load (and then describe only
  * bytes inside the file, with sizes that agree) or throw MpoLstmError: no RangeError, TypeError or hang
  * escapes. Each case is timed; the slowest must stay far below what a hang or an unbounded allocation costs.
+ * Every rejection must also leave the arena as it found it (a rejected load frees what it built) and say
+ * what was wrong in a bounded message. Containers nest (Sequential in Sequential, holding SparseLSTM and
+ * MPOLSTMLayer children), and some cases arrive as streamed fetch Responses with random chunking and a
+ * false Content-Length.
  */
 import { test } from "uvu";
 import * as assert from "uvu/assert";
@@ -17,9 +21,18 @@ import { MPOLSTM } from "../../src/nn/mpo-lstm.js";
 import { MagnitudePruner } from "../../src/prune/pruner.js";
 import { sparsifyLSTM } from "../../src/prune/sparse-layer.js";
 import { Random } from "../../src/random.js";
+import { getBackend } from "../../src/backend/module.js";
+import { load } from "../../src/io/model-file.js";
+import { Linear } from "../../src/nn/linear.js";
+import { Sequential } from "../../src/nn/sequential.js";
+import { Dropout } from "../../src/nn/dropout.js";
+import type { Module } from "../../src/nn/module.js";
+import { mutate, split, WEIRD_NUMBERS, withHeader } from "./fuzz-util.js";
 
 const CASES = 4000;
 const MAX_CASE_MS = 50;
+/** Longest error message a rejection may give, in characters. */
+const MAX_MESSAGE = 1000;
 const MAX_TOTAL_MS = 3000;
 
 function baseFiles(): Uint8Array[] {
@@ -40,108 +53,6 @@ function baseFiles(): Uint8Array[] {
   ]);
   const meta = { architecture: '{"type":"LSTM","inputSize":5,"hiddenSize":3}', format: "mpo-lstm" };
   return [encodeSafetensors(dense, meta), encodeSafetensors(mixed), encodeSafetensors(new Map(), meta)];
-}
-
-function withHeader(header: string, data: Uint8Array, lengthDelta = 0): Uint8Array {
-  const json = new TextEncoder().encode(header);
-  const out = new Uint8Array(8 + json.length + data.length);
-  new DataView(out.buffer).setBigUint64(0, BigInt(Math.max(0, json.length + lengthDelta)), true);
-  out.set(json, 8);
-  out.set(data, 8 + json.length);
-  return out;
-}
-
-function split(file: Uint8Array): { header: Record<string, unknown>; data: Uint8Array } {
-  const n = new DataView(file.buffer, file.byteOffset).getUint32(0, true);
-  return { header: JSON.parse(new TextDecoder().decode(file.subarray(8, 8 + n))) as Record<string, unknown>, data: file.subarray(8 + n) };
-}
-
-const WEIRD_NUMBERS: unknown[] = [0, -1, 1, 3, 7, 2 ** 31, 2 ** 32 + 4, 2 ** 53, 2 ** 53 + 2, 1e308, -0, 0.5, "8", null, [], {}, true];
-const DTYPES = [...Object.keys(DTYPE_BYTES), "F33", "", "constructor", "__proto__"];
-
-/** One structured edit of a parsed header; returns the new header text. */
-function editHeader(header: Record<string, unknown>, r: () => number): string {
-  const pick = <T>(xs: readonly T[]): T => xs[Math.floor(r() * xs.length)]!;
-  const names = Object.keys(header).filter((k) => k !== "__metadata__");
-  const entry = names.length > 0 ? (header[pick(names)] as Record<string, unknown>) : null;
-  const kind = Math.floor(r() * 11);
-  if (entry !== null && kind <= 2) {
-    const key = pick(["shape", "data_offsets"] as const);
-    const arr = entry[key] as unknown[];
-    if (arr.length > 0) {
-      const k = Math.floor(r() * arr.length);
-      arr[k] = r() < 0.5 ? (arr[k] as number) + pick([-8, -4, -1, 1, 2, 4, 8]) : pick(WEIRD_NUMBERS);
-    } else arr.push(pick(WEIRD_NUMBERS));
-  } else if (entry !== null && kind === 3) {
-    delete entry[pick(["dtype", "shape", "data_offsets"])];
-  } else if (entry !== null && kind === 4) {
-    entry.dtype = pick(DTYPES);
-  } else if (names.length >= 2 && kind === 5) {
-    const a = header[pick(names)] as Record<string, unknown>;
-    const b = header[pick(names)] as Record<string, unknown>;
-    [a.data_offsets, b.data_offsets] = [b.data_offsets, a.data_offsets];
-  } else if (names.length > 0 && kind === 6) {
-    // Duplicate key: re-add an entry's text under the same name (JSON.stringify cannot express it).
-    const name = pick(names);
-    const text = JSON.stringify(header);
-    return `${text.slice(0, -1)},${JSON.stringify(name)}:${JSON.stringify(header[name])}}`;
-  } else if (kind === 7) {
-    header.__metadata__ = pick<unknown>([{ k: 1 }, [], "x", { a: { b: "c" } }, null, { "": "v" }]);
-  } else if (entry !== null && kind === 8) {
-    entry[pick(["extra", "Dtype", "shape "])] = pick(WEIRD_NUMBERS);
-  } else if (entry !== null && kind === 9) {
-    entry.shape = pick<unknown>([[[2]], new Array(100).fill(1), "2", null, [1, [1]]]);
-  } else if (names.length > 0) {
-    delete header[pick(names)];
-  }
-  return JSON.stringify(header);
-}
-
-function mutate(base: Uint8Array, r: () => number): Uint8Array {
-  const kind = Math.floor(r() * 8);
-  const file = base.slice();
-  const view = new DataView(file.buffer);
-  const headerEnd = 8 + view.getUint32(0, true);
-  switch (kind) {
-    case 0: // truncation
-      return file.subarray(0, Math.floor(r() * file.length));
-    case 1: { // bit flips anywhere
-      const flips = 1 + Math.floor(r() * 4);
-      for (let i = 0; i < flips; i++) file[Math.floor(r() * file.length)]! ^= 1 << Math.floor(r() * 8);
-      return file;
-    }
-    case 2: { // a random byte in the header (hits digits, quotes, braces)
-      const at = 8 + Math.floor(r() * (headerEnd - 8));
-      file[at] = pick256(r);
-      return file;
-    }
-    case 3: // forged header length
-      view.setBigUint64(0, [0n, 1n, 7n, 2n ** 64n - 1n, 2n ** 63n, 2n ** 53n + 1n, 2n ** 32n, 100_000_001n, BigInt(file.length), BigInt(headerEnd - 8 + 1), BigInt(headerEnd - 8 - 1)][Math.floor(r() * 11)]!, true);
-      return file;
-    case 4:
-    case 5: { // structured header edits, written back with a right (mostly) or wrong length
-      const { header, data } = split(base);
-      const text = editHeader(header, r);
-      return withHeader(text, data, r() < 0.8 ? 0 : Math.floor(r() * 9) - 4);
-    }
-    case 6: { // bytes appended or the data section shortened
-      if (r() < 0.5) return file.subarray(0, Math.max(headerEnd, file.length - 1 - Math.floor(r() * 8)));
-      const out = new Uint8Array(file.length + 1 + Math.floor(r() * 8));
-      out.set(file);
-      return out;
-    }
-    default: { // garbage with a plausible length field
-      const out = new Uint8Array(8 + Math.floor(r() * 200));
-      for (let i = 8; i < out.length; i++) out[i] = pick256(r);
-      new DataView(out.buffer).setUint32(0, Math.floor(r() * out.length), true);
-      if (out.length > 8 && r() < 0.5) out[8] = 0x7b;
-      return out;
-    }
-  }
-}
-
-function pick256(r: () => number): number {
-  return r() < 0.5 ? Math.floor(r() * 256) : '{}[]",:0123456789-e. '.charCodeAt(Math.floor(r() * 21));
 }
 
 /** Decodes and converts `input`; returns whether it loaded, and how many tensors would not convert. */
@@ -232,13 +143,22 @@ function fuzzLoads(cases: number, make: (c: number) => Uint8Array): { loaded: nu
   for (let c = 0; c < cases; c++) {
     const input = make(c);
     const attempt = (): boolean => {
+      const before = getBackend().arena.stats().bytesInUse;
       try {
         loadSync(input).dispose?.();
         return true;
       } catch (e) {
         if (!(e instanceof MpoLstmError)) assert.unreachable(`case ${c}: ${e instanceof Error ? `${e.name}: ${e.message}` : String(e)} escaped`);
         assert.is((e as MpoLstmError).code, "format", (e as Error).message);
+        assert.ok((e as Error).message.length <= MAX_MESSAGE, `case ${c}: a message of ${(e as Error).message.length} characters`);
         return false;
+      } finally {
+        const after = getBackend().arena.stats().bytesInUse;
+        if (after !== before) {
+          let why = "";
+          try { loadSync(input); } catch (e) { why = (e as Error).message; }
+          assert.unreachable(`case ${c}: ${after - before} bytes of arena left behind (${why}; config ${split(input).header.__metadata__ ? (split(input).header.__metadata__ as Record<string, string>)["mpo-lstm.config"] : "none"})`);
+        }
       }
     };
     let start = performance.now();
@@ -301,6 +221,88 @@ test("fuzz: 600 mutated MPOLSTM and SparseLSTM files either load or throw MpoLst
   assert.ok(loaded > 5 && loaded < 300, `${loaded} loaded`);
   assert.ok(worstMs < MAX_CASE_MS, `slowest case took ${worstMs} ms`);
   for (const m of [mpo, dense, sparse]) m.dispose();
+});
+
+/** One edit of a nested layer's config (the containers' children), written back as a valid file. */
+function editNestedConfig(file: Uint8Array, r: () => number): Uint8Array {
+  const { header, data } = split(file);
+  const meta = header.__metadata__ as Record<string, string>;
+  const config = JSON.parse(meta["mpo-lstm.config"]!) as Record<string, unknown>;
+  // Walk down a random path of "layers" to a child config, then change one of its fields.
+  let node: Record<string, unknown> = config;
+  while (Array.isArray(node.layers) && node.layers.length > 0 && r() < 0.7) node = node.layers[Math.floor(r() * node.layers.length)] as Record<string, unknown>;
+  const keys = Object.keys(node);
+  const key = keys[Math.floor(r() * keys.length)]!;
+  const kind = Math.floor(r() * 5);
+  if (kind === 0) node[key] = WEIRD_NUMBERS[Math.floor(r() * WEIRD_NUMBERS.length)];
+  else if (kind === 1) delete node[key];
+  else if (kind === 2) node.type = ["Sequential", "LSTM", "SparseLSTM", "MPOLSTMLayer", "Linear", "NoSuch", "toString"][Math.floor(r() * 7)];
+  else if (kind === 3 && Array.isArray(node.layers)) node.layers = [...(node.layers as unknown[]), ...(node.layers as unknown[])];
+  else node.layers = [{ type: "Sequential", layers: Array.isArray(node.layers) ? node.layers : [] }];
+  meta["mpo-lstm.config"] = JSON.stringify(config);
+  return withHeader(JSON.stringify(header), data);
+}
+
+function containerBases(): Module[] {
+  const dense = new LSTM({ inputSize: 3, hiddenSize: 4, rng: new Random(8) });
+  new MagnitudePruner(dense).prune({ sparsity: 0.6 });
+  const mpo = new MPOLSTM({ inputSize: 4, hiddenSize: 4, numLayers: 1, inputFactors: [2, 2], hiddenFactors: [2, 2], bondIh: 2, rng: new Random(9) });
+  const bases: Module[] = [
+    new Sequential([new Sequential([sparsifyLSTM(dense, { kernel: "sparse" }), new Dropout(0.1)]), new Linear(4, 2)]),
+    new Sequential([new Linear(5, 4), new Sequential([mpo.layers[0] as Module]), new Sequential([new Linear(4, 3), new Linear(3, 2)])]),
+  ];
+  dense.dispose();
+  return bases;
+}
+
+test("fuzz: 400 mutated nested containers (Sequential in Sequential, SparseLSTM, MPOLSTMLayer) load or throw, free what they built, quickly", () => {
+  const models = containerBases();
+  const bases = models.map((m) => save(m));
+  const r = rng(23);
+  const { loaded, worstMs } = fuzzLoads(400, (c) => {
+    const base = bases[c % bases.length]!;
+    return r() < 0.6 ? editNestedConfig(base, r) : mutate(base, r);
+  });
+  console.log(`  nested-container fuzz: 400 cases, ${loaded} loaded, ${400 - loaded} rejected; slowest case ${worstMs.toFixed(2)} ms`);
+  assert.ok(loaded > 5 && loaded < 300, `${loaded} loaded`);
+  assert.ok(worstMs < MAX_CASE_MS, `slowest case took ${worstMs} ms`);
+  for (const m of models) m.dispose();
+});
+
+/** `bytes` as a streamed body in chunks of random sizes. */
+function randomlyChunked(bytes: Uint8Array, r: () => number): ReadableStream<Uint8Array> {
+  let at = 0;
+  return new ReadableStream<Uint8Array>({
+    pull(controller) {
+      if (at >= bytes.length) return controller.close();
+      const size = 1 + Math.floor(r() * 700);
+      controller.enqueue(bytes.slice(at, at + size));
+      at += size;
+    },
+  });
+}
+
+test("fuzz: 150 mutated files streamed as fetch Responses (random chunks, false Content-Length) load or throw MpoLstmError", async () => {
+  const config = { type: "FakeStack", inputs: 3, hidden: 2, layers: 2 };
+  const m = new FakeModule(config, fakeStackShapes(config));
+  const base = save(m);
+  const r = rng(29);
+  let loaded = 0;
+  for (let c = 0; c < 150; c++) {
+    const input = c % 5 === 0 ? base : mutate(base, r);
+    const limit = r() < 0.3 ? Math.floor(r() * input.length) : undefined;
+    const headers = r() < 0.5 ? { "content-length": String(Math.floor(r() * 100)) } : undefined;
+    const before = getBackend().arena.stats().bytesInUse;
+    try {
+      (await load(new Response(randomlyChunked(input, r), { headers }), limit === undefined ? {} : { maxFileBytes: limit })).dispose?.();
+      loaded++;
+      assert.ok(limit === undefined || input.length <= limit, `case ${c}: loaded ${input.length} bytes past maxFileBytes ${limit}`);
+    } catch (e) {
+      if (!(e instanceof MpoLstmError)) assert.unreachable(`case ${c}: ${e instanceof Error ? `${e.name}: ${e.message}` : String(e)} escaped`);
+    }
+    assert.is(getBackend().arena.stats().bytesInUse, before, `case ${c}: arena left behind`);
+  }
+  assert.ok(loaded >= 20, `${loaded} loaded`);
 });
 
 test("pathological headers inside the size limit cost time linear in their size, not more", () => {

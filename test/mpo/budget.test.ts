@@ -31,6 +31,9 @@ test("factorize proposes balanced factors, ends first, and a dimension to pad to
   assert.equal(factorize(256, 4).factors, [4, 4, 4, 4]);
   assert.equal(factorize(784, 4).factors, [7, 4, 4, 7]);
   assert.equal(factorize(1024, 4).factors, [8, 4, 4, 8]);
+  assert.equal(factorize(64, 4).factors, [4, 2, 2, 4]); // not [8, 1, 1, 8]: the search once pruned too early
+  assert.equal(factorize(10000, 4).factors, [10, 10, 10, 10]);
+  assert.equal(factorize(128, 4).factors, [4, 4, 2, 4]);
   const prime = factorize(257, 4);
   assert.is(prime.balanced, false);
   assert.equal(prime.factors.reduce((p, f) => p * f, 1), 257);

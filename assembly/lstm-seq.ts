@@ -1,0 +1,79 @@
+/**
+ * Fused LSTM training kernels: one call runs the recurrence of a layer over all T steps (forward), one
+ * runs it back (BPTT), so the host pays no per-step call, view or allocation. What is one product over
+ * all steps stays with the host: the input projection X W_ih^T before the forward, and the weight
+ * gradients dZ^T X, dZ^T H_prev and dX = dZ W_ih after the backward (src/ops/lstm.ts).
+ *
+ * Layouts (time-major, row-major, f32): z, dz [T*B, 4H] (step t at row t*B); hs, cs [(T+1)*B, H] with
+ * slot t the state before step t (slot 0 the initial state, slot T the final one); mask [T*B] or 0
+ * (1 = sequence b still runs at step t, 0 = finished: the row carries its state and passes its
+ * gradient through, assembly/lstm-cell.ts).
+ *
+ * The hidden product per step, h_{t-1} W_hh^T forward and dz_t W_hh backward, reads W_hh [4H, H] as
+ * packed once by the host with gemm_pack_b_f32 (forward: op(B) = W_hh^T, transB = 1, [H, 4H];
+ * backward: op(B) = W_hh, transB = 0, [4H, H]), so the weight is not repacked at every step. With
+ * fewer than MIN_PACKED_ROWS rows (the 8-row tile would run mostly empty) the step uses gemm_f32 on the
+ * unpacked W_hh, which runs small row counts as GEMVs; the host then need not pack (wPack = 0).
+ */
+import { axpy_f32, fill_f32 } from "./elementwise";
+import { gemm_f32, gemm_packed_b_f32 } from "./gemm";
+import { cellBackwardRows, cellForwardRows } from "./lstm-cell";
+
+/** Fewest rows (batch) for which the steps use the packed weight. Same as gemm_f32's GEMV crossover. */
+const MIN_PACKED_ROWS: i32 = 7;
+
+// @ts-ignore: decorator
+@inline function at(p: usize, i: i32): usize { return p + (<usize>i << 2); }
+
+/** Rows (batch size) from which the host should pack W_hh for lstm_seq_forward_f32 / _backward_f32. */
+export function lstm_seq_min_packed_rows(): i32 {
+  return MIN_PACKED_ROWS;
+}
+
+/**
+ * Forward over T steps. w: W_hh [4H, H]; wPack: W_hh^T packed (gemm_pack_b_f32(1, 4H, H, w, H, ..)),
+ * or 0 to use w directly (slower from MIN_PACKED_ROWS rows on; the same bits, since gemm_f32 runs the
+ * same micro-kernel over the same k blocks).
+ * z: on entry the input pre-activations x_t W_ih^T + biases of every step; on return the activated
+ * gates (what the backward needs). hs, cs: slot 0 holds the initial state; slots 1..T are written.
+ */
+export function lstm_seq_forward_f32(T: i32, batch: i32, hidden: i32, w: usize, wPack: usize, z: usize, hs: usize, cs: usize, mask: usize): void {
+  const B = batch, H = hidden, G = 4 * hidden;
+  const packed = wPack != 0 && B >= MIN_PACKED_ROWS;
+  for (let t = 0; t < T; t++) {
+    const zt = at(z, t * B * G);
+    const hPrev = at(hs, t * B * H), cPrev = at(cs, t * B * H);
+    if (packed) gemm_packed_b_f32(B, G, H, 1, hPrev, H, wPack, 1, zt, G);
+    else gemm_f32(0, 1, B, G, H, 1, hPrev, H, w, H, 1, zt, G);
+    cellForwardRows(B, H, zt, cPrev, hPrev, mask ? at(mask, t * B) : 0, zt, at(cs, (t + 1) * B * H), at(hs, (t + 1) * B * H), 0);
+  }
+}
+
+/**
+ * BPTT over T steps, t = T-1 .. 0. act, cs, mask as the forward left them; w: W_hh [4H, H]; wPack:
+ * W_hh packed as op(B) (gemm_pack_b_f32(0, H, 4H, w, H, ..)) or 0. dOut: gradient of the outputs h_t
+ * [T*B, H] (time-major, 0 at finished positions) or 0 = none. dh, dc [B, H]: on entry the gradients of
+ * the final h and c, on return those of the initial state. Writes dz [T*B, 4H]; scratch: [B, H].
+ */
+export function lstm_seq_backward_f32(
+  T: i32, batch: i32, hidden: i32, w: usize, wPack: usize, act: usize, cs: usize, mask: usize,
+  dOut: usize, dh: usize, dc: usize, dz: usize, scratch: usize,
+): void {
+  const B = batch, H = hidden, G = 4 * hidden, BH = batch * hidden;
+  // H = 1 makes dz_t W_hh one column, which gemm_f32 runs as a GEMV: so does this loop.
+  const packed = wPack != 0 && B >= MIN_PACKED_ROWS && H > 1;
+  let cur = dh, prev = scratch;
+  for (let t = T - 1; t >= 0; t--) {
+    if (dOut) axpy_f32(1, at(dOut, t * BH), cur, BH);
+    const mt: usize = mask ? at(mask, t * B) : 0;
+    // Finished rows add their dh into dhPrev (pass-through); running rows get it from dz_t W_hh below.
+    if (mt) fill_f32(prev, 0, BH);
+    const dzt = at(dz, t * B * G);
+    cellBackwardRows(B, H, at(act, t * B * G), at(cs, t * BH), at(cs, (t + 1) * BH), mt, cur, dc, dzt, dc, prev);
+    const beta: f32 = mt ? 1 : 0;
+    if (packed) gemm_packed_b_f32(B, H, G, 1, dzt, G, wPack, beta, prev, H);
+    else gemm_f32(0, 0, B, H, G, 1, dzt, G, w, H, beta, prev, H);
+    const swap = cur; cur = prev; prev = swap;
+  }
+  if (cur != dh) memory.copy(dh, cur, <usize>BH << 2);
+}

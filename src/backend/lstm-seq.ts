@@ -1,0 +1,126 @@
+/**
+ * Checked bindings of the fused LSTM sequence kernels (assembly/lstm-seq.ts) and of the GEMM with a
+ * packed op(B) they use (assembly/gemm.ts). Sizes are verified against every block before the call, as
+ * in ./kernels.ts; nothing above src/backend sees a pointer.
+ */
+import { MpoLstmError } from "../errors.js";
+import type { Block } from "./arena.js";
+import { need } from "./kernels.js";
+import { getBackend } from "./module.js";
+
+function dims(kernel: string, values: Record<string, number>): void {
+  for (const [name, v] of Object.entries(values)) {
+    if (!Number.isInteger(v) || v < 0 || v > 0x7fffffff) throw new MpoLstmError("shape", `${kernel}: ${name} must be a non-negative integer, got ${v}`);
+  }
+}
+
+/** Floats that op(B) [k, n] takes once packed. */
+export function packedBFloats(k: number, n: number): number {
+  dims("gemm_pack_b", { k, n });
+  return getBackend().exports.gemm_packed_b_floats(k, n);
+}
+
+/**
+ * Packs op(B) [k, n] into a new block of the current scope: B stored [k, n] (ldb >= n), or [n, k]
+ * (ldb >= k) when transB.
+ */
+export function packB(args: { transB?: boolean; n: number; k: number; b: Block; ldb?: number }): Block {
+  const { n, k } = args;
+  const tB = args.transB ?? false;
+  const ldb = args.ldb ?? (tB ? k : n);
+  dims("gemm_pack_b", { n, k, ldb });
+  if (ldb < (tB ? k : n)) throw new MpoLstmError("shape", `gemm_pack_b: ldb ${ldb} is smaller than a stored row of B (${tB ? k : n}) for n ${n}, k ${k}, transB ${tB}`);
+  const rows = tB ? n : k, cols = tB ? k : n;
+  const pb = need("gemm_pack_b", "b", args.b, rows === 0 || cols === 0 ? 0 : (rows - 1) * ldb + cols);
+  const out = getBackend().arena.alloc(Math.max(1, packedBFloats(k, n)) * 4);
+  getBackend().exports.gemm_pack_b_f32(tB ? 1 : 0, n, k, pb, ldb, out.ptr);
+  return out;
+}
+
+/** C[m, n] = alpha A op(B) + beta C with op(B) packed by `packB` (same n, k); A [m, k] (lda >= k). */
+export function gemmPackedB(args: { m: number; n: number; k: number; alpha?: number; a: Block; lda?: number; pb: Block; beta?: number; c: Block; ldc?: number }): void {
+  const { m, n, k } = args;
+  const lda = args.lda ?? k, ldc = args.ldc ?? n;
+  dims("gemm_packed_b", { m, n, k, lda, ldc });
+  if (lda < k || ldc < n) throw new MpoLstmError("shape", `gemm_packed_b: leading dimensions too small (lda ${lda}, ldc ${ldc}) for m ${m}, n ${n}, k ${k}`);
+  const ext = (r: number, c: number, ld: number): number => (r === 0 || c === 0 ? 0 : (r - 1) * ld + c);
+  const pa = need("gemm_packed_b", "a", args.a, ext(m, k, lda));
+  const pp = need("gemm_packed_b", "pb", args.pb, packedBFloats(k, n));
+  const pc = need("gemm_packed_b", "c", args.c, ext(m, n, ldc));
+  getBackend().exports.gemm_packed_b_f32(m, n, k, args.alpha ?? 1, pa, lda, pp, args.beta ?? 0, pc, ldc);
+}
+
+/**
+ * W_hh [4H, H] packed for the fused kernels, or null where the batch is too small for packing to pay
+ * (the kernels then use W_hh directly): forward packs op(B) = W_hh^T, backward op(B) = W_hh.
+ */
+export function packRecurrentWeight(w: Block, hidden: number, batch: number, direction: "forward" | "backward"): Block | null {
+  if (batch < getBackend().exports.lstm_seq_min_packed_rows()) return null;
+  const H = hidden;
+  return direction === "forward" ? packB({ transB: true, n: 4 * H, k: H, b: w }) : packB({ n: H, k: 4 * H, b: w });
+}
+
+function optional(kernel: string, arg: string, block: Block | null | undefined, elements: number): number {
+  return block ? need(kernel, arg, block, elements) : 0;
+}
+
+function checkPack(kernel: string, wPack: Block | null | undefined, k: number, n: number): number {
+  return wPack ? need(kernel, "wPack", wPack, packedBFloats(k, n)) : 0;
+}
+
+export interface LstmSeqForwardArgs {
+  steps: number;
+  batch: number;
+  hidden: number;
+  /** W_hh [4H, H]. */
+  w: Block;
+  /** packRecurrentWeight(w, H, B, "forward"), or null. */
+  wPack?: Block | null;
+  /** [T*B, 4H]: input pre-activations in, activated gates out. */
+  z: Block;
+  /** [(T+1)*B, H]: slot 0 the initial state, slots 1..T written. */
+  hs: Block;
+  cs: Block;
+  /** f32 [T*B] (1 = running, 0 = finished), or null. */
+  mask?: Block | null;
+}
+
+/** The forward recurrence of one layer over all steps (assembly/lstm-seq.ts), one call. */
+export function lstmSeqForward(a: LstmSeqForwardArgs): void {
+  const k = "lstm_seq_forward";
+  const { steps: T, batch: B, hidden: H } = a;
+  dims(k, { steps: T, batch: B, hidden: H });
+  const G = 4 * H;
+  getBackend().exports.lstm_seq_forward_f32(T, B, H, need(k, "w", a.w, G * H), checkPack(k, a.wPack, H, G), need(k, "z", a.z, T * B * G), need(k, "hs", a.hs, (T + 1) * B * H), need(k, "cs", a.cs, (T + 1) * B * H), optional(k, "mask", a.mask, T * B));
+}
+
+export interface LstmSeqBackwardArgs {
+  steps: number;
+  batch: number;
+  hidden: number;
+  w: Block;
+  /** packRecurrentWeight(w, H, B, "backward"), or null. */
+  wPack?: Block | null;
+  /** Activated gates [T*B, 4H] as lstmSeqForward left them. */
+  act: Block;
+  cs: Block;
+  mask?: Block | null;
+  /** Gradient of the outputs [T*B, H] time-major (0 at finished positions), or null. */
+  dOut?: Block | null;
+  /** [B, H]: gradient of the final h (c) in, of the initial h (c) out. */
+  dh: Block;
+  dc: Block;
+  /** [T*B, 4H], written. */
+  dz: Block;
+  /** [B, H] scratch. */
+  scratch: Block;
+}
+
+/** BPTT of one layer over all steps (assembly/lstm-seq.ts), one call. */
+export function lstmSeqBackward(a: LstmSeqBackwardArgs): void {
+  const k = "lstm_seq_backward";
+  const { steps: T, batch: B, hidden: H } = a;
+  dims(k, { steps: T, batch: B, hidden: H });
+  const G = 4 * H, BH = B * H;
+  getBackend().exports.lstm_seq_backward_f32(T, B, H, need(k, "w", a.w, G * H), checkPack(k, a.wPack, G, H), need(k, "act", a.act, T * B * G), need(k, "cs", a.cs, (T + 1) * BH), optional(k, "mask", a.mask, T * B), optional(k, "dOut", a.dOut, T * BH), need(k, "dh", a.dh, BH), need(k, "dc", a.dc, BH), need(k, "dz", a.dz, T * B * G), need(k, "scratch", a.scratch, BH));
+}

@@ -1,0 +1,232 @@
+/**
+ * The dense matrix of an MPO as a differentiable op: W [N_y, N_x] (PyTorch layout, rows = outputs) from
+ * the cores, one tape node. Training an MPO-LSTM rebuilds W and U once per step with it and then runs
+ * the dense fused sequence kernels (src/ops/lstm.ts); the backward projects dW onto every core.
+ *
+ * Forward, with core k stored [d_k, j_k, i_k, d_{k+1}] = T_k: the cores left of a split s merge left to
+ * right and the others right to left, then one GEMM joins the halves (cheaper than merging all the way
+ * from one end: the big last merge then costs N_x N_y d_s once, not after a chain of growing merges):
+ *   A_1 = T_0 [P_1, d_1],  A_{k+1} [P_{k+1}, d_{k+1}] = A_k [P_k, d_k] T_k [d_k, (j_k i_k d_{k+1})]   (k < s)
+ *   B_{n-1} = T_{n-1} [d_{n-1}, Q_{n-1}],  B_k [d_k, Q_k] = T_k [(d_k j_k i_k), d_{k+1}] B_{k+1}   (k >= s)
+ *   M = A_s B_s [P_s, Q_s]       (P_k = prod_{m<k} j_m i_m, Q_k = prod_{m>=k} j_m i_m)
+ * M holds W with its legs interleaved (j_0 i_0 j_1 i_1 ...); one permutation gives W (j_0 j_1 ..., i_0 i_1 ...).
+ * s is the split with the fewest multiply-adds. Backward, from dM = the inverse permutation of dW:
+ *   dA_s = dM B_s^T, dB_s = A_s^T dM, then along each chain, one GEMM per core for its gradient (the
+ *   projection of dW onto the core) and one for the gradient passed on:
+ *   dT_k = A_k^T dA_{k+1}, dA_k = dA_{k+1} T_k^T (left);  dT_k = dB_k B_{k+1}^T, dB_{k+1} = T_k^T dB_k (right).
+ * Multiply-adds: mpoDenseMacs (the backward about twice the forward).
+ *
+ * Which path trains cheaper, this one (rebuild, dense products, projection) or contracting the cores with
+ * the activations at every use (src/nn/mpo-projection.ts), is decided by counted multiply-adds only
+ * (mpoTrainingPath), so every machine makes the same choice and trains the same model to the same bits.
+ */
+import { gemm } from "../backend/kernels.js";
+import { mpoPermute } from "../backend/mpo.js";
+import { coresMacs } from "../mpo/contract.js";
+import { checkChain, type CoreShape } from "../mpo/mpo.js";
+import { needsGrad, record } from "../tape.js";
+import { Tensor } from "../tensor.js";
+import { checkLive, checkShape, empty, shapeStr } from "./util.js";
+
+function coreShapes(cores: readonly Tensor[], op: string): CoreShape[] {
+  cores.forEach((c, k) => {
+    checkLive(c, op, `cores[${k}]`);
+    checkShape(c.rank === 4, op, () => `cores[${k}] must be 4-D [dLeft, out, in, dRight], got ${shapeStr(c.shape)}`);
+  });
+  const shapes = cores.map((c) => ({ left: c.shape[0]!, out: c.shape[1]!, in: c.shape[2]!, right: c.shape[3]! }));
+  checkChain(op, shapes);
+  return shapes;
+}
+
+/** Row counts P_k (k = 0..n) of the left merges A_k, and column counts Q_k of the right merges B_k. */
+function mergedSizes(shapes: readonly CoreShape[]): { P: number[]; Q: number[] } {
+  const n = shapes.length;
+  const P = [1];
+  shapes.forEach((s, k) => P.push(P[k]! * s.out * s.in));
+  const Q = new Array<number>(n + 1).fill(1);
+  for (let k = n - 1; k >= 0; k--) Q[k] = Q[k + 1]! * shapes[k]!.out * shapes[k]!.in;
+  return { P, Q };
+}
+
+/** Multiply-adds of the merges for split s: cores 0..s-1 left to right, s..n-1 right to left, then A_s B_s. */
+function splitMacs(shapes: readonly CoreShape[], s: number): { left: number[]; right: number[]; middle: number } {
+  const { P, Q } = mergedSizes(shapes);
+  const left: number[] = [], right: number[] = [];
+  for (let k = 1; k < s; k++) { const c = shapes[k]!; left.push(P[k]! * c.left * c.out * c.in * c.right); }
+  for (let k = s; k < shapes.length - 1; k++) { const c = shapes[k]!; right.push(c.left * c.out * c.in * c.right * Q[k + 1]!); }
+  return { left, right, middle: s > 0 && s < shapes.length ? P[s]! * shapes[s]!.left * Q[s]! : 0 };
+}
+
+/** The split with the fewest forward multiply-adds (the first on ties); 0 for a single core. */
+function bestSplit(shapes: readonly CoreShape[]): number {
+  let best = 0, bestMacs = Infinity;
+  for (let s = 1; s < shapes.length; s++) {
+    const m = splitMacs(shapes, s);
+    const total = m.left.reduce((a, b) => a + b, 0) + m.right.reduce((a, b) => a + b, 0) + m.middle;
+    if (total < bestMacs) { best = s; bestMacs = total; }
+  }
+  return best;
+}
+
+/**
+ * Multiply-adds of mpoDense: `rebuild` for the forward, `project` for the backward into every core
+ * (the middle product twice, every merge twice: a core gradient and the gradient passed along).
+ */
+export function mpoDenseMacs(shapes: readonly CoreShape[]): { rebuild: number; project: number } {
+  const m = splitMacs(shapes, bestSplit(shapes));
+  const chains = m.left.reduce((a, b) => a + b, 0) + m.right.reduce((a, b) => a + b, 0);
+  return { rebuild: chains + m.middle, project: 2 * (chains + m.middle) };
+}
+
+export interface MpoTrainingCost {
+  path: "dense" | "cores";
+  /** Multiply-adds of one training step's products with this matrix, each way; the contraction's also as weighed. */
+  macs: { dense: number; cores: number; coresWeighted: number };
+}
+
+/**
+ * Weight of one multiply-add of the per-use core contraction against one of the dense products: its
+ * products are small and thin and each is followed by a permutation of the activations, and it ran 2.6
+ * to 6 times slower per multiply-add than the dense sequence kernels in bench/mpo-lstm.ts W1. A constant
+ * of the code, not a measurement at run time, so the choice stays the same on every machine.
+ */
+export const CORES_MAC_WEIGHT = 2;
+
+/**
+ * Multiply-add equivalent of one use of the contraction beyond its multiply-adds: per core and use a GEMM
+ * call and a permutation, prepared and called from the host. About 5 us on the bench machine; like
+ * CORES_MAC_WEIGHT a constant of the code. It keeps small layers (H = 64, where a step's contraction is
+ * a few thousand multiply-adds) on the rebuild path.
+ */
+export const CORES_CALL_MACS = 100_000;
+
+/**
+ * The training path of an MPO matrix applied to `rows` rows in all per training step (e.g. T x B for an
+ * LSTM's W and U) in `applications` uses (T for U, applied once per time step; 1 for W), by multiply-adds,
+ * counting what each path runs:
+ *   dense: rebuild + project (mpoDenseMacs) + 3 rows N_x N_y (forward, gradient of the input, dW);
+ *   cores: the forward contraction and the transposed one for the input gradient (cheaper order of
+ *          each), and for the core gradients a forward again plus the backward chain (two forwards'
+ *          worth): 4 F + F^T, with F, F^T the contraction counts over all rows, weighted by
+ *          CORES_MAC_WEIGHT; plus CORES_CALL_MACS per core for each use forward and backward.
+ * Ties go to cores (fewer weights read). Depends on shapes, rows and applications only.
+ */
+export function mpoTrainingPath(shapes: readonly CoreShape[], rows: number, applications = 1): MpoTrainingCost {
+  const nx = shapes.reduce((p, s) => p * s.in, 1);
+  const ny = shapes.reduce((p, s) => p * s.out, 1);
+  const { rebuild, project } = mpoDenseMacs(shapes);
+  const dense = rebuild + project + 3 * rows * nx * ny;
+  const f = Math.min(coresMacs(shapes, rows, "ltr"), coresMacs(shapes, rows, "rtl"));
+  const ft = Math.min(coresMacs(shapes, rows, "ltr", true), coresMacs(shapes, rows, "rtl", true));
+  const cores = 4 * f + ft;
+  const weighted = CORES_MAC_WEIGHT * cores + CORES_CALL_MACS * 2 * applications * shapes.length;
+  return { path: weighted <= dense ? "cores" : "dense", macs: { dense, cores, coresWeighted: weighted } };
+}
+
+/** Dims and source strides of the permutation that reads `target` legs out of row-major `source` legs; size-1 legs dropped. */
+function legMap(source: readonly [string, number][], target: readonly [string, number][]): { dims: number[]; strides: number[] } {
+  const strides = new Map<string, number>();
+  let acc = 1;
+  for (let t = source.length - 1; t >= 0; t--) { strides.set(source[t]![0], acc); acc *= source[t]![1]; }
+  const kept = target.filter((l) => l[1] !== 1);
+  if (kept.length === 0) return { dims: [1], strides: [1] };
+  return { dims: kept.map((l) => l[1]), strides: kept.map((l) => strides.get(l[0])!) };
+}
+
+/**
+ * W [N_y, N_x] = the matrix of the MPO with these cores (each [dLeft, out, in, dRight], a chain with
+ * outer bonds 1). Records one tape node when a core requires gradients.
+ */
+export function mpoDense(cores: readonly Tensor[]): Tensor {
+  const op = "mpoDense";
+  const shapes = coreShapes(cores, op);
+  const n = shapes.length;
+  const { P, Q } = mergedSizes(shapes);
+  const nx = shapes.reduce((p, s) => p * s.in, 1);
+  const ny = shapes.reduce((p, s) => p * s.out, 1);
+  const interleaved = shapes.flatMap((s, k) => [[`j${k}`, s.out], [`i${k}`, s.in]] as [string, number][]);
+  const wLegs = [...shapes.map((s, k) => [`j${k}`, s.out] as [string, number]), ...shapes.map((s, k) => [`i${k}`, s.in] as [string, number])];
+  const split = bestSplit(shapes);
+  // left[k] = A_{k+1} (k < s), right[k] = B_k (k >= s); M = A_s B_s (or core 0 alone when n = 1).
+  const left: Tensor[] = [];
+  const right: Tensor[] = new Array<Tensor>(n);
+  let M: Tensor = cores[0]!;
+  if (n > 1) {
+    left.push(cores[0]!);
+    for (let k = 1; k < split; k++) {
+      const c = shapes[k]!;
+      const next = empty([P[k + 1]! * c.right]);
+      gemm({ m: P[k]!, n: c.out * c.in * c.right, k: c.left, a: left[k - 1]!.block, b: cores[k]!.block, c: next.block });
+      left.push(next);
+    }
+    right[n - 1] = cores[n - 1]!;
+    for (let k = n - 2; k >= split; k--) {
+      const c = shapes[k]!;
+      const next = empty([c.left * Q[k]!]);
+      gemm({ m: c.left * c.out * c.in, n: Q[k + 1]!, k: c.right, a: cores[k]!.block, b: right[k + 1]!.block, c: next.block });
+      right[k] = next;
+    }
+    M = empty([P[split]! * Q[split]!]);
+    gemm({ m: P[split]!, n: Q[split]!, k: shapes[split]!.left, a: left[split - 1]!.block, b: right[split]!.block, c: M.block });
+  }
+  const w = empty([ny, nx]);
+  const fwd = legMap(interleaved, wLegs);
+  mpoPermute(fwd.dims, fwd.strides, { block: M.block }, { block: w.block });
+  if (needsGrad(cores)) {
+    record(op, cores, [w], ([dw]) => {
+      const dCores: (Tensor | null)[] = cores.map(() => null);
+      const wants = (k: number): boolean => cores[k]!.requiresGrad;
+      const bwd = legMap(wLegs, interleaved);
+      const dM = empty([nx * ny]);
+      mpoPermute(bwd.dims, bwd.strides, { block: dw!.block }, { block: dM.block });
+      if (n === 1) {
+        if (wants(0)) dCores[0] = Tensor.from(dM.data(), cores[0]!.shape);
+        return dCores;
+      }
+      const ds = shapes[split]!.left;
+      // Left chain, cores split-1 .. 0: dA holds dA_{k+1} as [P_k, q_k].
+      if (cores.slice(0, split).some((c) => c.requiresGrad)) {
+        const firstL = cores.findIndex((c) => c.requiresGrad);
+        let dA = empty([P[split]! * ds]);
+        gemm({ transB: true, m: P[split]!, n: ds, k: Q[split]!, a: dM.block, b: right[split]!.block, c: dA.block });
+        for (let k = split - 1; k >= firstL; k--) {
+          const c = shapes[k]!;
+          const q = c.out * c.in * c.right;
+          if (wants(k)) {
+            const dT = k === 0 ? Tensor.from(dA.data(), cores[0]!.shape) : empty(cores[k]!.shape);
+            if (k > 0) gemm({ transA: true, m: c.left, n: q, k: P[k]!, a: left[k - 1]!.block, b: dA.block, c: dT.block });
+            dCores[k] = dT;
+          }
+          if (k > firstL) {
+            const prev = empty([P[k]! * c.left]);
+            gemm({ transB: true, m: P[k]!, n: c.left, k: q, a: dA.block, b: cores[k]!.block, c: prev.block });
+            dA = prev;
+          }
+        }
+      }
+      // Right chain, cores split .. n-1: dB holds dB_k as [(d_k j_k i_k), Q_{k+1}].
+      let lastR = -1;
+      for (let k = n - 1; k >= split; k--) if (wants(k)) { lastR = k; break; }
+      if (lastR >= 0) {
+        let dB = empty([ds * Q[split]!]);
+        gemm({ transA: true, m: ds, n: Q[split]!, k: P[split]!, a: left[split - 1]!.block, b: dM.block, c: dB.block });
+        for (let k = split; k <= lastR; k++) {
+          const c = shapes[k]!;
+          const rows = c.left * c.out * c.in;
+          if (wants(k)) {
+            const dT = k === n - 1 ? Tensor.from(dB.data(), cores[k]!.shape) : empty(cores[k]!.shape);
+            if (k < n - 1) gemm({ transB: true, m: rows, n: c.right, k: Q[k + 1]!, a: dB.block, b: right[k + 1]!.block, c: dT.block });
+            dCores[k] = dT;
+          }
+          if (k < lastR) {
+            const next = empty([c.right * Q[k + 1]!]);
+            gemm({ transA: true, m: c.right, n: Q[k + 1]!, k: rows, a: cores[k]!.block, b: dB.block, c: next.block });
+            dB = next;
+          }
+        }
+      }
+      return dCores;
+    });
+  }
+  return w;
+}

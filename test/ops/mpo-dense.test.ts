@@ -1,0 +1,81 @@
+/**
+ * mpoDense (the MPO's dense matrix as a differentiable op): forward against the brute-force float64
+ * matrix for chains of 1 to 4 cores (size-1 legs, unequal bonds), the projection of dW onto every core
+ * against central differences (also with frozen cores), the multiply-add counts on a hand-counted chain,
+ * and an MPOLSTM training step through it against the step-by-step core contraction.
+ */
+import { test } from "uvu";
+import * as assert from "uvu/assert";
+import { MPOLSTM } from "../../src/nn/mpo-lstm.js";
+import { mpoDense, mpoDenseMacs, mpoTrainingPath } from "../../src/ops/mpo-dense.js";
+import { mean } from "../../src/ops/index.js";
+import { Random } from "../../src/random.js";
+import { backward, tidy } from "../../src/tape.js";
+import { Tensor } from "../../src/tensor.js";
+import { denseRef, randomCores, shapesOf } from "../mpo/reference.js";
+import { checkGrad } from "../util/gradcheck.js";
+import { maxRelErr, uniform } from "../util/random.js";
+
+const CHAINS: [number[], number[], number[]][] = [
+  [[3], [5], []],
+  [[2, 3], [4, 2], [3]],
+  [[2, 1, 3], [3, 2, 1], [2, 4]],
+  [[2, 2, 1, 3], [1, 3, 2, 2], [3, 2, 4]],
+];
+
+test("mpoDense: W [N_y, N_x] equals the brute-force float64 matrix, 1 to 4 cores", () => {
+  for (const [inF, outF, bonds] of CHAINS) {
+    const shapes = shapesOf(inF, outF, bonds);
+    const cores = randomCores(shapes, 5);
+    tidy(() => {
+      const w = mpoDense(cores.map((c, k) => Tensor.from(c, [shapes[k]!.left, shapes[k]!.out, shapes[k]!.in, shapes[k]!.right])));
+      const ref = denseRef(cores, shapes);
+      assert.equal(w.shape, [outF.reduce((p, v) => p * v, 1), inF.reduce((p, v) => p * v, 1)]);
+      assert.ok(maxRelErr(w.data(), ref) < 1e-5, `in [${inF}] out [${outF}]: error ${maxRelErr(w.data(), ref)}`);
+    });
+  }
+});
+
+test("mpoDense: gradients of every core vs central differences (and frozen cores get none)", () => {
+  for (const [inF, outF, bonds] of CHAINS) {
+    const shapes = shapesOf(inF, outF, bonds);
+    const inputs = randomCores(shapes, 9).map((data, k) => ({ data, shape: [shapes[k]!.left, shapes[k]!.out, shapes[k]!.in, shapes[k]!.right] }));
+    checkGrad(`mpoDense [${inF}] -> [${outF}]`, (...cs) => mpoDense(cs), inputs, { tol: 2e-3 });
+    if (shapes.length > 2) checkGrad(`mpoDense [${inF}] -> [${outF}], first and last cores frozen`, (...cs) => mpoDense(cs), inputs, { tol: 2e-3, check: [1] });
+  }
+});
+
+test("mpoDenseMacs and mpoTrainingPath: counts of a hand-counted chain, and the choice follows them", () => {
+  // in (2, 3) out (4, 2), bond 3: split 1; A_1 = core 0 [8, 3], B_1 = core 1 [3, 6]; M = A_1 B_1: 8 * 3 * 6.
+  const shapes = shapesOf([2, 3], [4, 2], [3]);
+  assert.equal(mpoDenseMacs(shapes), { rebuild: 144, project: 288 });
+  const r = mpoTrainingPath(shapes, 10, 5);
+  assert.is(r.macs.dense, 144 + 288 + 3 * 10 * 6 * 8);
+  assert.is(r.macs.coresWeighted, 2 * r.macs.cores + 100_000 * 2 * 5 * 2);
+  assert.is(r.path, r.macs.coresWeighted <= r.macs.dense ? "cores" : "dense");
+  // The paper's layout of 256 -> 1024 at bond 41 (about 10x): rebuilding is far cheaper; an input-first layout contracts.
+  const paper = shapesOf([8, 2, 2, 8], [32, 2, 2, 8], [41, 41, 41]);
+  assert.is(mpoTrainingPath(paper, 800, 50).path, "dense");
+  const inputFirst = shapesOf([16, 16, 1, 1], [1, 1, 32, 32], [8, 8, 8]);
+  assert.is(mpoTrainingPath(inputFirst, 800, 50).path, "cores");
+});
+
+test("MPOLSTM training step through mpoDense: loss and core gradients match the step-by-step contraction", () => {
+  const [F, H, B, T] = [6, 4, 3, 5];
+  const x = uniform(B * T * F, 71);
+  const grads = (path: "cores" | undefined): Float32Array[] => {
+    const model = new MPOLSTM({ inputSize: F, hiddenSize: H, inputFactors: [2, 3], hiddenFactors: [2, 2], bondIh: 3, rng: new Random(4) });
+    model.setPath(path);
+    const out = tidy(() => {
+      backward(mean(model.forward(Tensor.from(x, [B, T, F])).output));
+      return model.parameters().map((p) => p.grad!.toArray());
+    });
+    model.dispose();
+    return out;
+  };
+  const viaDense = grads(undefined), viaCores = grads("cores");
+  assert.is(viaDense.length, viaCores.length);
+  viaDense.forEach((g, i) => assert.ok(maxRelErr(g, viaCores[i]!) < 1e-4, `parameter ${i}: error ${maxRelErr(g, viaCores[i]!)}`));
+});
+
+test.run();
