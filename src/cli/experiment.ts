@@ -8,6 +8,7 @@
 import { MpoLstmError } from "../errors.js";
 import { bareName, quote } from "../quote.js";
 import { METHODS, PRESETS } from "../experiment/config.js";
+import { parseSeeds } from "../experiment/protocol.js";
 import { runExperimentToFiles, type ExperimentOutcome } from "../experiment/run-files.js";
 import { TASKS } from "../experiment/tasks/index.js";
 import type { Method, PresetName, TaskConfig } from "../experiment/types.js";
@@ -21,7 +22,8 @@ optimizer, epochs and seed for all, and writes results/<name>.json, .md and .svg
 tasks: ${Object.keys(TASKS).join(", ")}; quick = smnist and imdb with --preset quick (what npm start runs)
 
 flags:
-  --preset tiny|quick|default|paper   sizes (default: default; quick for "quick")
+  --preset tiny|quick|default|paper   sizes (default: default; quick for "quick"); imdb also
+                                      authors (their Keras setup) and fidelity (~2 h here)
   --ratios 5,10,20,50,100             compression ratios to sweep
   --bonds 2,4,8                       MPO bonds to sweep instead (fc2's default)
   --methods dense,mpo,pruned          which models to train (default these three); tt-svd adds the
@@ -29,6 +31,25 @@ flags:
   --set fineTuneEpochs=N              epochs of that fine-tuning (default 1)
   --epochs N  --batch-size N  --lr X  --clip-norm X  --seed N
   --set key=value                     any task knob (e.g. --set hidden=64 --set trainLimit=4000)
+  --seeds N | 1,2,3                   every variant once per seed (N: seeds 1..N), paired by seed; the
+                                      results give per-seed values, means, 95% t intervals, paired
+                                      differences (MPO - pruned, MPO - dense) and McNemar's exact test
+  --lr-grid 5e-4,1e-3,2e-3,4e-3       screen these rates first (short runs, first seed) and train each
+                                      method (each MPO level/layout) at its best validation rate
+  --screen-epochs N                   epochs per screening run (default 2)
+  --patience N                        early stopping: stop a model N epochs after its best validation
+                                      epoch (--epochs is then the maximum); 0 = off (default)
+  --optimizer adam|rmsprop            (rmsprop: Keras' rho 0.9, eps 1e-7, as the MPO-LSTM authors)
+  --layouts paper,input-first         MPO layouts to compare (or factor pairs "16,16,1,1:1,1,32,32",
+                                      "inW:out:inU" when input and hidden sizes differ); recurrent tasks
+  --set coreInit=ours|theirs|tt-svd   MPO core start (ours: Glorot variance of W; theirs: the authors'
+                                      flat glorot_uniform; tt-svd: TT-SVD of a dense init)
+  --set biasInit=pytorch|keras        LSTM biases (keras: zeros, forget gate 1)
+  --set truncate=end|start            imdb: keep the last (default, as the authors) or first tokens
+  --estimate                          print the projected training time (a few timed steps per
+                                      variant) and stop; the authors preset prints it before running
+  --data FILE                         text: your labelled texts (.jsonl with "text" and "label" per
+                                      line, or .csv with text and label columns)
   --out DIR                           results directory (default results)
   --name NAME                         result file name (default <task>[-<preset>]-<date>)
   --resume                            continue from the last checkpoint of this name
@@ -46,6 +67,10 @@ interface ParsedArgs {
   name: string | undefined;
   resume: boolean;
   quiet: boolean;
+  seeds?: number[];
+  lrGrid?: number[];
+  screenEpochs?: number;
+  estimate?: boolean;
   workers?: number | "auto";
 }
 
@@ -59,6 +84,24 @@ function positive(flag: string, v: string, integer: boolean): number {
   const x = Number(v);
   if (!(x > 0) || !Number.isFinite(x) || (integer && !Number.isInteger(x))) throw new MpoLstmError("value", `experiment: ${flag} takes a positive ${integer ? "integer" : "number"}, got ${quote(v)}`);
   return x;
+}
+
+/**
+ * Splits a --layouts list. Factor layouts hold commas themselves ("16,16,1,1:1,1,32,32"), so a factor
+ * layout ends where its last ":" part has as many factors as its first.
+ */
+export function splitLayouts(text: string): string[] {
+  const out: string[] = [];
+  let current: string | null = null;
+  for (const token of text.split(",").map((t) => t.trim())) {
+    if (current === null && /^[a-z]/i.test(token)) { out.push(token); continue; }
+    current = current === null ? token : `${current},${token}`;
+    const parts = current.split(":");
+    if (parts.length >= 2 && parts[parts.length - 1]!.split(",").length === parts[0]!.split(",").length) { out.push(current); current = null; }
+  }
+  if (current !== null) throw new MpoLstmError("value", `experiment: --layouts: "${current}" is not a whole factor layout (in factors : out factors, as many of each)`);
+  if (out.length === 0) throw new MpoLstmError("value", "experiment: --layouts needs at least one layout");
+  return out;
 }
 
 /** Parses the flags after `experiment`. */
@@ -101,6 +144,17 @@ export function parseExperimentArgs(argv: readonly string[]): ParsedArgs {
         Object.defineProperty(a.overrides, key, { value: raw, enumerable: true, writable: true, configurable: true });
         break;
       }
+      case "--estimate": a.estimate = true; break;
+      case "--seeds": a.seeds = parseSeeds(value()); break;
+      case "--lr-grid": a.lrGrid = numberList(flag, value()); break;
+      case "--screen-epochs": a.screenEpochs = positive(flag, value(), true); break;
+      case "--patience": { const v = Number(value()); if (!Number.isInteger(v) || v < 0) throw new MpoLstmError("value", `experiment: --patience takes a non-negative integer`); a.overrides["patience"] = v; break; }
+      case "--optimizer": a.overrides["optimizer"] = value(); break;
+      case "--layouts": {
+        a.overrides["layouts"] = splitLayouts(value());
+        break;
+      }
+      case "--data": a.overrides["data"] = value(); break;
       case "--out": a.out = value(); break;
       case "--name": a.name = value(); break;
       case "--resume": a.resume = true; break;

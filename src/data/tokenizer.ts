@@ -59,9 +59,10 @@ export interface EncodedTexts {
 }
 
 /**
- * Encodes token lists as a padded id matrix. Texts longer than `maxLength` keep their first `maxLength`
- * tokens ("pre" truncation keeps the start, where reviews state their subject) unless `truncate` is "post"-
- * keeping the end instead.
+ * Encodes token lists as a padded id matrix (ids first, PAD_ID after each length). Texts longer than
+ * `maxLength` keep their first `maxLength` tokens with "keep-start" (the default here) or their last ones
+ * with "keep-end", which is what Keras' pad_sequences does by default and what the MPO-LSTM authors
+ * trained on: reviews tend to state their verdict at the end.
  */
 export function encodePadded(docs: readonly (readonly string[])[], vocab: Vocabulary, maxLength: number, truncate: "keep-start" | "keep-end" = "keep-start"): EncodedTexts {
   if (!Number.isInteger(maxLength) || maxLength < 1) throw new MpoLstmError("value", `maxLength must be a positive integer, got ${maxLength}`);

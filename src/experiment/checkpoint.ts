@@ -32,6 +32,8 @@ export interface Checkpoint {
   tensors: Record<string, Float32Array>;
   /** The optimizer's step count. */
   optimizerSteps: number;
+  /** Per-variant learning rates the run was started with (RunOptions.lrs), if any. */
+  lrs?: Record<string, number>;
 }
 
 export interface CheckpointStore {

@@ -15,7 +15,7 @@ import { TASKS } from "./tasks/index.js";
 import type { Method, PresetName, TaskConfig } from "./types.js";
 
 /** The presets every task offers. */
-export const PRESETS: readonly PresetName[] = ["tiny", "quick", "default", "paper"];
+export const PRESETS: readonly PresetName[] = ["tiny", "quick", "default", "paper", "authors", "fidelity"];
 /** The methods an experiment can compare. */
 export const METHODS: readonly Method[] = ["dense", "mpo", "pruned", "tt-svd"];
 
@@ -58,6 +58,10 @@ const RULES: Readonly<Record<string, Rule>> = {
   fc1Out: count("factors of FC1's output"),
   fc2In: count("factors of FC2's input"),
   fc2Out: count("factors of FC2's output"),
+  patience: count("epochs without a better validation metric before stopping (0 = off)", 0),
+  screenEpochs: count("epochs per screening run"),
+  seeds: count("seeds", 0),
+  lrGrid: { integer: false, min: 0, inclusive: false, what: "learning rates to screen" },
 };
 
 function settingError(task: string, key: string, message: string): MpoLstmError {
@@ -159,6 +163,7 @@ export function configFor(task: string, preset: PresetName, overrides: Partial<T
   const t = TASKS[task]!;
   if (!(PRESETS as readonly string[]).includes(preset)) throw new MpoLstmError("value", `experiment: unknown preset ${quote(preset)}; presets: ${PRESETS.join(", ")}`);
   const base = t.presets[preset];
+  if (!base) throw new MpoLstmError("value", `experiment: ${task} has no preset "${preset}"; its presets: ${Object.keys(t.presets).join(", ")}`);
   const merged = { ...base } as TaskConfig;
   for (const key of Reflect.ownKeys(overrides)) {
     if (typeof key !== "string" || !Object.hasOwn(base, key)) throw new MpoLstmError("value", `experiment: ${task} has no setting ${quote(String(key))}; its settings: ${Object.keys(base).join(", ")}`);

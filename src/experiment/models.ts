@@ -10,17 +10,24 @@ import { MpoLstmError } from "../errors.js";
 import { bondForRatio, compressionRatio } from "../mpo/budget.js";
 import { Embedding } from "../nn/embedding.js";
 import { Linear } from "../nn/linear.js";
-import { LSTM } from "../nn/lstm.js";
+import { LSTM, LSTMLayer } from "../nn/lstm.js";
 import { Module } from "../nn/module.js";
 import { MPOLinear } from "../nn/mpo-linear.js";
-import { MPOLSTM } from "../nn/mpo-lstm.js";
+import { MPOLSTM, MPOLSTMLayer } from "../nn/mpo-lstm.js";
+import { fromDense } from "../mpo/ttsvd.js";
+import { nearestCappedBond, resolveLayout, type LstmLayout } from "./layouts.js";
 import { compressLinear, compressLSTM } from "../nn/compress.js";
 import { relu } from "../ops/activation.js";
 import { reshape, select } from "../ops/shape.js";
 import { Random } from "../random.js";
 import type { Tensor } from "../tensor.js";
 import type { Batch } from "../train/data.js";
-import type { BuiltModel, Variant } from "./types.js";
+import type { BuiltModel, RecurrentTaskConfig, Variant } from "./types.js";
+
+/** How an MPO variant's cores start: ours (Glorot variance of W per core, glorotCores), theirs (the authors' Keras code: all cores of a matrix one flat glorot_uniform vector), or the TT-SVD of a dense PyTorch-style init at the variant's bonds. */
+export type CoreInit = "ours" | "theirs" | "tt-svd";
+/** LSTM biases: PyTorch's U(-1/sqrt(H), 1/sqrt(H)) on both bias vectors, or Keras' zeros with the forget gate at 1. */
+export type BiasInit = "pytorch" | "keras";
 
 export interface RecurrentSpec {
   inputSize: number;
@@ -28,6 +35,10 @@ export interface RecurrentSpec {
   /** Factors of inputSize and hiddenSize (same count); the gate side stacks 4 onto the first. */
   inputFactors: readonly number[];
   hiddenFactors: readonly number[];
+  /** Default "ours". */
+  coreInit?: CoreInit;
+  /** Default "pytorch". */
+  biasInit?: BiasInit;
 }
 
 /**
@@ -42,23 +53,85 @@ export function nearestBond(inFactors: readonly number[], outFactors: readonly n
   return err(d - 1) < err(d) ? d - 1 : d;
 }
 
-/** MPO bonds of W and U for a variant (nearest the ratio per matrix, as the paper sets d_W and d_U, or one given bond). */
+/** The start knobs of a recurrent config (coreInit, biasInit), checked, for a RecurrentSpec. */
+export function recurrentInit(c: RecurrentTaskConfig): { coreInit: CoreInit; biasInit: BiasInit } {
+  const { coreInit, biasInit } = c;
+  if (!["ours", "theirs", "tt-svd"].includes(coreInit)) throw new MpoLstmError("value", `experiment: coreInit must be ours, theirs or tt-svd, got "${coreInit}"`);
+  if (!["pytorch", "keras"].includes(biasInit)) throw new MpoLstmError("value", `experiment: biasInit must be pytorch or keras, got "${biasInit}"`);
+  return { coreInit: coreInit as CoreInit, biasInit: biasInit as BiasInit };
+}
+
+/** The layout of a variant: the task's own ("paper") unless the variant names another. */
+export function layoutOf(spec: RecurrentSpec, variant: Variant): LstmLayout {
+  return resolveLayout(variant.layout ?? "paper", spec);
+}
+
+/**
+ * MPO bonds of W and U for a variant (nearest the ratio per matrix, as the paper sets d_W and d_U, or one
+ * given bond). The paper's layout counts bonds as the paper does (uncapped); other layouts count the cores
+ * they really get, whose outer bonds size-1 factors cap.
+ */
 export function recurrentBonds(spec: RecurrentSpec, variant: Variant): { bondIh: number; bondHh: number } {
-  const gates = spec.hiddenFactors.map((h, k) => (k === 0 ? 4 * h : h));
+  const layout = layoutOf(spec, variant);
   if (variant.bond !== undefined) return { bondIh: variant.bond, bondHh: variant.bond };
   if (variant.ratio === undefined) throw new MpoLstmError("value", `experiment: an MPO variant needs a ratio or a bond`);
-  return { bondIh: nearestBond(spec.inputFactors, gates, variant.ratio), bondHh: nearestBond(spec.hiddenFactors, gates, variant.ratio) };
+  const pick = layout.name === "paper" ? nearestBond : nearestCappedBond;
+  return { bondIh: pick(layout.inputFactors, layout.outFactors, variant.ratio), bondHh: pick(layout.hiddenFactors, layout.outFactors, variant.ratio) };
+}
+
+/** Keras' LSTM bias start: zeros, the forget gate (rows H..2H of PyTorch's [i, f, g, o]) at 1, on biasIh; biasHh zero. */
+function kerasBiases(lstm: LSTM): void {
+  for (const layer of lstm.layers) {
+    const H = lstm.hiddenSize;
+    layer.biases().forEach((b, i) => {
+      const d = b.data();
+      d.fill(0);
+      if (i === 0) d.fill(1, H, 2 * H);
+    });
+  }
+}
+
+/**
+ * The authors' core start (MPO_LSTM_all.py): every core of a matrix cut from one flat vector drawn by
+ * Keras 2's glorot_uniform, whose fans for a 1-D shape (N,) are both sqrt(N): U(-a, a), a = sqrt(3 / sqrt(N)).
+ */
+function theirCores(cores: readonly { data(): Float32Array; size: number }[], rng: Random): void {
+  const total = cores.reduce((s, c) => s + c.size, 0);
+  const a = Math.sqrt(3 / Math.sqrt(total));
+  for (const c of cores) {
+    const d = c.data();
+    for (let i = 0; i < d.length; i++) d[i] = (2 * rng.next() - 1) * a;
+  }
 }
 
 /** The recurrent core of a variant: a dense LSTM (dense, pruned) or an MPOLSTM (bonds given, or from the variant). */
 export function recurrentCore(spec: RecurrentSpec, variant: Variant, rng: Random, bonds?: { bondIh: number; bondHh: number }): { lstm: LSTM; description: string } {
   if (variant.method !== "mpo") {
-    return { lstm: new LSTM({ inputSize: spec.inputSize, hiddenSize: spec.hiddenSize, rng }), description: `LSTM(${spec.inputSize} -> ${spec.hiddenSize})` };
+    const lstm = new LSTM({ inputSize: spec.inputSize, hiddenSize: spec.hiddenSize, rng });
+    if (spec.biasInit === "keras") kerasBiases(lstm);
+    return { lstm, description: `LSTM(${spec.inputSize} -> ${spec.hiddenSize})` };
   }
-  const { bondIh, bondHh } = bonds ?? recurrentBonds(spec, variant);
-  const lstm = new MPOLSTM({ inputSize: spec.inputSize, hiddenSize: spec.hiddenSize, inputFactors: spec.inputFactors, hiddenFactors: spec.hiddenFactors, bondIh, bondHh, rng });
-  const gates = spec.hiddenFactors.map((h, k) => (k === 0 ? 4 * h : h));
-  return { lstm, description: `MPOLSTM(${spec.inputSize} -> ${spec.hiddenSize}), W (${spec.inputFactors}) -> (${gates}) bond ${bondIh}, U (${spec.hiddenFactors}) -> (${gates}) bond ${bondHh}` };
+  const layout = layoutOf(spec, variant);
+  const { bondIh, bondHh } = (layout.name === "paper" ? bonds : undefined) ?? recurrentBonds(spec, variant);
+  const init = spec.coreInit ?? "ours";
+  const opts = { inputSize: spec.inputSize, hiddenSize: spec.hiddenSize, inputFactors: layout.inputFactors, hiddenFactors: layout.hiddenFactors, outFactors: layout.outFactors, bondIh, bondHh, rng };
+  let lstm: MPOLSTM;
+  if (init === "tt-svd") {
+    const dense = new LSTM({ inputSize: spec.inputSize, hiddenSize: spec.hiddenSize, rng });
+    const layer = dense.layers[0] as LSTMLayer;
+    const w = fromDense(layer.weightIh.toArray(), { inFactors: layout.inputFactors, outFactors: layout.outFactors, maxBond: bondIh });
+    const u = fromDense(layer.weightHh.toArray(), { inFactors: layout.hiddenFactors, outFactors: layout.outFactors, maxBond: bondHh });
+    lstm = new MPOLSTM(opts, [new MPOLSTMLayer(w.mpo, u.mpo, layer.biasIh?.toArray() ?? null, layer.biasHh?.toArray() ?? null)]);
+    dense.dispose();
+  } else {
+    lstm = new MPOLSTM(opts);
+    if (init === "theirs") for (const l of lstm.mpoLayers) { theirCores(l.coresIh, rng); theirCores(l.coresHh, rng); }
+    else if (init !== "ours") throw new MpoLstmError("value", `experiment: coreInit must be ours, theirs or tt-svd, got "${String(init)}"`);
+  }
+  if (spec.biasInit === "keras") kerasBiases(lstm);
+  const tag = layout.name === "paper" ? "" : ` [layout ${layout.name}]`;
+  const start = init === "ours" ? "" : `, ${init} init`;
+  return { lstm, description: `MPOLSTM(${spec.inputSize} -> ${spec.hiddenSize})${tag}, W (${layout.inputFactors}) -> (${layout.outFactors}) bond ${bondIh}, U (${layout.hiddenFactors}) -> (${layout.outFactors}) bond ${bondHh}${start}` };
 }
 
 function frobenius(values: Float32Array): number {

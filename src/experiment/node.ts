@@ -9,3 +9,6 @@ export { loadMobyDick, loadMobyDickText, prepareCharCorpus, charWindows, type Ch
 export { tokenize, Vocabulary, encodePadded, type EncodedTexts } from "../data/tokenizer.js";
 export { fileCheckpointStore } from "./checkpoint-files.js";
 export { runExperimentToFiles, type ExperimentFilesOptions, type ExperimentOutcome } from "./run-files.js";
+export { tInterval, mcnemarExact, type Interval, type McNemar } from "./stats.js";
+export { summarizeSeeds, verdictOf, type SeedSummary, type VariantSummary, type PairSummary, type Verdict } from "./summary.js";
+export { loadLabelledTexts, parseLabelledTexts, parseCsvRows, type LabelledTexts } from "../data/text-file.js";

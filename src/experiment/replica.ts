@@ -18,8 +18,9 @@ export interface ExperimentReplicaArgs {
 export function replica(args: ExperimentReplicaArgs): Replica {
   const task = TASKS[args.task];
   if (!task) throw new MpoLstmError("value", `experiment replica: unknown task "${args.task}"`);
+  if (args.variant.method === "tt-svd" && !task.fromDense) throw new MpoLstmError("value", `experiment replica: task ${args.task} has no fromDense for the tt-svd method`);
   const built = args.variant.method === "tt-svd"
-    ? task.fromDense(task.build({ method: "dense" }, args.config, args.seed), args.variant, args.config)
+    ? task.fromDense!(task.build({ method: "dense" }, args.config, args.seed), args.variant, args.config)
     : task.build(args.variant, args.config, args.seed);
   return { model: built.model, forward: built.forward };
 }

@@ -5,7 +5,7 @@
  * <task>-<preset>-<date> otherwise, or the given name.
  */
 import { execFileSync } from "node:child_process";
-import { existsSync, mkdirSync, readdirSync, rmdirSync, statSync } from "node:fs";
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmdirSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { cpus } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { MpoLstmError } from "../errors.js";
@@ -14,7 +14,11 @@ import type { ProgressWriter } from "../train/progress.js";
 import { fileCheckpointStore } from "./checkpoint-files.js";
 import { configFor } from "./config.js";
 import { experimentRecord, resultsChart, resultsMarkdown, resultsTable, type ExperimentRecord } from "./report.js";
-import { runExperiment } from "./runner.js";
+import { runExperiment, type RunResult } from "./runner.js";
+import { runSeeds, screenRates, type Screening, type ScreeningEntry } from "./protocol.js";
+import { summarizeSeeds } from "./summary.js";
+import { projectTrainingTime } from "./estimate.js";
+import { formatDuration } from "../train/progress.js";
 import { QUICK_TASKS, TASKS } from "./tasks/index.js";
 import type { PresetName, TaskConfig } from "./types.js";
 
@@ -35,6 +39,14 @@ export interface ExperimentFilesOptions {
   workers?: number | "auto";
   /** The command line recorded in the results. */
   command?: string;
+  /** Run every variant once per seed (paired by seed) and report means, intervals and paired tests. */
+  seeds?: number[];
+  /** Learning rates to screen per method (and per level for MPO) before the runs; the choice goes into the results. */
+  lrGrid?: number[];
+  /** Epochs of each screening run (default 2). */
+  screenEpochs?: number;
+  /** Only print the projected training time (a few timed steps per variant); train nothing, write nothing. */
+  estimate?: boolean;
 }
 
 function gitCommit(): string {
@@ -73,6 +85,15 @@ export function runExperimentToFiles(opts: ExperimentFilesOptions, out: Progress
   const preset: PresetName = args.preset ?? (quick ? "quick" : "default");
   const tasks = quick ? [...QUICK_TASKS] : [args.target];
   const configs = tasks.map((t) => configFor(t, preset, args.overrides));
+  // A preset may carry its protocol (seeds, learning-rate grid, screening epochs); flags win.
+  const knob = (name: string): number[] | undefined => {
+    const v = configs[0]?.[name];
+    return Array.isArray(v) && v.length > 0 ? v.map(Number) : undefined;
+  };
+  const presetSeeds = knob("seeds"), presetGrid = knob("lrGrid"), presetScreen = configs[0]?.["screenEpochs"];
+  if (!args.seeds && presetSeeds) args.seeds = presetSeeds;
+  if (!args.lrGrid && presetGrid) args.lrGrid = presetGrid;
+  if (args.screenEpochs === undefined && typeof presetScreen === "number") args.screenEpochs = presetScreen;
   const date = new Date().toISOString().slice(0, 10);
   const records: ExperimentRecord[] = [];
   const files: string[] = [];
@@ -97,15 +118,49 @@ export function runExperimentToFiles(opts: ExperimentFilesOptions, out: Progress
     const fileName = resultName(args.out, args.name ? (tasks.length > 1 ? `${args.name}-${name}` : args.name) : `${name}${preset === "default" ? "" : `-${preset}`}-${date}`, args.name !== undefined, args.resume);
     const commit = gitCommit(); // before the run, so later edits to the checkout do not mislabel it
     out.write(`\n${task.title}: preset ${preset}, ${config.epochs} epochs, ${config.bonds.length ? `bonds ${config.bonds}` : `ratios ${config.ratios}`}, methods ${config.methods}\n`);
-    const run = runExperiment({
-      task, config, preset, seed: args.seed, resume: args.resume,
-      checkpoints: fileCheckpointStore(join(args.out, ".checkpoints", fileName)),
-      log: (line) => out.write(`${line}\n`),
-      ...(args.quiet ? {} : { progress: out }),
-      ...(args.workers !== undefined ? { workers: args.workers } : {}),
-    });
+    if (args.estimate || preset === "authors") {
+      const p = projectTrainingTime(task, config, task.prepare(config), { seeds: args.seeds?.length ?? 1 });
+      const per = Object.entries(p.stepSeconds).map(([k, v]) => `${k} ${(v * 1000).toFixed(0)} ms`).join(", ");
+      out.write(`projected training time: ${formatDuration(p.totalSeconds)} (${(p.totalSeconds / 3600).toFixed(1)} h; ${p.stepsPerEpoch} steps per epoch, ${config.epochs} epochs; per step: ${per}; measured now on ${cpus().length} cores, excluding validation, test and screening)\n`);
+      if (args.estimate) return;
+    }
+    const ckDir = join(args.out, ".checkpoints", fileName);
+    const log = (line: string) => out.write(`${line}\n`);
+    const progress = args.quiet ? {} : { progress: out };
+    const workers = args.workers !== undefined ? { workers: args.workers } : {};
+    let run: RunResult;
+    let screening: Screening | undefined;
+    if (!args.seeds && !args.lrGrid) {
+      run = runExperiment({ task, config, preset, seed: args.seed, resume: args.resume, checkpoints: fileCheckpointStore(ckDir), log, ...progress, ...workers });
+    } else {
+      const t0 = performance.now();
+      const seeds = args.seeds ?? [args.seed];
+      const data = task.prepare(config);
+      const saved = <T>(file: string): T | undefined => (args.resume && existsSync(join(ckDir, file)) ? (JSON.parse(readFileSync(join(ckDir, file), "utf8")) as T) : undefined);
+      const save = (file: string, value: unknown) => { mkdirSync(ckDir, { recursive: true }); writeFileSync(join(ckDir, file), JSON.stringify(value)); };
+      let lrs: Record<string, number> | undefined;
+      if (args.lrGrid) {
+        const done = saved<ScreeningEntry[]>("screening.json");
+        screening = screenRates({ task, config, preset, seed: seeds[0]!, data, grid: args.lrGrid, epochs: args.screenEpochs ?? 2, log, ...progress, ...workers, ...(done ? { done } : {}), onEntries: (e) => save("screening.json", e) });
+        lrs = screening.chosen;
+        log(`learning rates chosen on validation: ${Object.entries(lrs).map(([k, v]) => `${k} ${v}`).join(", ")}`);
+      }
+      const done = saved<RunResult[]>("seeds.json");
+      const runs = runSeeds({
+        task, config, preset, seeds, data, log, ...progress, ...workers, ...(lrs ? { lrs } : {}), ...(done ? { done } : {}), resume: args.resume,
+        checkpointsFor: (seed) => fileCheckpointStore(join(ckDir, `seed-${seed}`)),
+        onRun: (_r, all) => save("seeds.json", all),
+      });
+      run = { task: task.name, preset, seed: seeds[0]!, config, data: data.description, results: runs.flatMap((r) => r.results), seconds: (performance.now() - t0) / 1000 };
+      rmSync(ckDir, { recursive: true, force: true });
+    }
     const command = args.command ?? `runExperimentToFiles(${JSON.stringify(opts)})`;
     const rec = experimentRecord(run, { date, gitCommit: commit, node: process.version, cpu: cpus()[0]?.model ?? "unknown", cores: cpus().length, command }, task.title, task.metric);
+    if (args.seeds || args.lrGrid) {
+      rec.seeds = args.seeds ?? [args.seed];
+      rec.summary = summarizeSeeds(rec.results, task.metric.higherIsBetter);
+      if (screening) rec.screening = screening;
+    }
     const base = join(args.out, fileName);
     const text = (s: string) => new TextEncoder().encode(s);
     writeFileAtomic(`${base}.json`, text(JSON.stringify(rec, null, 1) + "\n"));

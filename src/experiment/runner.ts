@@ -17,7 +17,11 @@ import { MpoLstmError } from "../errors.js";
 import { ProgressBar, formatDuration, type ProgressWriter } from "../train/progress.js";
 import { GradualPruner, MagnitudePruner } from "../prune/pruner.js";
 import { Adam } from "../optim/adam.js";
+import { RMSprop } from "../optim/rmsprop.js";
+import type { Optimizer } from "../optim/optimizer.js";
+import type { Parameter } from "../nn/parameter.js";
 import { evaluate, fit } from "../train/fit.js";
+import { batchOneMilliseconds, correctnessBits, perExampleCorrect } from "./per-example.js";
 import { siblingModule } from "../backend/workers.js";
 import type { Checkpoint, CheckpointStore, VariantProgress } from "./checkpoint.js";
 import type { ExperimentReplicaArgs } from "./replica.js";
@@ -36,8 +40,14 @@ export interface RunOptions<C extends TaskConfig> {
   checkpoints?: CheckpointStore;
   /** Continue from the store's checkpoint (its config must equal this one). */
   resume?: boolean;
-  /** Data already prepared (tests); prepared from the config otherwise. */
+  /**
+   * The task's data, already prepared: skips `task.prepare(config)`, e.g. to share one loaded data set
+   * between several runs (seeds, learning-rate screening) or to run on data you loaded yourself. It must
+   * be what `prepare(config)` would give; the runner does not check.
+   */
   data?: TaskData;
+  /** Learning rate per variant key (e.g. {"dense": 2e-3, "mpo@10": 1e-3}); config.lr for keys not listed. */
+  lrs?: Readonly<Record<string, number>>;
   /** Threads training computes gradients on (fit's `workers`; default "auto"). Results do not depend on it. */
   workers?: number | "auto";
 }
@@ -54,7 +64,14 @@ export interface RunResult {
 
 export function variantKey(v: Variant): string {
   if (v.method === "dense") return "dense";
-  return v.bond !== undefined ? `${v.method}@bond${v.bond}` : `${v.method}@${v.ratio}`;
+  const base = v.bond !== undefined ? `${v.method}@bond${v.bond}` : `${v.method}@${v.ratio}`;
+  return v.layout !== undefined ? `${base}/${v.layout}` : base;
+}
+
+/** The MPO layouts a config asks for (`layouts` knob of the recurrent tasks); ["paper"] when it has none. */
+export function layoutsOf(config: TaskConfig): string[] {
+  const l = config["layouts"];
+  return Array.isArray(l) && l.length > 0 ? l.map(String) : ["paper"];
 }
 
 /** The variants of a config in training order: dense, then per level MPO before pruned. */
@@ -64,10 +81,12 @@ export function variantsOf(config: TaskConfig): Variant[] {
   if (want.has("dense")) out.push({ method: "dense" });
   const levels: Variant[] = config.bonds.length > 0 ? config.bonds.map((bond) => ({ method: "mpo", bond })) : config.ratios.map((ratio) => ({ method: "mpo", ratio }));
   if (want.has("tt-svd") && !want.has("dense")) throw new MpoLstmError("value", `experiment: the tt-svd method decomposes the trained dense model, so it needs "dense" among the methods`);
+  const layouts = layoutsOf(config);
+  const named = layouts.length > 1 || layouts[0] !== "paper";
   for (const level of levels) {
-    if (want.has("mpo")) out.push(level);
+    if (want.has("mpo")) for (const layout of layouts) out.push(named ? { ...level, layout } : level);
     if (want.has("pruned")) out.push({ ...level, method: "pruned" });
-    if (want.has("tt-svd")) out.push({ ...level, method: "tt-svd" });
+    if (want.has("tt-svd")) out.push({ ...level, method: "tt-svd" }); // the task's own factors
   }
   return out;
 }
@@ -85,6 +104,14 @@ function countOf(built: BuiltModel, nonzeroOnly: boolean): number {
   return n;
 }
 
+/** The optimizer of the config's `optimizer` knob: "adam" (default) or "rmsprop" (Keras' rho 0.9, eps 1e-7, as the MPO-LSTM authors trained). */
+function makeOptimizer(config: TaskConfig, params: Parameter[], lr: number): Optimizer {
+  const kind = config["optimizer"] ?? "adam";
+  if (kind === "adam") return new Adam(params, { lr });
+  if (kind === "rmsprop") return new RMSprop(params, { lr, alpha: 0.9, eps: 1e-7 });
+  throw new MpoLstmError("value", `experiment: optimizer must be adam or rmsprop, got ${JSON.stringify(kind)}`);
+}
+
 function sameConfig(a: unknown, b: unknown): boolean {
   return JSON.stringify(a) === JSON.stringify(b);
 }
@@ -96,7 +123,7 @@ export function runExperiment<C extends TaskConfig>(opts: RunOptions<C>): RunRes
   const t0 = performance.now();
   let checkpoint = opts.resume ? opts.checkpoints?.load() ?? null : null;
   if (opts.resume && !checkpoint) log("no checkpoint to resume from; starting from the beginning");
-  if (checkpoint && (checkpoint.task !== task.name || checkpoint.seed !== seed || !sameConfig(checkpoint.config, config))) {
+  if (checkpoint && (checkpoint.task !== task.name || checkpoint.seed !== seed || !sameConfig(checkpoint.config, config) || !sameConfig(checkpoint.lrs ?? {}, opts.lrs ?? {}))) {
     throw new MpoLstmError("value", `experiment: the checkpoint is of ${checkpoint.task} (seed ${checkpoint.seed}) with another configuration; run without --resume to start over, or with the checkpoint's flags`);
   }
   const data = opts.data ?? task.prepare(config);
@@ -120,10 +147,12 @@ export function runExperiment<C extends TaskConfig>(opts: RunOptions<C>): RunRes
     // them when this run trains no MPO variant).
     let pruneRatio = 1;
     if (variant.method === "pruned") {
-      const twin = results.find((r) => r.key === variantKey({ ...variant, method: "mpo" }));
+      const layouts = layoutsOf(config);
+      const mpoTwin: Variant = { ...variant, method: "mpo", ...(layouts.length > 1 || layouts[0] !== "paper" ? { layout: layouts[0]! } : {}) };
+      const twin = results.find((r) => r.key === variantKey(mpoTwin));
       if (twin) pruneRatio = twin.compression;
       else {
-        const probe = task.build({ ...variant, method: "mpo" }, config, seed);
+        const probe = task.build(mpoTwin, config, seed);
         pruneRatio = denseParams / countOf(probe, false);
         probe.model.dispose();
       }
@@ -154,6 +183,7 @@ function trainVariant<C extends TaskConfig>(
     if (!denseState) throw new MpoLstmError("value", `experiment: ${key} needs the trained dense model, which this run has not trained`);
     const dense = task.build({ method: "dense" }, config, seed);
     dense.model.loadStateDict(denseState);
+    if (!task.fromDense) throw new MpoLstmError("value", `experiment: task ${task.name} has no fromDense, so it cannot run the tt-svd method`);
     built = task.fromDense(dense, variant, config);
     epochs = config.fineTuneEpochs;
     before = resume?.current?.beforeFineTune ?? task.metric.fromEvaluation(evaluate(built.model, data.test, { batchSize: config.batchSize, forward: built.forward }));
@@ -161,7 +191,8 @@ function trainVariant<C extends TaskConfig>(
     built = task.build(variant, config, seed);
   }
   const { model, forward } = built;
-  const optimizer = new Adam(model.parameters(), { lr: config.lr });
+  const lr = opts.lrs?.[key] ?? config.lr;
+  const optimizer = makeOptimizer(config, model.parameters(), lr);
   const stepsPerEpoch = Math.ceil(data.train.size / config.batchSize);
   const totalSteps = stepsPerEpoch * epochs;
   let pruner: MagnitudePruner | null = null;
@@ -194,7 +225,11 @@ function trainVariant<C extends TaskConfig>(
   const replica = TASKS[task.name] === (task as unknown) ? { module: siblingModule("./replica.js", import.meta.url).href, args } : undefined;
   const metric = task.metric;
   const better = (a: number, b: number | null) => b === null || (metric.higherIsBetter ? a > b : a < b);
+  const patience = typeof config["patience"] === "number" ? config["patience"] : 0;
+  let stoppedEarly = false;
   for (let epoch = progress.epochsDone; epoch < epochs; epoch++) {
+    // Early stopping: `patience` epochs past the best eligible one without improving on it.
+    if (patience > 0 && progress.bestEpoch >= 0 && epoch - 1 - progress.bestEpoch >= patience) { stoppedEarly = true; break; }
     const t0 = performance.now();
     const bar = opts.progress ? new ProgressBar(opts.progress, { total: stepsPerEpoch, label: `${tag} ${key} epoch ${epoch + 1}/${epochs}` }) : null;
     let lossSum = 0, seen = 0;
@@ -228,20 +263,26 @@ function trainVariant<C extends TaskConfig>(
       if (best) for (const [n, t] of Object.entries(best)) tensors[`best.${n}`] = t;
       const os = optimizer.stateDict();
       for (const [n, t] of Object.entries(os.buffers)) tensors[`opt.${n}`] = t;
-      opts.checkpoints.save({ task: task.name, preset: opts.preset, seed, config, completed: [...completed], current: progress, tensors, optimizerSteps: os.stepCount });
+      opts.checkpoints.save({ task: task.name, preset: opts.preset, seed, config, completed: [...completed], current: progress, tensors, optimizerSteps: os.stepCount, ...(opts.lrs ? { lrs: { ...opts.lrs } } : {}) });
     }
   }
   if (best) model.loadStateDict(best);
   else if (epochs === 0) best = model.stateDict(); // tt-svd without fine-tuning: the decomposition as it is
   else if (gradual) throw new MpoLstmError("value", `experiment: ${key} never reached its final sparsity (pruning ends at step ${pruneEnd} of ${totalSteps}); train more epochs`);
-  const test = evaluate(model, data.test, { batchSize: config.batchSize, forward });
+  // Accuracy tasks: one pass gives the loss, the accuracy and which examples were right (McNemar's test).
+  const scored = task.metric.name === "accuracy" ? perExampleCorrect(model, data.test, forward, config.batchSize) : null;
+  const test = scored ? { loss: scored.loss, accuracy: scored.accuracy } : evaluate(model, data.test, { batchSize: config.batchSize, forward });
+  const inferenceMs = batchOneMilliseconds(model, data.test, forward);
   const params = countOf(built, variant.method === "pruned");
   const result: VariantResult = {
     variant, key, description: built.description, denseParams, params,
     compression: denseParams / params, totalParams: model.parameterCount(),
     epochs: progress.epochs, bestEpoch: progress.bestEpoch, validationMetric: progress.bestMetric ?? Number.NaN,
     testLoss: test.loss, testMetric: metric.fromEvaluation(test), seconds: progress.seconds,
+    lr, inferenceMs,
   };
+  if (scored) result.testCorrect = correctnessBits(scored.correct);
+  if (stoppedEarly) result.stoppedEarly = true;
   if (before !== undefined) result.testMetricBeforeFineTune = before;
   if (built.truncationError) result.truncationError = built.truncationError;
   const state = best ?? model.stateDict();

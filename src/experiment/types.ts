@@ -27,6 +27,8 @@ export interface Variant {
   method: Method;
   ratio?: number;
   bond?: number;
+  /** MPO layout of a recurrent task's W and U (src/experiment/layouts.ts); absent = the task's own ("paper"). */
+  layout?: string;
 }
 
 /** The metric a task reports. */
@@ -70,17 +72,28 @@ export interface Task<C extends TaskConfig = TaskConfig> {
   readonly name: string;
   readonly title: string;
   readonly metric: MetricSpec;
-  /** Sizes for each preset; flags override single fields. */
-  readonly presets: Readonly<Record<PresetName, C>>;
+  /**
+   * Sizes per preset; flags override single fields. A task needs only the presets it is run with
+   * (`configFor` names the ones it has); the built-in tasks have tiny, quick, default and paper, IMDB also
+   * authors and fidelity.
+   */
+  readonly presets: Readonly<Partial<Record<PresetName, C>>>;
   /** Loads and prepares the data (deterministic for a given config). */
   prepare(config: C): TaskData;
   /** Builds a model for `variant` with parameters drawn from a generator seeded by `seed`. */
   build(variant: Variant, config: C, seed: number): BuiltModel;
-  /** The "tt-svd" variant: `dense` (trained, consumed) with its compressible matrices replaced by TT-SVD at the variant's bonds. */
-  fromDense(dense: BuiltModel, variant: Variant, config: C): BuiltModel;
+  /**
+   * The "tt-svd" variant: `dense` (trained, consumed) with its compressible matrices replaced by TT-SVD at
+   * the variant's bonds. Only needed for the "tt-svd" method.
+   */
+  fromDense?(dense: BuiltModel, variant: Variant, config: C): BuiltModel;
 }
 
-export type PresetName = "tiny" | "quick" | "default" | "paper";
+/**
+ * "authors": the MPO-LSTM authors' public Keras configuration as close as the package allows (IMDB);
+ * "fidelity": the largest protocol that fits about two hours on 2 cores (IMDB).
+ */
+export type PresetName = "tiny" | "quick" | "default" | "paper" | "authors" | "fidelity";
 
 /** Task size knobs shared by all tasks, plus the task's own. */
 export interface TaskConfig {
@@ -106,10 +119,22 @@ export interface RecurrentTaskConfig extends TaskConfig {
   /** Factors of the LSTM's input size and of its hidden size (same count; the gates stack onto the first). */
   inputFactors: number[];
   hiddenFactors: number[];
+  /** MPO core start: "ours" (Glorot variance per matrix), "theirs" (the authors' flat glorot_uniform) or "tt-svd" (of a dense init). */
+  coreInit: string;
+  /** LSTM biases: "pytorch" (uniform) or "keras" (zeros, forget gate 1). */
+  biasInit: string;
+  /** MPO layouts to compare (src/experiment/layouts.ts): "paper", "input-first" or "in:out" factor lists. */
+  layouts: string[];
 }
 
-/** The settings every recurrent task starts from (Adam at 2e-3, clipping at norm 5, all three methods). */
-export const RECURRENT_DEFAULTS = { lr: 2e-3, clipNorm: 5, bonds: [] as number[], methods: ["dense", "mpo", "pruned"] as Method[], fineTuneEpochs: 1 };
+/** Knobs every task has: the optimizer ("adam" or "rmsprop") and early stopping (`patience` epochs, 0 = off; `epochs` is then the maximum). */
+export const TRAINING_DEFAULTS = { optimizer: "adam", patience: 0 };
+
+/**
+ * The settings every recurrent task starts from: Adam at 2e-3, clipping at norm 5, all three methods,
+ * our core start, PyTorch's biases, the task's own (paper) MPO layout.
+ */
+export const RECURRENT_DEFAULTS = { ...TRAINING_DEFAULTS, lr: 2e-3, clipNorm: 5, bonds: [] as number[], methods: ["dense", "mpo", "pruned"] as Method[], fineTuneEpochs: 1, coreInit: "ours", biasInit: "pytorch", layouts: ["paper"] };
 
 /** Metrics of one epoch of one variant. */
 export interface EpochRecord {
@@ -147,4 +172,14 @@ export interface VariantResult {
   testLoss: number;
   testMetric: number;
   seconds: number;
+  /** The learning rate it trained with. */
+  lr?: number;
+  /** Which test examples it classified correctly, one bit each, packed LSB first, base64 (accuracy tasks; McNemar's test). */
+  testCorrect?: string;
+  /** Median milliseconds of one forward pass over one test sequence (batch 1), measured after training. */
+  inferenceMs?: number;
+  /** Training ended before the last epoch: `patience` epochs without a better validation metric. */
+  stoppedEarly?: boolean;
+  /** The seed of the run it belongs to (multi-seed records). */
+  seed?: number;
 }

@@ -4,3 +4,4 @@ export { SGD, type SGDOptions } from "./sgd.js";
 export { Adam, AdamW, type AdamOptions } from "./adam.js";
 export { clipGradNorm, nonFiniteGrads } from "./clip.js";
 export { stepDecay, cosineDecay, warmup, constantLr } from "./schedule.js";
+export { RMSprop, type RMSpropOptions } from "./rmsprop.js";

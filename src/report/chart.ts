@@ -7,7 +7,8 @@ import { MpoLstmError } from "../errors.js";
 
 export interface ChartSeries {
   name: string;
-  points: readonly { x: number; y: number }[];
+  /** `low`/`high`: an interval drawn as a vertical error bar (e.g. a 95% interval over seeds). */
+  points: readonly { x: number; y: number; low?: number; high?: number }[];
 }
 
 export interface ChartSpec {
@@ -35,7 +36,8 @@ function fmt(v: number): string {
 /** Renders the chart as a standalone SVG document. */
 export function renderChart(spec: ChartSpec): string {
   const xs = spec.series.flatMap((s) => s.points.map((p) => p.x));
-  const ys = [...spec.series.flatMap((s) => s.points.map((p) => p.y)), ...(spec.references ?? []).map((r) => r.y)];
+  const bars = (p: { low?: number; high?: number }) => [p.low, p.high].filter((v): v is number => v !== undefined && Number.isFinite(v));
+  const ys = [...spec.series.flatMap((s) => s.points.flatMap((p) => [p.y, ...bars(p)])), ...(spec.references ?? []).map((r) => r.y)];
   if (xs.length === 0) throw new MpoLstmError("value", "a chart needs at least one point");
   if (xs.some((x) => !(x > 0)) || ys.some((y) => !Number.isFinite(y))) throw new MpoLstmError("value", "chart points need positive x (log axis) and finite y");
   const x0 = Math.log(Math.min(...xs) / 1.2);
@@ -79,6 +81,12 @@ export function renderChart(spec: ChartSpec): string {
     const color = COLORS[i % COLORS.length]!;
     const pts = [...s.points].sort((a, b) => a.x - b.x);
     out.push(`<polyline fill="none" stroke="${color}" stroke-width="2" points="${pts.map((p) => `${px(p.x).toFixed(1)},${py(p.y).toFixed(1)}`).join(" ")}"/>`);
+    for (const p of pts) {
+      const [lo, hi] = [p.low, p.high];
+      if (lo === undefined || hi === undefined || !Number.isFinite(lo) || !Number.isFinite(hi)) continue;
+      const x = px(p.x).toFixed(1);
+      out.push(`<path d="M${x} ${py(lo).toFixed(1)}V${py(hi).toFixed(1)}M${(px(p.x) - 4).toFixed(1)} ${py(lo).toFixed(1)}h8M${(px(p.x) - 4).toFixed(1)} ${py(hi).toFixed(1)}h8" stroke="${color}" stroke-width="1.5" fill="none"><title>${esc(s.name)}: interval ${fmt(lo)} to ${fmt(hi)}</title></path>`);
+    }
     for (const p of pts) out.push(`<circle cx="${px(p.x).toFixed(1)}" cy="${py(p.y).toFixed(1)}" r="4" fill="${color}"><title>${esc(s.name)}: ${fmt(p.x)}x, ${fmt(p.y)}</title></circle>`);
     legend(s.name, color, false);
   });

@@ -10,7 +10,7 @@ import { MpoLstmError } from "../../errors.js";
 import { arrayDataset, type Dataset } from "../../train/data.js";
 import { accuracyMetric } from "../metrics.js";
 import { FC2, fc2FromDense, nearestBond, seededStreams } from "../models.js";
-import type { BuiltModel, Task, TaskConfig, TaskData, Variant } from "../types.js";
+import { TRAINING_DEFAULTS, type BuiltModel, type Task, type TaskConfig, type TaskData, type Variant } from "../types.js";
 
 export interface Fc2Config extends TaskConfig {
   trainLimit: number;
@@ -20,7 +20,7 @@ export interface Fc2Config extends TaskConfig {
   fc2Out: number[];
 }
 
-const common = { lr: 1e-3, clipNorm: 0, fineTuneEpochs: 1, ratios: [] as number[], methods: ["dense", "mpo", "pruned"] as Fc2Config["methods"], fc1In: [4, 7, 7, 4], fc1Out: [4, 4, 4, 4], fc2In: [4, 4, 4, 4], fc2Out: [1, 5, 2, 1] };
+const common = { ...TRAINING_DEFAULTS, lr: 1e-3, clipNorm: 0, fineTuneEpochs: 1, ratios: [] as number[], methods: ["dense", "mpo", "pruned"] as Fc2Config["methods"], fc1In: [4, 7, 7, 4], fc1Out: [4, 4, 4, 4], fc2In: [4, 4, 4, 4], fc2Out: [1, 5, 2, 1] };
 
 function toDataset(s: ImageSet): Dataset {
   return arrayDataset({ x: s.images, sampleShape: [784], labels: s.labels });

@@ -8,7 +8,7 @@ import { Embedding } from "../../nn/embedding.js";
 import { Tensor } from "../../tensor.js";
 import type { Batch, Dataset } from "../../train/data.js";
 import { bitsPerCharMetric } from "../metrics.js";
-import { builtRecurrent, CharLanguageModel, recurrentCore, recurrentFromDense, seededStreams, type RecurrentSpec } from "../models.js";
+import { builtRecurrent, CharLanguageModel, recurrentCore, recurrentFromDense, recurrentInit, seededStreams, type RecurrentSpec } from "../models.js";
 import { RECURRENT_DEFAULTS, type BuiltModel, type RecurrentTaskConfig, type Task, type TaskData, type Variant } from "../types.js";
 
 export interface MobyDickConfig extends RecurrentTaskConfig {
@@ -69,7 +69,7 @@ export const mobyDickTask: Task<MobyDickConfig> = {
 };
 
 function spec(c: MobyDickConfig): RecurrentSpec {
-  return { inputSize: c.embedding, hiddenSize: c.hidden, inputFactors: c.inputFactors, hiddenFactors: c.hiddenFactors };
+  return { inputSize: c.embedding, hiddenSize: c.hidden, inputFactors: c.inputFactors, hiddenFactors: c.hiddenFactors, ...recurrentInit(c) };
 }
 
 let alphabetSize: number | null = null;

@@ -5,7 +5,7 @@
 import { loadMnist, MNIST_SIDE, type ImageSet } from "../../data/mnist.js";
 import { arrayDataset, type Dataset } from "../../train/data.js";
 import { accuracyMetric } from "../metrics.js";
-import { builtRecurrent, recurrentCore, recurrentFromDense, seededStreams, SequenceClassifier, type RecurrentSpec } from "../models.js";
+import { builtRecurrent, recurrentCore, recurrentFromDense, recurrentInit, seededStreams, SequenceClassifier, type RecurrentSpec } from "../models.js";
 import { RECURRENT_DEFAULTS, type BuiltModel, type RecurrentTaskConfig, type Task, type TaskData, type Variant } from "../types.js";
 
 export interface SmnistConfig extends RecurrentTaskConfig {
@@ -42,5 +42,5 @@ export const smnistTask: Task<SmnistConfig> = {
 };
 
 function spec(c: SmnistConfig): RecurrentSpec {
-  return { inputSize: MNIST_SIDE, hiddenSize: c.hidden, inputFactors: c.inputFactors, hiddenFactors: c.hiddenFactors };
+  return { inputSize: MNIST_SIDE, hiddenSize: c.hidden, inputFactors: c.inputFactors, hiddenFactors: c.hiddenFactors, ...recurrentInit(c) };
 }
