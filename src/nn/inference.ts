@@ -470,13 +470,7 @@ export class InferenceProgram {
     let input = x;
     this.layers.forEach((layer, l) => {
       const s = this.seq[l]!;
-      if (state) {
-        s.h.f32().set(state.h.data().subarray(l * H, (l + 1) * H));
-        s.c.f32().set(state.c.data().subarray(l * H, (l + 1) * H));
-      } else {
-        s.h.f32().fill(0);
-        s.c.f32().fill(0);
-      }
+      setLayerState(s, state, l, H);
       const output = Tensor.empty([1, T, H]);
       arena.scope(() => {
         const zx = arena.alloc(Math.max(1, steps * 4 * H) * 4);
@@ -528,6 +522,17 @@ export class InferenceProgram {
 
 /** @internal A stream's buffers for one layer. */
 export interface StreamState { h: Block; c: Block; zx: Block; proj: Block }
+
+/** Sets layer l's h and c from a [numLayers, 1, H] state pair, or zeros without one. */
+function setLayerState(s: { h: Block; c: Block }, state: { h: Tensor; c: Tensor } | null | undefined, l: number, H: number): void {
+  if (state) {
+    s.h.f32().set(state.h.data().subarray(l * H, (l + 1) * H));
+    s.c.f32().set(state.c.data().subarray(l * H, (l + 1) * H));
+  } else {
+    s.h.f32().fill(0);
+    s.c.f32().fill(0);
+  }
+}
 
 /**
  * Streaming inference: one time step per call, the state of every layer kept in Wasm memory. A step is
@@ -585,13 +590,7 @@ export class InferenceStream {
       }
     }
     this.st.forEach((s, l) => {
-      if (state) {
-        s.h.f32().set(state.h.data().subarray(l * H, (l + 1) * H));
-        s.c.f32().set(state.c.data().subarray(l * H, (l + 1) * H));
-      } else {
-        s.h.f32().fill(0);
-        s.c.f32().fill(0);
-      }
+      setLayerState(s, state, l, H);
     });
   }
 
