@@ -10,11 +10,10 @@
  * Transcendentals: assembly/vmath.ts (Cephes expf/tanhf, cited there).
  * Reductions that return f64 accumulate in f64 (two f64x2 accumulators), so long sums keep f32 accuracy.
  */
-import { loadPartial, storePartial, hsum64, highHalf, madd } from "./lanes";
+import { at, loadPartial, storePartial, hsum64, highHalf, madd } from "./lanes";
 import { vexp, vsigmoid, vtanh } from "./vmath";
 
 // @ts-ignore: decorator
-@inline function at(p: usize, i: i32): usize { return p + (<usize>i << 2); }
 
 /** y = e^x, saturating (see assembly/vmath.ts): finite inputs give finite outputs; x < -87.34 gives 0. */
 export function exp_f32(x: usize, y: usize, n: i32): void {

@@ -17,7 +17,7 @@
  * f32x4 over the hidden axis with partial-lane tails (assembly/lanes.ts): any H >= 1, no alignment needed.
  */
 import { gemv_f32 } from "./gemm";
-import { load4 } from "./lanes";
+import { at, load4 } from "./lanes";
 import { cellForward4 } from "./lstm-cell";
 import { mpo_gemm_f32, mpo_permute_f32 } from "./mpo";
 
@@ -31,7 +31,6 @@ const OP_SLOTS: i32 = 12;
 @inline function ptr(op: usize, i: i32): usize { return <usize>load<u32>(op + (<usize>i << 2)); }
 
 // @ts-ignore: decorator
-@inline function at(p: usize, i: i32): usize { return p + (<usize>i << 2); }
 
 // @ts-ignore: decorator
 @inline function gate(zx: usize, proj: usize, b1: usize, b2: usize, i: i32, rem: i32): v128 {

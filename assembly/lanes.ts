@@ -10,6 +10,9 @@
 
 /** Elements 0..rem-1 (1 <= rem <= 3) of p into lanes 0..rem-1; the other lanes are 0. */
 // @ts-ignore: decorator
+/** Address of the i-th f32 from p. */
+@inline export function at(p: usize, i: i32): usize { return p + (<usize>i << 2); }
+
 @inline export function loadPartial(p: usize, rem: i32): v128 {
   let v = v128.load32_zero(p);
   if (rem > 1) v = v128.load32_lane(p, v, 1, 4);

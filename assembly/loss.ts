@@ -9,11 +9,10 @@
  * Alignment: none required; tails: the last cols % 4 (or n % 4) elements use partial vector loads
  * (exp, so every entry gets the same arithmetic) or a scalar loop doing the same operations in order.
  */
-import { loadPartial, storePartial, hsum64, highHalf } from "./lanes";
+import { at, loadPartial, storePartial, hsum64, highHalf } from "./lanes";
 import { vexp } from "./vmath";
 
 // @ts-ignore: decorator
-@inline function at(p: usize, i: i32): usize { return p + (<usize>i << 2); }
 
 /**
  * Writes the row softmax into probs [rows, cols] (probs may alias logits) and returns the summed (not

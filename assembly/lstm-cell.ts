@@ -17,11 +17,10 @@
  * Pointers are row pointers (element j of the row is at p + 4 j); the last H % 4 units use partial
  * vector loads/stores (assembly/lanes.ts), so every unit gets the same arithmetic.
  */
-import { load4, madd, store4 } from "./lanes";
+import { at, load4, madd, store4 } from "./lanes";
 import { vsigmoid, vtanh } from "./vmath";
 
 // @ts-ignore: decorator
-@inline function at(p: usize, i: i32): usize { return p + (<usize>i << 2); }
 
 /**
  * The state update for units j..j+rem-1 from the activated gates ig, fg, gg, og and the previous cell

@@ -18,12 +18,12 @@
 import { axpy_f32, fill_f32 } from "./elementwise";
 import { gemm_f32, gemm_packed_b_f32 } from "./gemm";
 import { cellBackwardRows, cellForwardRows } from "./lstm-cell";
+import { at } from "./lanes";
 
 /** Fewest rows (batch) for which the steps use the packed weight. Same as gemm_f32's GEMV crossover. */
 const MIN_PACKED_ROWS: i32 = 7;
 
 // @ts-ignore: decorator
-@inline function at(p: usize, i: i32): usize { return p + (<usize>i << 2); }
 
 /** Rows (batch size) from which the host should pack W_hh for lstm_seq_forward_f32 / _backward_f32. */
 export function lstm_seq_min_packed_rows(): i32 {

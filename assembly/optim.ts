@@ -8,9 +8,9 @@
  * Alignment: none required. Tails: the last n % 4 entries run a scalar loop with the same operations in
  * the same order (wasm has no fused multiply-add), so every entry gets bit-identical results.
  */
+import { at } from "./lanes";
 
 // @ts-ignore: decorator
-@inline function at(p: usize, i: i32): usize { return p + (<usize>i << 2); }
 
 /** SGD step over n parameters; velocity is read only when momentum != 0 (may be 0 pointer otherwise). */
 export function sgd_f32(
