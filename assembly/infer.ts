@@ -14,7 +14,7 @@
  * layers: input products, hidden products and cells in one call), and `infer_lstm_sequence_f32` runs a
  * layer over a whole sequence, the hidden product's table and the cell once per step (one call per layer
  * and sequence). The cell is the same code in both, so a streamed step and a sequence step agree.
- * f32x4 over the hidden axis with partial-lane tails (assembly/lanes.ts): any H >= 1, no alignment needed.
+ * f32x4 over the hidden axis with partial-lane tails (assembly/lanes.ts), so every H >= 1 works, with no alignment needed.
  */
 import { gemv_f32 } from "./gemm";
 import { at, load4 } from "./lanes";

@@ -13,7 +13,7 @@
  *                     kernel serves A and A^T; vectorized over n (the long "rest" axis).
  *   mpo_gemm_abt_f32  C[m,n] = A[m,k] B[n,k]^T (+ beta C): the core gradient, a reduction over the long
  *                     axis; vectorized over k.
- *   mpo_permute_f32   dst = permutation of src: any rank, dims and source strides given in an i32 table.
+ *   mpo_permute_f32   dst = permutation of src; rank, dims and source strides come in an i32 table.
  *
  * SIMD: f32x4 with unaligned v128 loads/stores (wasm allows any alignment; 16-byte aligned blocks from
  * the arena run fastest). Every vector loop has a scalar tail, so any size (1, 3, 7, 33...) works.
@@ -269,7 +269,7 @@ export function mpo_gemm_abt_f32(
 }
 
 /**
- * dst (dense, row-major over dims) [a_0, ..., a_{r-1}] = src[sum_t a_t * stride_t]: any permutation or
+ * dst (dense, row-major over dims) [a_0, ..., a_{r-1}] = src[sum_t a_t * stride_t], for every permutation or
  * strided view of rank r >= 1. `meta` is an i32 table of 3r entries: dims[r], source strides[r] (in
  * elements), then r scratch counters the kernel overwrites (so the kernel needs no memory of its own).
  * The innermost dimension is copied with v128 loads when its source stride is 1, element by element

@@ -36,7 +36,7 @@ export class MPOEmbedding extends Module implements Squeezable {
    * Inference cache (under noGrad): the products of the cores' slices for every token prefix seen so
    * far, rows included, so a stream of texts contracts each prefix once. It grows with the distinct
    * tokens seen, to at most the dense table's V x D values (in memory only; the file stays small).
-   * Dropped as soon as any core value differs from the copy taken with it (compared element by element)
+   * Dropped as soon as one core value differs from the copy taken with it (compared element by element)
    * or the cores are replaced.
    */
   private cache: { cores: Float32Array; prefixes: PrefixCache } | null = null;
