@@ -13,8 +13,8 @@ import { test } from "uvu";
 import * as assert from "uvu/assert";
 import { uniform } from "../util/random.js";
 import { gemm64, lstmCell64 } from "../util/reference.js";
+import { CHROMIUM, launchChromium } from "../util/chromium.js";
 
-const CHROMIUM = "/usr/bin/chromium";
 const ROOT = fileURLToPath(new URL("../../", import.meta.url));
 const DIST = resolve(ROOT, "dist");
 const PAGE = fileURLToPath(new URL("./page.html", import.meta.url));
@@ -58,13 +58,8 @@ test("the built package runs a GEMM and an LSTM cell step in headless chromium",
     return;
   }
   assert.ok(existsSync(resolve(DIST, "index.js")), "dist/index.js is missing: run `npm run build` first");
-  const { chromium } = await import("playwright-core");
   const server = await serve();
-  const browser = await chromium.launch({
-    executablePath: CHROMIUM,
-    timeout: 60_000,
-    args: ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync"],
-  });
+  const browser = await launchChromium();
   try {
     const page = await browser.newPage();
     const logs: string[] = [];

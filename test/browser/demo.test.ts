@@ -14,8 +14,8 @@ import { buildDemo, MODEL } from "../../examples/browser/build.js";
 import { serveFolder } from "../../examples/browser/serve.js";
 import { loadFile } from "../../src/io/node.js";
 import type { TextClassifier } from "../../src/nn/text-classifier.js";
+import { CHROMIUM, launchChromium } from "../util/chromium.js";
 
-const CHROMIUM = "/usr/bin/chromium";
 const OUTPUT = fileURLToPath(new URL("./output/", import.meta.url));
 const REVIEWS = [
   "A quietly devastating film. The acting is superb and the ending stayed with me for days.",
@@ -32,13 +32,8 @@ test("the demo page predicts like Node, re-truncates the model, and logs no erro
     return;
   }
   const root = await buildDemo();
-  const { chromium } = await import("playwright-core");
   const server = await serveFolder(root, 0);
-  const browser = await chromium.launch({
-    executablePath: CHROMIUM,
-    timeout: 60_000,
-    args: ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync"],
-  });
+  const browser = await launchChromium();
   const node = loadFile(MODEL) as TextClassifier;
   try {
     const page = await browser.newPage({ viewport: { width: 1280, height: 860 } });

@@ -8,8 +8,8 @@ import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { extname, resolve, sep } from "node:path";
 import { CannotRun } from "./outcome.js";
+import { CHROMIUM, launchChromium } from "../util/chromium.js";
 
-export const CHROMIUM = "/usr/bin/chromium";
 const TYPES: Record<string, string> = { ".js": "text/javascript", ".mjs": "text/javascript", ".wasm": "application/wasm", ".html": "text/html" };
 
 function serve(root: string): Promise<Server> {
@@ -24,13 +24,8 @@ function serve(root: string): Promise<Server> {
 
 export async function chromium(dir: string): Promise<Record<string, unknown>> {
   if (!existsSync(CHROMIUM)) throw new CannotRun(`${CHROMIUM} is missing (apt-get install chromium; .ci/run does)`);
-  const { chromium: launcher } = await import("playwright-core");
   const server = await serve(resolve(dir));
-  const browser = await launcher.launch({
-    executablePath: CHROMIUM,
-    timeout: 60_000,
-    args: ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync"],
-  });
+  const browser = await launchChromium();
   try {
     const page = await browser.newPage();
     const logs: string[] = [];
