@@ -17,7 +17,7 @@
  * Pointers are row pointers (element j of the row is at p + 4 j); the last H % 4 units use partial
  * vector loads/stores (assembly/lanes.ts), so every unit gets the same arithmetic.
  */
-import { at, load4, madd, store4 } from "./lanes";
+import { at, flushTiny, load4, madd, store4 } from "./lanes";
 import { vsigmoid, vtanh } from "./vmath";
 
 // @ts-ignore: decorator
@@ -83,11 +83,11 @@ import { vsigmoid, vtanh } from "./vmath";
   const og = load4(at(act, 3 * H + j), rem);
   const tc = vtanh(load4(at(c, j), rem));
   const dcT = madd(f32x4.mul(dhv, og), f32x4.sub(one, f32x4.mul(tc, tc)), dcIn);
-  store4(at(dz, j), f32x4.mul(f32x4.mul(f32x4.mul(dcT, gg), ig), f32x4.sub(one, ig)), rem);
-  store4(at(dz, H + j), f32x4.mul(f32x4.mul(f32x4.mul(dcT, load4(at(cPrev, j), rem)), fg), f32x4.sub(one, fg)), rem);
-  store4(at(dz, 2 * H + j), f32x4.mul(f32x4.mul(dcT, ig), f32x4.sub(one, f32x4.mul(gg, gg))), rem);
-  store4(at(dz, 3 * H + j), f32x4.mul(f32x4.mul(f32x4.mul(dhv, tc), og), f32x4.sub(one, og)), rem);
-  store4(at(dcPrev, j), f32x4.mul(dcT, fg), rem);
+  store4(at(dz, j), flushTiny(f32x4.mul(f32x4.mul(f32x4.mul(dcT, gg), ig), f32x4.sub(one, ig))), rem);
+  store4(at(dz, H + j), flushTiny(f32x4.mul(f32x4.mul(f32x4.mul(dcT, load4(at(cPrev, j), rem)), fg), f32x4.sub(one, fg))), rem);
+  store4(at(dz, 2 * H + j), flushTiny(f32x4.mul(f32x4.mul(dcT, ig), f32x4.sub(one, f32x4.mul(gg, gg)))), rem);
+  store4(at(dz, 3 * H + j), flushTiny(f32x4.mul(f32x4.mul(f32x4.mul(dhv, tc), og), f32x4.sub(one, og))), rem);
+  store4(at(dcPrev, j), flushTiny(f32x4.mul(dcT, fg)), rem);
 }
 
 /** Backward pass-through for units j..j+rem-1 of a finished row: dz = 0, dcPrev = dc, dhPrev += dh. */

@@ -125,4 +125,28 @@ test("lstm_cell_backward equals central differences of the float64 loss, masked 
   }
 });
 
+test("lstm_cell_backward flushes gradients below 2^-60 to zero and keeps those above", () => {
+  // BPTT gradients shrink geometrically with distance in time; flushing them before they reach float32's
+  // subnormal range keeps later arithmetic off the CPU's slow subnormal path (assembly/lanes.ts flushTiny).
+  scoped(() => {
+    const B = 2, H = 5, n4 = B * 4 * H, n = B * H;
+    const z = put(uniform(n4, 31, -1, 1)), cPrev = put(uniform(n, 32, -1, 1)), hPrev = put(uniform(n, 33));
+    const act = put(n4), c = put(n), h = put(n);
+    k.lstmCellForward({ batch: B, hidden: H, z, cPrev, hPrev, mask: null, act, c, h });
+    const run = (scale: number): number[][] => {
+      const dh = put(new Array<number>(n).fill(scale)), dc = put(new Array<number>(n).fill(scale));
+      const dz = put(n4), dcPrev = put(n), dhPrev = put(n);
+      k.lstmCellBackward({ batch: B, hidden: H, act, cPrev, c, mask: null, dh, dc, dz, dcPrev, dhPrev });
+      return [read(dz, n4), read(dcPrev, n)];
+    };
+    const [tinyDz, tinyDc] = run(1e-25);
+    assert.ok(tinyDz!.every((v) => v === 0) && tinyDc!.every((v) => v === 0), "gradients of order 1e-26 are flushed to +0");
+    const [smallDz, smallDc] = run(1e-12);
+    const [unitDz, unitDc] = run(1);
+    // Far above the threshold the gradient is linear in the incoming one: nothing is flushed.
+    assertClose(smallDz!, unitDz!.map((v) => v * 1e-12), 1e-5, "dz at 1e-12", 0);
+    assertClose(smallDc!, unitDc!.map((v) => v * 1e-12), 1e-5, "dcPrev at 1e-12", 0);
+  });
+});
+
 test.run();

@@ -49,10 +49,11 @@ export const imdbTask: Task<ImdbConfig> = {
     // x 800 steps of saved activations need more than WebAssembly's 4 GB of memory, so batch 64 (same
     // epochs, more steps). Pruning is ours (their code has none). Projected here: about 800 hours (2026-12-01).
     authors: { ...common, optimizer: "rmsprop", lr: 1e-3, clipNorm: 0, epochs: 200, batchSize: 64, ratios: [], bonds: [2], vocabSize: 10000, maxLength: 800, trainLimit: 0, testLimit: 0, embedding: 128, hidden: 256, inputFactors: [2, 4, 4, 4], hiddenFactors: [2, 4, 8, 4], coreInit: "theirs", biasInit: "keras" },
-    // The largest protocol that fits about two hours on 2 cores (sized from the measured 2026-11-28 epoch
-    // times: hidden 64 at 100 tokens ran about 11 s per epoch on 8,000 reviews, so about 60 s per epoch on
-    // all 22,500 at 200 tokens): 3 seeds x 5 models x at most 8 epochs, plus 2-epoch screening of 3 rates.
-    fidelity: { ...common, epochs: 8, patience: 2, batchSize: 32, ratios: [10, 50], vocabSize: 10000, maxLength: 200, trainLimit: 0, testLimit: 0, embedding: 64, hidden: 64, inputFactors: [4, 2, 2, 4], hiddenFactors: [4, 2, 2, 4], seeds: [1, 2, 3], lrGrid: [1e-3, 2e-3, 4e-3], screenEpochs: 2 },
+    // The largest protocol that fits about two hours on 2 cores, sized from measured step times
+    // (2026-12-01, one worker): hidden 64 at 200 tokens, batch 32, about 50 ms per step, 704 steps per epoch,
+    // so 3 seeds x 5 models x at most 8 epochs project to 1.1 h, plus 2-epoch screening of 4 rates. Hidden 128
+    // projects to 3.7 h.
+    fidelity: { ...common, epochs: 8, patience: 2, batchSize: 32, ratios: [10, 50], vocabSize: 10000, maxLength: 200, trainLimit: 0, testLimit: 0, embedding: 64, hidden: 64, inputFactors: [4, 2, 2, 4], hiddenFactors: [4, 2, 2, 4], seeds: [1, 2, 3], lrGrid: [1e-3, 2e-3, 4e-3, 8e-3], screenEpochs: 2 },
     paper: { ...common, lr: 1e-3, epochs: 5, batchSize: 32, ratios: [5, 10, 20, 50, 100], vocabSize: 20000, maxLength: 200, trainLimit: 0, testLimit: 0, embedding: 256, hidden: 256, inputFactors: [8, 2, 2, 8], hiddenFactors: [8, 2, 2, 8], bondsW: [64, 41, 26, 13, 7], bondsU: [64, 40, 24, 13, 7] },
   },
   prepare(c: ImdbConfig): TaskData {
