@@ -98,6 +98,12 @@ export function infer_lstm_sequence_f32(
 /** 1 when the n 32-bit words at a and b are bit-identical, else 0 (compares weights with a snapshot). */
 export function infer_same_bits(a: usize, b: usize, n: i32): i32 {
   let i = 0;
+  // 16 floats per test: four independent xors OR-ed, one branch (the loop is bound by loads, not by the compare).
+  for (; i + 16 <= n; i += 16) {
+    const d0 = v128.or(v128.xor(v128.load(at(a, i)), v128.load(at(b, i))), v128.xor(v128.load(at(a, i + 4)), v128.load(at(b, i + 4))));
+    const d1 = v128.or(v128.xor(v128.load(at(a, i + 8)), v128.load(at(b, i + 8))), v128.xor(v128.load(at(a, i + 12)), v128.load(at(b, i + 12))));
+    if (v128.any_true(v128.or(d0, d1))) return 0;
+  }
   for (; i + 4 <= n; i += 4) {
     if (v128.any_true(v128.xor(v128.load(at(a, i)), v128.load(at(b, i))))) return 0;
   }

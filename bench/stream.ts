@@ -1,8 +1,8 @@
 /**
  * W3: streaming inference, LSTM(256, 256), batch 1: microseconds per time step of
  *   stream        s.step(x_t) per step (model.stream(): one Wasm call per step for the whole stack; the
- *                 weights checked before every step)
- *   lazy          the same with model.stream({ verifyWeights: "reset" }) (weights checked per sequence)
+ *                 weights checked when the stream opens and at each reset(), the default)
+ *   checked       the same with model.stream({ verifyWeights: "step" }) (weights checked before every step)
  *   whole         model.forward of the 100-step sequence at once (W2), divided by 100
  *   1-step fwd    model.forward of one step [1, 1, 256] with the state carried (the public API before streams)
  * for the dense LSTM and MPOLSTM (the paper's factors, in (8,2,2,8) / out (32,2,2,8)) at 10x and 50x,
@@ -12,7 +12,11 @@
  * slower than dense. PyTorch's per-step Python loop (one thread) is the peer, where /usr/bin/python3 has
  * torch (bench/peers/torch_stream.py).
  *
- *   node --import tsx bench/stream.ts [--quick] [--no-torch]
+ * `--hidden N` (a multiple of 32) runs LSTM(N, N) instead, the MPO factors then (N/32,2,2,8) -> (N/8,2,2,8)
+ * and no PyTorch peer: where both matrices fit the core's L2 cache, a streamed step costs less relative to
+ * the whole sequence.
+ *
+ *   node --import tsx bench/stream.ts [--quick] [--no-torch] [--hidden 128]
  */
 import { spawnSync } from "node:child_process";
 import { existsSync } from "node:fs";
@@ -24,9 +28,12 @@ import { noGrad, tidy } from "../src/tape.js";
 import { Tensor } from "../src/tensor.js";
 
 const quick = process.argv.includes("--quick");
-const F = 256, H = 256, T = 100;
+const hiddenArg = process.argv.indexOf("--hidden");
+const H = hiddenArg > 0 ? Number(process.argv[hiddenArg + 1]) : 256;
+if (!Number.isInteger(H) || H < 32 || H % 32 !== 0) throw new Error(`--hidden must be a multiple of 32, got ${process.argv[hiddenArg + 1]}`);
+const F = H, T = 100;
 const ROUNDS = quick ? 8 : 30;
-const IN = [8, 2, 2, 8], OUT = [32, 2, 2, 8];
+const IN = [H / 32, 2, 2, 8], OUT = [H / 8, 2, 2, 8];
 
 const xs = new Float32Array(T * F);
 {
@@ -46,13 +53,13 @@ function usPerStep(fn: () => void): number {
   return (best * 1000) / T;
 }
 
-interface Row { name: string; run: (() => void)[]; stream: number[]; lazy: number[]; whole: number[]; one: number[] }
+interface Row { name: string; run: (() => void)[]; stream: number[]; checked: number[]; whole: number[]; one: number[] }
 
 function measure(name: string, model: LSTM): Row {
-  const s = model.stream(), lazy = model.stream({ verifyWeights: "reset" });
+  const s = model.stream(), checked = model.stream({ verifyWeights: "step" });
   const out = new Float32Array(H);
   const stream = (): void => { s.reset(); for (let t = 0; t < T; t++) s.step(xs.subarray(t * F, (t + 1) * F), out); };
-  const streamLazy = (): void => { lazy.reset(); for (let t = 0; t < T; t++) lazy.step(xs.subarray(t * F, (t + 1) * F), out); };
+  const streamChecked = (): void => { checked.reset(); for (let t = 0; t < T; t++) checked.step(xs.subarray(t * F, (t + 1) * F), out); };
   const whole = (): void => noGrad(() => tidy(() => { model.forward(X); }));
   const one = (): void => noGrad(() => tidy(() => {
     let state: { h: Tensor; c: Tensor } | null = null;
@@ -61,8 +68,8 @@ function measure(name: string, model: LSTM): Row {
       state = { h: r.h, c: r.c };
     }
   }));
-  for (const f of [stream, streamLazy, whole, one]) f(); // compile and warm up
-  return { name, run: [stream, streamLazy, whole, one], stream: [], lazy: [], whole: [], one: [] };
+  for (const f of [stream, streamChecked, whole, one]) f(); // compile and warm up
+  return { name, run: [stream, streamChecked, whole, one], stream: [], checked: [], whole: [], one: [] };
 }
 
 const models: [string, LSTM][] = [
@@ -72,9 +79,9 @@ const models: [string, LSTM][] = [
 const rows = models.map(([name, m]) => measure(name, m));
 for (let r = 0; r < ROUNDS; r++) {
   for (const row of rows) {
-    const [stream, lazy, whole, one] = row.run;
+    const [stream, checked, whole, one] = row.run;
     row.stream.push(usPerStep(stream!));
-    row.lazy.push(usPerStep(lazy!));
+    row.checked.push(usPerStep(checked!));
     row.whole.push(usPerStep(whole!));
     if (r < 3) row.one.push(usPerStep(one!));
   }
@@ -83,14 +90,14 @@ for (let r = 0; r < ROUNDS; r++) {
 const min = (a: number[]): number => Math.min(...a);
 const lowestRatio = (a: number[], b: number[]): number => min(a) / min(b);
 console.log(`W3, LSTM(${F}, ${H}), batch 1, ${T} steps, us per step: lowest of ${ROUNDS} interleaved rounds (each the fastest of 3 runs); ratios of those`);
-console.log("model       stream    lazy   whole  1-step fwd   stream/whole  lazy/whole   stream vs dense stream  lazy vs dense lazy");
+console.log("model       stream checked   whole  1-step fwd   stream/whole  checked/whole   stream vs dense stream  checked vs dense checked");
 const dense = rows[0]!;
 for (const row of rows) {
-  console.log(`${row.name.padEnd(10)} ${min(row.stream).toFixed(1).padStart(7)} ${min(row.lazy).toFixed(1).padStart(7)} ${min(row.whole).toFixed(1).padStart(7)} ${min(row.one).toFixed(1).padStart(11)} ${lowestRatio(row.stream, row.whole).toFixed(2).padStart(13)}x ${lowestRatio(row.lazy, row.whole).toFixed(2).padStart(10)}x ${lowestRatio(row.stream, dense.stream).toFixed(2).padStart(14)}x ${lowestRatio(row.lazy, dense.lazy).toFixed(2).padStart(17)}x`);
+  console.log(`${row.name.padEnd(10)} ${min(row.stream).toFixed(1).padStart(7)} ${min(row.checked).toFixed(1).padStart(7)} ${min(row.whole).toFixed(1).padStart(7)} ${min(row.one).toFixed(1).padStart(11)} ${lowestRatio(row.stream, row.whole).toFixed(2).padStart(13)}x ${lowestRatio(row.checked, row.whole).toFixed(2).padStart(13)}x ${lowestRatio(row.stream, dense.stream).toFixed(2).padStart(14)}x ${lowestRatio(row.checked, dense.checked).toFixed(2).padStart(23)}x`);
 }
 
 const PYTHON = "/usr/bin/python3";
-if (!process.argv.includes("--no-torch")) {
+if (!process.argv.includes("--no-torch") && H === 256) {
   const script = fileURLToPath(new URL("./peers/torch_stream.py", import.meta.url));
   const probe = existsSync(PYTHON) ? spawnSync(PYTHON, ["-c", "import torch"]) : null;
   if (!probe || probe.status !== 0) {

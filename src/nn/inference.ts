@@ -18,16 +18,18 @@
  * `autotune: true` times the cheapest few candidates instead: faster on some machines, but the chosen
  * product, and so the last bits of the outputs, may differ between machines and runs.
  *
- * Staleness. Before every forward and every streamed step the program checks that each layer still has
- * the same parameter tensors, all live, and that each MPO's cores are bit-identical to the snapshot taken
- * at compile time (one SIMD compare in Wasm per core). If not, it compiles again (streams keep their
- * state), so a training step, a load or a direct write to a parameter is never served stale weights.
+ * Staleness. Before every forward, and when a stream opens or resets (or before every streamed step with
+ * verifyWeights "step"), the program checks that each layer still has the same parameter tensors, all
+ * live, and that each MPO's cores are bit-identical to the snapshot taken at compile time (one SIMD
+ * compare in Wasm per core, src/nn/weight-snapshot.ts). If not, it compiles again (streams keep their
+ * state), so a training step, a load or a direct write to a parameter is never served stale weights
+ * by a forward, nor by a stream after its next reset().
  */
 import type { Block } from "../backend/arena.js";
 import { gemm } from "../backend/kernels.js";
 import { getBackend } from "../backend/module.js";
 import type { Region } from "../backend/mpo.js";
-import { KernelProgram, runLstmSequence, sameBits } from "../backend/program.js";
+import { KernelProgram, runLstmSequence } from "../backend/program.js";
 import { MpoLstmError } from "../errors.js";
 import { product } from "../product.js";
 import { coresForward, coresProgram, planCores, planDense, prepareCores, rebuildDense, type CoresPlan } from "../mpo/contract.js";
@@ -35,6 +37,7 @@ import { toCoreShape, type CoreShape } from "../mpo/mpo.js";
 import { rankProducts, type ProductPlan } from "../mpo/path.js";
 import { mergeCores } from "../mpo/plan-search.js";
 import { Tensor, sameShape, shapeStr } from "../tensor.js";
+import { WeightSnapshot } from "./weight-snapshot.js";
 
 /** How a layer gives one of its matrices W [out, in]. */
 export type MatrixWeights =
@@ -89,7 +92,7 @@ export class CompiledMatrix {
   readonly choices = new Map<number, ProductChoice>();
   private readonly owned: Block[] = [];
   private readonly shapes: CoreShape[] = [];
-  private snapshot: Block | null = null;
+  private snapshot: WeightSnapshot | null = null;
   private wt: Block | null = null;
   private wRows: Block | null = null;
   private readonly merged = new Map<string, Block[]>();
@@ -105,11 +108,7 @@ export class CompiledMatrix {
     this.shapes = weights.cores.map(coreShape);
     this.inFeatures = product(this.shapes.map((s) => s.in));
     this.outFeatures = product(this.shapes.map((s) => s.out));
-    const total = weights.cores.reduce((p, c) => p + c.size, 0);
-    this.snapshot = this.own(longLived(total));
-    const snap = this.snapshot.f32();
-    let o = 0;
-    for (const c of weights.cores) { snap.set(c.data(), o); o += c.size; }
+    this.snapshot = new WeightSnapshot(weights.cores);
   }
 
   private own(b: Block): Block {
@@ -121,12 +120,7 @@ export class CompiledMatrix {
   isCurrent(): boolean {
     const w = this.weights;
     if (w.kind === "dense") return !w.weight.disposed;
-    let o = 0;
-    for (const c of w.cores) {
-      if (c.disposed || !sameBits({ block: c.block }, { block: this.snapshot!, offset: o }, c.size)) return false;
-      o += c.size;
-    }
-    return true;
+    return this.snapshot!.matches(w.cores);
   }
 
   private get cores(): readonly Tensor[] {
@@ -289,6 +283,7 @@ export class CompiledMatrix {
     this.owned.length = 0;
     this.merged.clear();
     this.rowPlans.clear();
+    this.snapshot?.dispose();
     this.wt = this.wRows = this.snapshot = null;
   }
 }
@@ -342,10 +337,12 @@ function sameMatrix(a: MatrixWeights, b: MatrixWeights): boolean {
 
 export interface StreamOptions {
   /**
-   * When a stream checks that the weights are still the ones it was compiled from: "step" (default)
-   * before every step; "reset" only when the stream is opened and at each reset(), for weights you
-   * do not change while a sequence streams (the check reads every MPO core: for LSTM(256) at 10x about
-   * a quarter of a streamed step). A change found recompiles; a change between checks is not seen.
+   * When a stream checks that the weights are still the ones it was compiled from: "reset" (default)
+   * when the stream opens and at each reset(), so one sequence runs with one set of weights; "step"
+   * before every step, for weights that change while a sequence streams (online learning). The check
+   * reads every MPO core (for LSTM(256) at 10x it costs about a third of a streamed step, in reads and in
+   * the cache lines it evicts). A change found recompiles and keeps the state. Between checks a change
+   * to an MPO core is not seen; dense weights are read in place, so their changes are.
    */
   verifyWeights?: "step" | "reset";
 }
@@ -537,8 +534,8 @@ function setLayerState(s: { h: Block; c: Block }, state: { h: Tensor; c: Tensor 
 /**
  * Streaming inference: one time step per call, the state of every layer kept in Wasm memory. A step is
  * one Wasm call for the whole stack (input products, hidden products and cells), allocates nothing in
- * Wasm memory, and checks the weights as a forward does (every step, or at reset() with
- * `verifyWeights: "reset"`). A streamed sequence equals the whole-sequence
+ * Wasm memory, and checks the weights as a forward does, when opened and at each reset() (or before
+ * every step with `verifyWeights: "step"`). A streamed sequence equals the whole-sequence
  * forward up to float32 summation order in the input product (docs/inference.md).
  */
 export class InferenceStream {
@@ -553,7 +550,7 @@ export class InferenceStream {
     if (opts.verifyWeights !== undefined && opts.verifyWeights !== "step" && opts.verifyWeights !== "reset") {
       throw new MpoLstmError("value", `stream: verifyWeights must be "step" or "reset", got ${JSON.stringify(opts.verifyWeights)}`);
     }
-    this.verifyEveryStep = opts.verifyWeights !== "reset";
+    this.verifyEveryStep = opts.verifyWeights === "step";
     const H = owner.hiddenSize;
     this.x = longLived(owner.inputSize);
     for (let l = 0; l < owner.numLayers; l++) this.st.push({ h: longLived(H), c: longLived(H), zx: longLived(4 * H), proj: longLived(4 * H) });

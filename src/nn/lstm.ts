@@ -221,7 +221,8 @@ export class LSTM extends Module {
   /**
    * A stateful stepper for streaming inference: `s.step(x_t)` feeds one time step x_t [inputSize] through
    * every layer and returns the top layer's h_t [H]; `s.reset()` starts a new sequence; `s.dispose()`.
-   * The weights are checked before every step unless `verifyWeights: "reset"` (docs/inference.md).
+   * The weights are checked when the stream opens and at each reset(), or before every step with
+   * `verifyWeights: "step"` (docs/inference.md).
    */
   stream(opts: StreamOptions = {}): InferenceStream {
     return this.compiled().stream(opts);

@@ -14,6 +14,7 @@ import { isNoGrad } from "../tape.js";
 import { product } from "../product.js";
 import type { Tensor } from "../tensor.js";
 import { registerModule } from "./config.js";
+import { WeightSnapshot } from "./weight-snapshot.js";
 import { Module } from "./module.js";
 import { coreParams, glorotCores, shapesFromLayout } from "./mpo-linear.js";
 import type { Parameter } from "./parameter.js";
@@ -36,10 +37,10 @@ export class MPOEmbedding extends Module implements Squeezable {
    * Inference cache (under noGrad): the products of the cores' slices for every token prefix seen so
    * far, rows included, so a stream of texts contracts each prefix once. It grows with the distinct
    * tokens seen, to at most the dense table's V x D values (in memory only; the file stays small).
-   * Dropped as soon as one core value differs from the copy taken with it (compared element by element)
-   * or the cores are replaced.
+   * Dropped as soon as one core value differs from the snapshot taken with it (compared bit for bit in
+   * Wasm before every lookup) or the cores are replaced.
    */
-  private cache: { cores: Float32Array; prefixes: PrefixCache } | null = null;
+  private cache: { cores: WeightSnapshot; prefixes: PrefixCache } | null = null;
 
   /** A layer holding `mpo`'s cores (copied); `mpo` is E^T [D, V] (in = vocabulary, out = dimension). */
   constructor(mpo: MPO) {
@@ -107,7 +108,7 @@ export class MPOEmbedding extends Module implements Squeezable {
     if (!m || m.inDim !== this.numEmbeddings || m.outDim !== this.dim) throw new MpoLstmError("shape", `MPOEmbedding.setMPOs: need one MPO ${this.numEmbeddings} -> ${this.dim}`);
     for (const p of this.cores) p.dispose();
     this.cores = coreParams(m);
-    this.cache = null;
+    this.disposeState();
   }
 
   /** ids (integers, laid out as `shape`, default [ids.length]) -> [...shape, dim]. */
@@ -117,24 +118,16 @@ export class MPOEmbedding extends Module implements Squeezable {
 
   /** The inference cache, emptied when a core changed since it was filled. */
   private prefixCache(): PrefixCache {
-    const total = this.cores.reduce((n, c) => n + c.size, 0);
-    let fresh = this.cache !== null && this.cache.cores.length === total;
-    if (fresh) {
-      let o = 0;
-      for (const c of this.cores) {
-        const d = c.data();
-        for (let i = 0; i < d.length && fresh; i++) if (d[i] !== this.cache!.cores[o + i]) fresh = false;
-        if (!fresh) break;
-        o += d.length;
-      }
+    if (this.cache === null || !this.cache.cores.matches(this.cores)) {
+      this.cache?.cores.dispose();
+      this.cache = { cores: new WeightSnapshot(this.cores), prefixes: Array.from({ length: this.cores.length + 1 }, () => new Map<number, Float64Array>()) };
     }
-    if (!fresh) {
-      const copy = new Float32Array(total);
-      let o = 0;
-      for (const c of this.cores) { copy.set(c.data(), o); o += c.size; }
-      this.cache = { cores: copy, prefixes: Array.from({ length: this.cores.length + 1 }, () => new Map<number, Float64Array>()) };
-    }
-    return this.cache!.prefixes;
+    return this.cache.prefixes;
+  }
+
+  protected override disposeState(): void {
+    this.cache?.cores.dispose();
+    this.cache = null;
   }
 
   override config(): Record<string, unknown> {

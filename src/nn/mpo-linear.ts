@@ -6,7 +6,10 @@
 import { MpoLstmError } from "../errors.js";
 import { MPO, type CoreShape } from "../mpo/mpo.js";
 import { mpoLinear, type MpoLinearOptions } from "../ops/mpo.js";
-import type { Tensor } from "../tensor.js";
+import { rowBroadcast } from "../backend/kernels.js";
+import { isNoGrad } from "../tape.js";
+import { Tensor } from "../tensor.js";
+import { CompiledMatrix } from "./inference.js";
 import { Module } from "./module.js";
 import { Parameter } from "./parameter.js";
 import { registerModule } from "./config.js";
@@ -44,6 +47,8 @@ export class MPOLinear extends Module implements Squeezable {
   bias: Parameter | null;
   /** Force the forward path (default: by cost). */
   path: MpoLinearOptions["path"] = undefined;
+  /** The product compiled for inference (noGrad forward), rebuilt when a core changes. */
+  private compiled: CompiledMatrix | null = null;
 
   /** A layer holding `mpo`'s cores (copied, frozen flags kept) and a bias [N_y] (values, or true for zeros). */
   constructor(mpo: MPO, bias: ArrayLike<number> | boolean | null = true) {
@@ -73,6 +78,7 @@ export class MPOLinear extends Module implements Squeezable {
     if (!m || m.inDim !== this.inFeatures || m.outDim !== this.outFeatures) throw new MpoLstmError("shape", `MPOLinear.setMPOs: need one MPO ${this.inFeatures} -> ${this.outFeatures}`);
     for (const p of this.cores) p.dispose();
     this.cores = coreParams(m);
+    this.disposeState();
   }
 
   get shapes(): CoreShape[] {
@@ -96,8 +102,28 @@ export class MPOLinear extends Module implements Squeezable {
     return this;
   }
 
+  /**
+   * y = x W^T + bias. Under noGrad (with no forced path) the product runs compiled: the path rule's
+   * choice per row count, W rebuilt or cores merged once and kept while the cores keep their bits (the
+   * compiled inference of src/nn/inference.ts), instead of planning and rebuilding on every call: a
+   * batch-1 head costs what a dense Linear does.
+   */
   override forward(x: Tensor): Tensor {
-    return mpoLinear(x, this.cores, this.bias, this.path ? { path: this.path } : {});
+    const nx = this.inFeatures;
+    const compiled = isNoGrad() && this.path === undefined && !x.disposed && x.rank >= 1 && x.shape[x.rank - 1] === nx && x.size > 0;
+    if (!compiled) return mpoLinear(x, this.cores, this.bias, this.path ? { path: this.path } : {});
+    if (this.compiled !== null && !this.compiled.isCurrent()) this.disposeState();
+    this.compiled ??= new CompiledMatrix({ kind: "mpo", cores: this.cores }, {});
+    const rows = x.size / nx, ny = this.outFeatures;
+    const y = Tensor.empty([...x.shape.slice(0, -1), ny]);
+    this.compiled.runRows(x.block, rows, y.block);
+    if (this.bias) rowBroadcast("add_row_f32", y.block, rows, ny, this.bias.block, y.block);
+    return y;
+  }
+
+  protected override disposeState(): void {
+    this.compiled?.dispose();
+    this.compiled = null;
   }
 
   override config(): Record<string, unknown> {

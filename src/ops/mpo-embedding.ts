@@ -103,6 +103,13 @@ function prefixTree(cores: readonly Float32Array[], shapes: readonly CoreShape[]
   return { parent, digit, P, width };
 }
 
+/** The rows of `tokens` (all in the cache's last level), token after token, D values each. */
+function cachedRows(leaves: Map<number, Float64Array>, tokens: readonly number[], D: number): Float64Array {
+  const rows = new Float64Array(tokens.length * D);
+  tokens.forEach((t, i) => rows.set(leaves.get(t)!, i * D));
+  return rows;
+}
+
 /**
  * Gradients of the cores from the gradients of the tree's leaves (dLeaf: node after node, D values each,
  * in the order of level n), by walking the tree back to the root:
@@ -180,18 +187,22 @@ export function mpoEmbedding(cores: readonly Tensor[], ids: ArrayLike<number> | 
     if (u === undefined) { u = unique.length; slot.set(index[i]!, u); unique.push(index[i]!); }
     where[i] = u;
   }
-  const coreValues = cores.map((c) => c.toArray());
   // A cache is only for inference: with gradients the tree's partials must be this call's own.
-  const tree = prefixTree(coreValues, shapes, unique, needsGrad(cores) ? undefined : cache);
+  const grad = needsGrad(cores);
+  const known = grad ? undefined : cache?.[shapes.length];
+  // Every row already cached (the common case when predicting texts one by one): no copy of the cores, no tree.
+  const allKnown = known !== undefined && unique.every((u) => known.has(u));
+  const coreValues = allKnown ? [] : cores.map((c) => c.toArray());
+  const tree = allKnown ? null : prefixTree(coreValues, shapes, unique, grad ? undefined : cache);
   // Leaves come in the order of their first appearance at level n, which is `unique`'s order.
-  const rows = tree.P[shapes.length]!;
+  const rows = tree ? tree.P[shapes.length]! : cachedRows(known!, unique, D);
   const out = empty([...shape, D]);
   const ov = out.data();
   for (let i = 0; i < index.length; i++) {
     const from = where[i]! * D;
     for (let d = 0; d < D; d++) ov[i * D + d] = rows[from + d]!;
   }
-  if (needsGrad(cores)) {
+  if (tree !== null && grad) {
     record(op, cores, [out], ([g]) => {
       const gv = g!.data();
       // Row gradients summed per distinct token.

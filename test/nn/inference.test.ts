@@ -237,10 +237,10 @@ test("streams: a streamed sequence equals the whole-sequence forward, across res
   }
 });
 
-test("streams see weight changes at the next step (a direct write to an MPO core recompiles, the state stays)", () => {
+test("verifyWeights step: streams see weight changes at the next step (a direct write to an MPO core recompiles, the state stays)", () => {
   const model = new MPOLSTM({ inputSize: 4, hiddenSize: 4, numLayers: 2, inputFactors: [2, 2], hiddenFactors: [2, 2], bondIh: 2, rng: new Random(61) });
   const xs = uniform(5 * 4, 62);
-  const s = model.stream();
+  const s = model.stream({ verifyWeights: "step" });
   streamAll(s, xs, 2, 4, 4);
   const mid = s.state();
   const other = model.stream();
@@ -255,9 +255,9 @@ test("streams see weight changes at the next step (a direct write to an MPO core
   ref.reset(mid);
   assert.equal(Array.from(rest), Array.from(streamAll(ref, xs.subarray(8), 3, 4, 4)), "a stream after a change equals a fresh compile from the same state");
   fresh.dispose();
-  // verifyWeights "reset": checked when opened and at reset() only.
+  // The default, verifyWeights "reset": checked when opened and at reset() only.
   const expected = streamAll(model.stream(), xs, 5, 4, 4);
-  const lazy = model.stream({ verifyWeights: "reset" });
+  const lazy = model.stream();
   const first = streamAll(lazy, xs, 2, 4, 4);
   core.data()[3] = core.data()[3]! - 1;
   const unchecked = streamAll(lazy, xs.subarray(8), 3, 4, 4);
