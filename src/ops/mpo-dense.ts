@@ -87,10 +87,14 @@ export interface MpoTrainingCost {
 /**
  * Weight of one multiply-add of the per-use core contraction against one of the dense products: its
  * products are small and thin and each is followed by a permutation of the activations, and it ran 2.6
- * to 6 times slower per multiply-add than the dense sequence kernels in bench/mpo-lstm.ts W1. A constant
- * of the code, not a measurement at run time, so the choice stays the same on every machine.
+ * to 6 times slower per multiply-add than the dense sequence kernels in bench/mpo-lstm.ts W1. At 2 the
+ * rule sent the (16,16,1,1) -> (1,1,32,32) layout at 10x (2.9x fewer multiply-adds) to the contraction,
+ * which trained at 0.78-1.10x the dense time from run to run, and 0.7-0.9x the dense speed on sequences
+ * of 200 steps and more; at 3 such layers rebuild, and layers that save more than about 3x still
+ * contract ((256,1) -> (1,1024) at 10x: 0.72x the dense time; input-first layouts at H >= 512). A
+ * constant of the code, not a measurement at run time, so the choice stays the same on every machine.
  */
-export const CORES_MAC_WEIGHT = 2;
+export const CORES_MAC_WEIGHT = 3;
 
 /**
  * Multiply-add equivalent of one use of the contraction beyond its multiply-adds: per core and use a GEMM

@@ -7,7 +7,7 @@
 import { test } from "uvu";
 import * as assert from "uvu/assert";
 import { MPOLSTM } from "../../src/nn/mpo-lstm.js";
-import { mpoDense, mpoDenseMacs, mpoTrainingPath } from "../../src/ops/mpo-dense.js";
+import { CORES_CALL_MACS, CORES_MAC_WEIGHT, mpoDense, mpoDenseMacs, mpoTrainingPath } from "../../src/ops/mpo-dense.js";
 import { mean } from "../../src/ops/index.js";
 import { Random } from "../../src/random.js";
 import { backward, tidy } from "../../src/tape.js";
@@ -51,13 +51,15 @@ test("mpoDenseMacs and mpoTrainingPath: counts of a hand-counted chain, and the 
   assert.equal(mpoDenseMacs(shapes), { rebuild: 144, project: 288 });
   const r = mpoTrainingPath(shapes, 10, 5);
   assert.is(r.macs.dense, 144 + 288 + 3 * 10 * 6 * 8);
-  assert.is(r.macs.coresWeighted, 2 * r.macs.cores + 100_000 * 2 * 5 * 2);
+  assert.is(r.macs.coresWeighted, CORES_MAC_WEIGHT * r.macs.cores + CORES_CALL_MACS * 2 * 5 * 2);
   assert.is(r.path, r.macs.coresWeighted <= r.macs.dense ? "cores" : "dense");
   // The paper's layout of 256 -> 1024 at bond 41 (about 10x): rebuilding is far cheaper; an input-first layout contracts.
   const paper = shapesOf([8, 2, 2, 8], [32, 2, 2, 8], [41, 41, 41]);
   assert.is(mpoTrainingPath(paper, 800, 50).path, "dense");
   const inputFirst = shapesOf([16, 16, 1, 1], [1, 1, 32, 32], [8, 8, 8]);
   assert.is(mpoTrainingPath(inputFirst, 800, 50).path, "cores");
+  // The same layout at bond 23 (10x) saves only 2.9x of the multiply-adds: below the weight, it rebuilds.
+  assert.is(mpoTrainingPath(shapesOf([16, 16, 1, 1], [1, 1, 32, 32], [23, 23, 23]), 800, 50).path, "dense");
 });
 
 test("MPOLSTM training step through mpoDense: loss and core gradients match the step-by-step contraction", () => {
