@@ -1,14 +1,14 @@
 /**
  * Browser side of bench/predict.ts, bundled by esbuild: `window.benchPredict(urls, texts, rounds)` loads
  * each model file with load(fetch(url)) and returns, per model, the median milliseconds of a batch-1
- * predict() over the texts after 50 warm-up calls per text, the models taking turns round by round. Each sample times 10 calls in a row:
+ * predict() over the texts after 200 warm-up calls per text, the models taking turns round by round. Each sample times 10 calls in a row:
  * the browser's performance.now() is coarsened (to 0.1 ms in Chromium without cross-origin isolation).
  */
 import { init, load, nn } from "../src/index.js";
 
 type TextClassifier = InstanceType<typeof nn.TextClassifier>;
 
-const WARM_UP = 50;
+const WARM_UP = 200;
 
 async function benchPredict(urls: string[], texts: string[], rounds: number): Promise<number[]> {
   await init();

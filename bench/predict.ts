@@ -5,7 +5,7 @@
  * The dense twin has the same architecture (Embedding -> LSTM -> Linear, same vocabulary and tokenizer)
  * with random weights: file size and speed do not depend on the values. Timings: three reviews of
  * different lengths (cut to the model's last 150 tokens), the models taking turns round by round, median
- * of all calls, after 50 warm-up calls per text (kernel choices per length, the MPO embedding's row cache, the JIT).
+ * of all calls, after 200 warm-up calls per text (kernel choices per length, the MPO embedding's row cache, the JIT).
  * Run: npm run bench:predict  [-- --rounds 30] [-- --no-browser]
  */
 import { existsSync } from "node:fs";
@@ -20,7 +20,7 @@ import { Random } from "../src/random.js";
 import { buildDemo, MODEL } from "../examples/browser/build.js";
 import { serveFolder } from "../examples/browser/serve.js";
 
-const rounds = Number(process.argv[process.argv.indexOf("--rounds") + 1] ?? 0) || 20;
+const rounds = Number(process.argv[process.argv.indexOf("--rounds") + 1] ?? 0) || 50;
 const browserToo = !process.argv.includes("--no-browser");
 const TEXTS = [
   "A quietly devastating film.",
@@ -44,7 +44,7 @@ function median(xs: number[]): number {
 const models = [["mpo", mpo], ["dense", dense]] as const;
 // Warm-up: kernel choices per length, the MPO embedding's row cache, and the JIT (a first call of a fresh
 // process is several times slower for both models and is not what a page that keeps the model sees).
-const WARM_UP = 50;
+const WARM_UP = 200;
 for (const [, m] of models) for (const t of TEXTS) for (let k = 0; k < WARM_UP; k++) m.predict(t);
 const times: Record<string, number[]> = { mpo: [], dense: [] };
 for (let r = 0; r < rounds; r++) {
