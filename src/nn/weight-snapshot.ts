@@ -2,7 +2,7 @@
  * A bit-exact copy of some parameter tensors, kept in Wasm memory, to tell whether values derived from
  * them (a rebuilt matrix, merged cores, cached embedding rows) are still valid. Parameters change in
  * place (optimizer steps, loads, direct writes into `data()`), so identity is not enough; comparing the
- * bits is one SIMD pass in Wasm (backend sameBits), about 1 us per 100 KB.
+ * bits is one SIMD pass in Wasm over the snapshot and the tensors (backend sameBits).
  */
 import type { Block } from "../backend/arena.js";
 import { getBackend } from "../backend/module.js";
