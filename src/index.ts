@@ -23,6 +23,7 @@ export { Optimizer, SGD, Adam, AdamW, clipGradNorm, stepDecay, cosineDecay, warm
 export { fit, evaluate, predict, arrayDataset, argmax, accuracy, type Batch, type Dataset, type FitOptions, type FitResult, type StepInfo, type EpochInfo } from "./train/index.js";
 export { ProgressBar, type ProgressWriter, type ProgressOptions } from "./train/progress.js";
 export { type Replica, type ReplicaSpec } from "./train/parallel.js";
+export { fitAsync } from "./train/index.js";
 
 // SVD and QR
 export { svd, qr, type SvdResult, type QrResult } from "./linalg/svd.js";

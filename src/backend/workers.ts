@@ -50,6 +50,7 @@ function nodeBuiltin<T>(id: string): T | null {
 interface WebWorker {
   postMessage(message: unknown): void;
   terminate(): void;
+  addEventListener(ev: "error", fn: (e: { message?: string }) => void): void;
 }
 type WebWorkerCtor = new (url: string | URL, opts?: { type?: "module" }) => WebWorker;
 
@@ -87,6 +88,36 @@ export function canBlockOnSharedMemory(): boolean {
   const g = globalThis as { document?: unknown; crossOriginIsolated?: boolean };
   if (g.document !== undefined) return false;
   return g.crossOriginIsolated !== false;
+}
+
+/** `Atomics.waitAsync` where the engine has it (ES2024; Chromium, Node >= 16), else null. */
+export type WaitAsync = (cells: Int32Array, index: number, value: number, timeoutMs?: number) => { async: boolean; value: Promise<"ok" | "timed-out"> | "not-equal" | "timed-out" };
+
+export function waitAsyncFn(): WaitAsync | null {
+  const fn = (Atomics as unknown as { waitAsync?: WaitAsync }).waitAsync;
+  return typeof fn === "function" ? fn.bind(Atomics) : null;
+}
+
+/**
+ * True when this thread can await shared memory without blocking: SharedArrayBuffer and
+ * Atomics.waitAsync exist and, in a browser, the page is cross-origin isolated (Chromium defines
+ * SharedArrayBuffer only there, and refuses to post one to a worker elsewhere).
+ */
+export function canAwaitSharedMemory(): boolean {
+  if (typeof SharedArrayBuffer === "undefined" || typeof Atomics === "undefined" || waitAsyncFn() === null) return false;
+  return (globalThis as { crossOriginIsolated?: boolean }).crossOriginIsolated !== false;
+}
+
+/**
+ * True when workers spawned here run while this thread awaits (returns to its event loop): Node's
+ * worker_threads and a browser's Web Workers (a page's or a worker's). Deno and Bun stay out as in
+ * workersRunWhileBlocked: their workers are not tested with this package.
+ */
+export function workersRunWhileAwaiting(): boolean {
+  if (nodeBuiltin<NodeWorkerThreads>("node:worker_threads") !== null) return true;
+  const g = globalThis as { Worker?: unknown; document?: unknown; WorkerGlobalScope?: unknown; process?: { versions?: { bun?: string } } };
+  if ("Deno" in globalThis || g.process?.versions?.bun !== undefined) return false;
+  return typeof g.Worker === "function" && (g.document !== undefined || g.WorkerGlobalScope !== undefined);
 }
 
 /**
@@ -143,6 +174,15 @@ export function spawnWorker(script: URL, failure?: LoadFailureCell): WorkerHandl
   if (typeof Ctor !== "function") return null;
   const worker = new Ctor(script, { type: "module" });
   live++;
+  // A module that fails to load (or throws outside a message handler) fires "error" here, in the
+  // spawning thread, which then tells whoever awaits the worker's cell (a browser prints the error).
+  if (failure) {
+    worker.addEventListener("error", () => {
+      const c = new Int32Array(failure.cell);
+      Atomics.store(c, failure.index, failure.value);
+      Atomics.notify(c, failure.index);
+    });
+  }
   let done = (): void => {};
   const exited = new Promise<void>((resolve) => { done = resolve; });
   // A Web Worker has no exit event; terminate() ends it synchronously as far as this thread can tell.

@@ -18,8 +18,9 @@ import { noGrad, tidy } from "../tape.js";
 import { Tensor } from "../tensor.js";
 import type { Dataset } from "./data.js";
 import { hardwareThreads } from "../backend/workers.js";
-import { ShardedStep } from "./parallel-step.js";
-import { WorkerPool, replicaWire, type ReplicaSpec } from "./parallel.js";
+import { ShardedStep, type PendingStep } from "./parallel-step.js";
+import { WorkerPool, replicaWire, type ReplicaSpec, type ShardResult, type WaitMode } from "./parallel.js";
+import type { ReplicaWire } from "./parallel-protocol.js";
 import { checkShards, defaultShards } from "./shards.js";
 import { countCorrect, defaultForward, lossFor, type ForwardFn, type LossFn, type LossName } from "./step.js";
 
@@ -126,9 +127,12 @@ function inStep<T>(where: string, fn: () => T): T {
   try {
     return fn();
   } catch (e) {
-    if (e instanceof MpoLstmError && !e.message.startsWith("fit (")) throw new MpoLstmError(e.code, `fit (${where}): ${e.message}`);
-    throw e;
+    throw located(where, e);
   }
+}
+
+function located(where: string, e: unknown): unknown {
+  return e instanceof MpoLstmError && !e.message.startsWith("fit (") ? new MpoLstmError(e.code, `fit (${where}): ${e.message}`) : e;
 }
 
 /** How many threads a fit with `shards` per batch uses: never more than shards; "auto" = hardware threads. */
@@ -138,27 +142,67 @@ function threadCount(workers: FitOptions["workers"], shards: number): number {
   return Math.min(workers, shards);
 }
 
-/**
- * Trains `model` on `data`; returns the per-epoch history. Synchronous even with workers (this thread
- * blocks while they compute); every worker has ended when it returns or throws.
- */
-export function fit(model: Module, data: Dataset, opts: FitOptions): FitResult {
+/** What fit and fitAsync settle before the loop: shards per batch, threads, and how workers rebuild the model. */
+export interface FitPlan {
+  shards: number;
+  threads: number;
+  replica: ReplicaWire | null;
+  lossName: LossName | null;
+}
+
+export function planFit(model: Module, data: Dataset, opts: FitOptions): FitPlan {
   checkSizes(data, opts.batchSize, "fit");
   if (!Number.isInteger(opts.epochs) || opts.epochs < 0) throw new MpoLstmError("value", `fit: epochs must be a non-negative integer, got ${opts.epochs}`);
   const shards = opts.shards ?? defaultShards(model, opts.batchSize);
   checkShards(model, shards);
   const threads = threadCount(opts.workers, shards);
   const lossName: LossName | null = typeof opts.loss === "string" ? opts.loss : null;
-  const wire = threads > 1 ? replicaWire(model, opts.replica, opts.forward !== undefined, lossName) : null;
-  const pool = wire ? WorkerPool.start(threads - 1, Math.ceil(shards / threads), model.namedParameters(), wire, lossName, opts.checkFinite ?? true) : null;
+  return { shards, threads, lossName, replica: threads > 1 ? replicaWire(model, opts.replica, opts.forward !== undefined, lossName) : null };
+}
+
+/** Starts the plan's workers (null: this thread computes every shard). */
+export function startPool(model: Module, opts: FitOptions, plan: FitPlan, mode: WaitMode): WorkerPool | null {
+  if (!plan.replica) return null;
+  return WorkerPool.start(plan.threads - 1, Math.ceil(plan.shards / plan.threads), model.namedParameters(), plan.replica, plan.lossName, opts.checkFinite ?? true, mode);
+}
+
+export function shardedStep(model: Module, data: Dataset, opts: FitOptions, shards: number, pool: WorkerPool | null): ShardedStep {
+  return new ShardedStep(model, data, opts.forward ?? defaultForward, lossFor(opts.loss), opts.checkFinite ?? true, shards, pool);
+}
+
+/**
+ * Trains `model` on `data`; returns the per-epoch history. Synchronous even with workers (this thread
+ * blocks while they compute); every worker has ended when it returns or throws. `fitAsync` does the same
+ * without blocking (browsers).
+ */
+export function fit(model: Module, data: Dataset, opts: FitOptions): FitResult {
+  const plan = planFit(model, data, opts);
+  const pool = startPool(model, opts, plan, "block");
   try {
-    return fitWith(model, data, opts, new ShardedStep(model, data, opts.forward ?? defaultForward, lossFor(opts.loss), opts.checkFinite ?? true, shards, pool));
+    const sharded = shardedStep(model, data, opts, plan.shards, pool);
+    const loop = fitLoop(model, data, opts, sharded);
+    for (let r = loop.next(); ; ) {
+      if (r.done) return r.value;
+      let results: ShardResult[][];
+      try {
+        results = sharded.collect(r.value);
+      } catch (err) {
+        r = loop.throw(err);
+        continue;
+      }
+      r = loop.next(results);
+    }
   } finally {
     pool?.close();
   }
 }
 
-function fitWith(model: Module, data: Dataset, opts: FitOptions, sharded: ShardedStep): FitResult {
+/**
+ * The training loop, written once for fit and fitAsync: it yields each step whose workers' shards are
+ * still out, and goes on with their results (or throws where the driver throws the workers' error in).
+ * Between a yield and the next call no arena scope is open, so an async driver may await there.
+ */
+export function* fitLoop(model: Module, data: Dataset, opts: FitOptions, sharded: ShardedStep): Generator<PendingStep, FitResult, ShardResult[][]> {
   const forward = opts.forward ?? defaultForward;
   const rng = new Random(opts.seed ?? 0);
   const named = model.namedParameters();
@@ -186,9 +230,20 @@ function fitWith(model: Module, data: Dataset, opts: FitOptions, sharded: Sharde
     for (let step = 0; step < batches.length; step++) {
       const idx = batches[step]!;
       const where = `epoch ${epoch}, step ${step}, global step ${globalStep}`;
-      const info = inStep(where, () => tidy(() => {
+      const pending = inStep(where, () => {
         opts.optimizer.zeroGrad();
-        const out = sharded.run(idx);
+        return sharded.begin(idx);
+      });
+      let results: ShardResult[][] = [];
+      if (pending.waits.length > 0) {
+        try {
+          results = yield pending;
+        } catch (err) {
+          throw located(where, err);
+        }
+      }
+      const info = inStep(where, () => tidy(() => {
+        const out = sharded.finish(pending, results);
         if (checkFinite) {
           const bad = nonFiniteGrads(params, names);
           if (bad.length) throw new MpoLstmError("nonfinite", `non-finite gradients first appeared in ${bad.join(", ")} (loss ${out.loss}); lower the learning rate or clip gradients (clipNorm)`);

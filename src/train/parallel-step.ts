@@ -1,7 +1,8 @@
 /**
  * The gradient part of one fit step over shards (shards.ts): this thread computes the first group of
  * shards, the pool's workers the following groups, and the gradients are folded in shard order into the
- * parameters' `.grad`. With one shard and no pool it is exactly the plain full-batch step.
+ * parameters' `.grad`. With one shard and no pool it is exactly the plain full-batch step. A step is
+ * begun, its workers' results collected (blocking for fit, awaited for fitAsync), then finished.
  */
 import type { Module } from "../nn/module.js";
 import type { Parameter } from "../nn/parameter.js";
@@ -29,39 +30,85 @@ export class ShardedStep {
     return 1 + (this.pool?.size ?? 0);
   }
 
-  /** Gradients of the mean loss over the samples `idx`, left in each parameter's `.grad`. Call inside tidy. */
-  run(idx: readonly number[]): StepOutcome {
+  /** The workers' shard results of a begun step, blocking until each is there. */
+  collect(pending: PendingStep): ShardResult[][] {
+    return pending.waits.map(([g, count]) => this.pool!.collect(g, count));
+  }
+
+  /**
+   * The same without blocking. One worker at a time: each wait ends (answer, error or timeout) before the
+   * next starts, so no Atomics.waitAsync is left pending when one rejects.
+   */
+  async collectAsync(pending: PendingStep): Promise<ShardResult[][]> {
+    const out: ShardResult[][] = [];
+    for (const [g, count] of pending.waits) out.push(await this.pool!.collectAsync(g, count));
+    return out;
+  }
+
+  /**
+   * The first half of a step: hands the workers their shards, computes and folds this thread's own. The
+   * caller then collects each of `waits` ([worker, shards]) from the pool, by blocking or awaiting, and
+   * passes the results to finish(). No arena scope stays open in between, so awaiting is safe.
+   * The parameters' `.grad` must be zero (or hold what should be added) when called.
+   */
+  begin(idx: readonly number[]): PendingStep {
     const ranges = splitRanges(idx.length, this.shards);
-    if (ranges.length === 1) return gradientStep(this.model, this.data.batch(idx), this.forward, this.lossFn, this.checkFinite);
+    const total: StepOutcome = { loss: 0, correct: 0, labelled: 0 };
+    const pending: PendingStep = { idx, ranges, total, reached: this.params.map(() => false), folded: 0, waits: [], whole: ranges.length === 1 };
+    if (pending.whole) {
+      Object.assign(total, tidy(() => gradientStep(this.model, this.data.batch(idx), this.forward, this.lossFn, this.checkFinite)));
+      return pending;
+    }
     const groups = splitRanges(ranges.length, this.threads);
     const shardIdx = (s: number): number[] => idx.slice(ranges[s]![0], ranges[s]![1]);
     if (this.pool) {
       const handOut = groups.slice(1).map(([a, b]) => Array.from({ length: b - a }, (_, k) => tidy(() => batchToWire(this.data.batch(shardIdx(a + k))))));
       while (handOut.length < this.pool.size) handOut.push([]);
       this.pool.dispatch(handOut);
+      pending.waits = groups.slice(1).map(([a, b], g) => [g, b - a]);
     }
     for (const a of this.acc) a.fill(0);
-    const reached = this.params.map(() => false);
-    const total: StepOutcome = { loss: 0, correct: 0, labelled: 0 };
-    const fold = (s: number, r: ShardResult): void => {
-      const w = (ranges[s]![1] - ranges[s]![0]) / idx.length;
-      total.loss += w * r.loss;
-      total.correct += r.correct;
-      total.labelled += r.labelled;
-      r.grads.forEach((g, i) => { if (g) { foldShard(this.acc[i]!, g, w); reached[i] = true; } });
-    };
     const [mine0, mine1] = groups[0]!;
     for (let s = mine0; s < mine1; s++) {
       tidy(() => {
         for (const p of this.params) if (p.grad && !p.grad.disposed) p.grad.data().fill(0);
         const out = gradientStep(this.model, this.data.batch(shardIdx(s)), this.forward, this.lossFn, this.checkFinite);
-        fold(s, { ...out, grads: this.params.map((p) => (p.grad && !p.grad.disposed ? p.grad.data() : null)) });
+        this.fold(pending, s, { ...out, grads: this.params.map((p) => (p.grad && !p.grad.disposed ? p.grad.data() : null)) });
       });
     }
-    groups.slice(1).forEach(([a, b], g) => {
-      this.pool!.collect(g, b - a).forEach((r, k) => fold(a + k, r));
-    });
-    storeGradients(this.params, this.acc, reached);
-    return total;
+    return pending;
   }
+
+  /** The second half: folds the workers' shards after this thread's, in shard order, into the parameters' `.grad`. */
+  finish(pending: PendingStep, collected: readonly ShardResult[][]): StepOutcome {
+    if (pending.whole) return pending.total;
+    // This thread's shards come first (begin folded them), each worker's group after, in worker order.
+    for (const results of collected) for (const r of results) this.fold(pending, pending.folded, r);
+    storeGradients(this.params, this.acc, pending.reached);
+    return pending.total;
+  }
+
+  /** acc += w_s g_s for shard s, w_s its share of the batch. */
+  private fold(pending: PendingStep, s: number, r: ShardResult): void {
+    const w = (pending.ranges[s]![1] - pending.ranges[s]![0]) / pending.idx.length;
+    pending.folded++;
+    pending.total.loss += w * r.loss;
+    pending.total.correct += r.correct;
+    pending.total.labelled += r.labelled;
+    r.grads.forEach((g, i) => { if (g) { foldShard(this.acc[i]!, g, w); pending.reached[i] = true; } });
+  }
+}
+
+/** A step between begin() and finish(). */
+export interface PendingStep {
+  readonly idx: readonly number[];
+  readonly ranges: [number, number][];
+  readonly total: StepOutcome;
+  readonly reached: boolean[];
+  /** Shards folded so far (in shard order). */
+  folded: number;
+  /** [worker, shard count] to collect, in shard order; empty when this thread computed every shard. */
+  waits: [number, number][];
+  /** One shard: the plain full-batch step, already done by begin(). */
+  readonly whole: boolean;
 }

@@ -6,7 +6,9 @@
  * fit thread. Blocking keeps `fit` synchronous, so its callers (the experiment runner, the CLI) and their
  * callbacks stay as they are; it needs a thread that may block while its workers run: Node's. Browsers
  * forbid blocking the main thread, and a Web Worker's own workers neither start nor receive messages
- * while it blocks (workersRunWhileBlocked), so there fit computes every shard itself, to the same bits.
+ * while it blocks (workersRunWhileBlocked), so there `fit` computes every shard itself, to the same bits,
+ * and `fitAsync` awaits the same cells with Atomics.waitAsync instead ("await" pools): the same
+ * protocol, the same shards, the same fold, so the same bits.
  *
  * Why not Wasm threads with one shared memory: every kernel would need a parallel split and a fixed
  * reduction order of its own, and pages without cross-origin isolation could not run it at all. Batch
@@ -14,7 +16,7 @@
  */
 import { kernelVariant } from "../backend/kernel-variant.js";
 import { loadedKernels } from "../backend/module.js";
-import { canBlockOnSharedMemory, siblingModule, spawnWorker, workersRunWhileBlocked, type WorkerHandle } from "../backend/workers.js";
+import { canAwaitSharedMemory, canBlockOnSharedMemory, siblingModule, spawnWorker, waitAsyncFn, workersRunWhileAwaiting, workersRunWhileBlocked, type WorkerHandle } from "../backend/workers.js";
 import { MpoLstmError, type ErrorCode } from "../errors.js";
 import { moduleFromConfig } from "../nn/config.js";
 import type { Module } from "../nn/module.js";
@@ -75,6 +77,12 @@ export interface ShardResult {
   grads: (Float32Array | null)[];
 }
 
+/**
+ * How the fit thread waits for its workers: "block" (fit: Atomics.wait, Node only) or "await" (fitAsync:
+ * Atomics.waitAsync, so the thread's event loop runs meanwhile: a page's main thread, a Web Worker).
+ */
+export type WaitMode = "block" | "await";
+
 /** Workers for one fit call; `close()` ends them all. */
 export class WorkerPool {
   private readonly control: Int32Array;
@@ -91,11 +99,12 @@ export class WorkerPool {
   }
 
   /**
-   * Starts `count` workers, each able to hold `slots` shard results; null where this thread cannot block
-   * on shared memory or the runtime has no workers.
+   * Starts `count` workers, each able to hold `slots` shard results; null where this thread cannot wait
+   * on shared memory in `mode` or the runtime has no workers that run meanwhile.
    */
-  static start(count: number, slots: number, named: readonly [string, Parameter][], replica: ReplicaWire, loss: LossName | null, checkFinite: boolean): WorkerPool | null {
-    if (count < 1 || !canBlockOnSharedMemory() || !workersRunWhileBlocked()) return null;
+  static start(count: number, slots: number, named: readonly [string, Parameter][], replica: ReplicaWire, loss: LossName | null, checkFinite: boolean, mode: WaitMode = "block"): WorkerPool | null {
+    if (count < 1) return null;
+    if (mode === "block" ? !canBlockOnSharedMemory() || !workersRunWhileBlocked() : !canAwaitSharedMemory() || !workersRunWhileAwaiting()) return null;
     // Workers must run the kernel build this thread runs; a module the caller gave init() cannot be rebuilt.
     const kernels = loadedKernels() ?? kernelVariant();
     if (kernels === "given") return null;
@@ -139,23 +148,77 @@ export class WorkerPool {
     });
   }
 
+  /**
+   * The state of worker i's cell: "done" when it finished the last dispatch, else the value to wait on.
+   * Throws the worker's error (keeping its code: nonfinite stays nonfinite) when it failed.
+   */
+  private poll(i: number): "done" | number {
+    const v = Atomics.load(this.control, i);
+    if (v === this.seq) return "done";
+    if (v === LOAD_FAILED) throw new MpoLstmError("state", `fit worker ${i + 1} could not load ${siblingModule("./parallel-worker.js", import.meta.url).href} or stopped (the error is printed on stderr or the console); train with workers: 1 meanwhile`);
+    if (v === FAILED) {
+      // The worker writes "code:message".
+      const text = readError(this.results[i]!, this.layout.error);
+      const colon = text.indexOf(":");
+      throw new MpoLstmError(text.slice(0, colon) as ErrorCode, `${text.slice(colon + 1)} (in fit worker ${i + 1})`);
+    }
+    return v;
+  }
+
   /** Blocks until worker i has finished the last dispatch; returns its `count` shard results in order. */
   collect(i: number, count: number): ShardResult[] {
     const deadline = performance.now() + ANSWER_TIMEOUT_MS;
-    for (;;) {
-      const v = Atomics.load(this.control, i);
-      if (v === this.seq) break;
-      if (v === LOAD_FAILED) throw new MpoLstmError("state", `fit worker ${i + 1} could not load ${siblingModule("./parallel-worker.js", import.meta.url).href} (the error is printed on stderr); train with workers: 1 meanwhile`);
-      if (v === FAILED) {
-        // The worker writes "code:message"; the error keeps the worker's code (nonfinite stays nonfinite).
-        const text = readError(this.results[i]!, this.layout.error);
-        const colon = text.indexOf(":");
-        throw new MpoLstmError(text.slice(0, colon) as ErrorCode, `${text.slice(colon + 1)} (in fit worker ${i + 1})`);
-      }
+    for (let v = this.poll(i); v !== "done"; v = this.poll(i)) {
       const left = deadline - performance.now();
       if (left <= 0) throw new MpoLstmError("state", `fit worker ${i + 1} did not answer within ${ANSWER_TIMEOUT_MS / 1000} s`);
       Atomics.wait(this.control, i, v, left);
     }
+    return this.read(i, count);
+  }
+
+  /** collect() without blocking: awaits worker i's cell (Atomics.waitAsync), so the event loop runs meanwhile. */
+  async collectAsync(i: number, count: number): Promise<ShardResult[]> {
+    await this.settled(i, (v) => v === "done");
+    return this.read(i, count);
+  }
+
+  /**
+   * Awaits every worker's start-up (an "await" pool checks it before the first step). False when a
+   * worker's script did not load, e.g. a bundle that left out the package's worker module: the caller
+   * then trains in its own thread. A replica that fails to build throws as in a step.
+   */
+  async ready(): Promise<boolean> {
+    try {
+      for (let i = 0; i < this.workers.length; i++) await this.settled(i, (v) => v !== STARTING);
+      return true;
+    } catch (err) {
+      if (this.control.some((v) => v === LOAD_FAILED)) return false;
+      throw err;
+    }
+  }
+
+  /** Awaits until `until(poll(i))` holds (poll's errors reject), within the answer timeout. */
+  private async settled(i: number, until: (state: "done" | number) => boolean): Promise<void> {
+    const waitAsync = waitAsyncFn();
+    if (!waitAsync) throw new MpoLstmError("state", "fit workers: Atomics.waitAsync is missing in this engine");
+    const deadline = performance.now() + ANSWER_TIMEOUT_MS;
+    for (let v = this.poll(i); !until(v); v = this.poll(i)) {
+      const left = deadline - performance.now();
+      if (left <= 0) throw new MpoLstmError("state", `fit worker ${i + 1} did not answer within ${ANSWER_TIMEOUT_MS / 1000} s`);
+      const w = waitAsync(this.control, i, v as number, left);
+      if (!w.async) continue;
+      // A pending waitAsync does not keep Node's event loop alive (and the workers are unref'd): a timer does.
+      const alive = setTimeout(() => {}, left);
+      try {
+        await w.value;
+      } finally {
+        clearTimeout(alive);
+      }
+    }
+  }
+
+  /** Worker i's first `count` shard results, as views into its results buffer (valid until the next dispatch). */
+  private read(i: number, count: number): ShardResult[] {
     const res = this.results[i]!;
     const header = new Float64Array(res, 0, this.slots * 3);
     const has = new Int32Array(res, this.layout.has, this.slots * this.params.length);

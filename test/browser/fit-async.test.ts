@@ -1,0 +1,146 @@
+/**
+ * fitAsync in headless Debian chromium (playwright-core), from the built package (dist/) served on
+ * 127.0.0.1 as browser.test.ts does. Served with Cross-Origin-Opener-Policy: same-origin and
+ * Cross-Origin-Embedder-Policy: require-corp the page is cross-origin isolated, so fitAsync starts Web
+ * Workers: 2 workers must give the weights 1 worker gives, bit for bit, and the ones Node's fit gives,
+ * with the page's timers running meanwhile and no worker left after it resolves or an onStep error
+ * rejects it. Served without those headers (no SharedArrayBuffer) the page trains in one thread, to the
+ * same bits, and says so (result.workers 1).
+ */
+import { existsSync, readFileSync } from "node:fs";
+import { createServer, type Server } from "node:http";
+import type { AddressInfo } from "node:net";
+import { extname, resolve, sep } from "node:path";
+import { fileURLToPath } from "node:url";
+import { test } from "uvu";
+import * as assert from "uvu/assert";
+import { Embedding } from "../../src/nn/embedding.js";
+import { Linear } from "../../src/nn/linear.js";
+import { LSTM } from "../../src/nn/lstm.js";
+import { TextClassifier } from "../../src/nn/text-classifier.js";
+import { Adam } from "../../src/optim/adam.js";
+import { Random } from "../../src/random.js";
+import { arrayDataset } from "../../src/train/data.js";
+import { fit } from "../../src/train/fit.js";
+import { CHROMIUM, launchChromium } from "../util/chromium.js";
+
+const ROOT = fileURLToPath(new URL("../../", import.meta.url));
+const DIST = resolve(ROOT, "dist");
+const PAGE = fileURLToPath(new URL("./fit-async.html", import.meta.url));
+const REPLICA = fileURLToPath(new URL("./fit-async-replica.js", import.meta.url));
+const TYPES: Record<string, string> = { ".js": "text/javascript", ".wasm": "application/wasm", ".map": "application/json", ".html": "text/html" };
+
+/** 29 token sequences of uneven lengths (batches of 12: the last is short), 3 classes; 3 shards a batch. */
+function makeInputs() {
+  const N = 29, T = 7, vocab = 11, r = new Random(5);
+  return {
+    T,
+    x: Array.from({ length: N * T }, () => r.int(vocab)),
+    labels: Array.from({ length: N }, () => r.int(3)),
+    lengths: Array.from({ length: N }, () => 1 + r.int(T)),
+    args: { seed: 2, vocab, dim: 5, hidden: 8, classes: 3 },
+    fit: { epochs: 2, batchSize: 12, seed: 3, shards: 3 },
+  };
+}
+const inputs = makeInputs();
+
+/** The page at /, the inputs, the replica module and dist/; with `isolated`, every answer carries COOP and COEP. */
+function serve(isolated: boolean): Promise<Server> {
+  const server = createServer((req, res) => {
+    const path = decodeURIComponent(new URL(req.url ?? "/", "http://127.0.0.1").pathname);
+    let body: string | Buffer | null = null;
+    let type = "text/plain";
+    if (path === "/") { body = readFileSync(PAGE); type = TYPES[".html"]!; }
+    else if (path === "/inputs.json") { body = JSON.stringify(inputs); type = "application/json"; }
+    else if (path === "/replica.js") { body = readFileSync(REPLICA); type = TYPES[".js"]!; }
+    else if (path.startsWith("/dist/")) {
+      const file = resolve(DIST, "." + path.slice("/dist".length));
+      if (file.startsWith(DIST + sep) && existsSync(file)) { body = readFileSync(file); type = TYPES[extname(file)] ?? "application/octet-stream"; }
+    }
+    if (body === null) { res.writeHead(404).end("not found"); return; }
+    const headers: Record<string, string> = { "content-type": type, "cache-control": "no-store" };
+    if (isolated) Object.assign(headers, { "cross-origin-opener-policy": "same-origin", "cross-origin-embedder-policy": "require-corp" });
+    res.writeHead(200, headers).end(body);
+  });
+  return new Promise((ok) => server.listen(0, "127.0.0.1", () => ok(server)));
+}
+
+interface Run { workers: number; shards: number; losses: number[]; bits: Record<string, number[]>; ticks: number }
+interface PageResult { isolated?: boolean; one?: Run; two?: Run; auto?: number; hardwareConcurrency?: number; liveAfter?: number; onStepError?: string; liveAfterError?: number; error?: string }
+
+/** The page's training in Node with fit (1 thread): the reference bits. */
+function trainInNode(): Run {
+  const { seed, vocab, dim, hidden, classes } = inputs.args;
+  const rng = new Random(seed);
+  const model = new TextClassifier(new Embedding(vocab, dim, { rng }), new LSTM({ inputSize: dim, hiddenSize: hidden, rng }), new Linear(hidden, classes, { rng }));
+  const optimizer = new Adam(model.parameters(), { lr: 0.01 });
+  const data = arrayDataset({ x: Float32Array.from(inputs.x), sampleShape: [inputs.T], labels: Int32Array.from(inputs.labels), lengths: Int32Array.from(inputs.lengths) });
+  const res = fit(model, data, { ...inputs.fit, optimizer, loss: "crossEntropy", workers: 1 });
+  const bits: Record<string, number[]> = {};
+  for (const [k, v] of Object.entries(model.stateDict())) bits[k] = Array.from(new Uint32Array(v.buffer, v.byteOffset, v.length));
+  model.dispose();
+  optimizer.dispose();
+  return { workers: res.workers, shards: res.shards, losses: res.history.map((h) => h.loss), bits, ticks: 0 };
+}
+
+function sameBits(a: Run | undefined, b: Run, what: string): void {
+  assert.ok(a, `${what}: the page returned nothing`);
+  assert.equal(Object.keys(a.bits), Object.keys(b.bits), what);
+  for (const k of Object.keys(b.bits)) {
+    const at = a.bits[k]!.findIndex((v, i) => v !== b.bits[k]![i]);
+    assert.is(at, -1, `${what}: ${k}[${at}] differs`);
+  }
+  assert.equal(a.losses, b.losses, `${what}: losses`);
+}
+
+async function runPage(isolated: boolean): Promise<PageResult> {
+  const server = await serve(isolated);
+  const browser = await launchChromium();
+  try {
+    const page = await browser.newPage();
+    const logs: string[] = [];
+    page.on("console", (msg) => logs.push(msg.text()));
+    page.on("pageerror", (err) => logs.push(String(err)));
+    const { port } = server.address() as AddressInfo;
+    await page.goto(`http://127.0.0.1:${port}/`);
+    // A string expression, so the test's transpiler never rewrites code that runs in the page.
+    await page.waitForFunction("window.__result !== undefined", undefined, { timeout: 60_000 });
+    const result = (await page.evaluate("window.__result")) as PageResult;
+    assert.is(result.error, undefined, `the page threw: ${result.error}\n${logs.join("\n")}`);
+    return result;
+  } finally {
+    await browser.close();
+    await new Promise((ok) => server.close(ok));
+  }
+}
+
+test("fitAsync in chromium: Web Workers on a cross-origin isolated page give Node's bits on 1 and 2 workers; one thread without isolation", async () => {
+  if (!existsSync(CHROMIUM)) {
+    console.log("fitAsync browser test NOT RUN: install Debian's chromium (apt-get install chromium)");
+    if (process.env.CI) assert.unreachable(`CI is set but ${CHROMIUM} is missing: .ci/run should have installed it`);
+    return;
+  }
+  assert.ok(existsSync(resolve(DIST, "train", "fit-async.js")), "dist/train/fit-async.js is missing: run `npm run build` first");
+  const node = trainInNode();
+  assert.is(node.shards, 3);
+
+  const iso = await runPage(true);
+  assert.is(iso.isolated, true, "COOP + COEP make the page cross-origin isolated");
+  assert.is(iso.one?.workers, 1);
+  assert.is(iso.two?.workers, 2, "fitAsync used 2 threads on the isolated page");
+  sameBits(iso.one, node, "page, 1 worker vs Node");
+  sameBits(iso.two, node, "page, 2 Web Workers vs Node");
+  assert.ok(iso.two!.ticks > 0, "the page's timers ran while fitAsync awaited its workers");
+  assert.is(iso.auto, Math.min(3, iso.hardwareConcurrency ?? 1), `"auto" = navigator.hardwareConcurrency, at most one per shard`);
+  assert.is(iso.liveAfter, 0, "no worker left after fitAsync resolved");
+  assert.is(iso.onStepError, "stop here");
+  assert.is(iso.liveAfterError, 0, "no worker left after fitAsync rejected");
+
+  const plain = await runPage(false);
+  assert.is(plain.isolated, false);
+  assert.is(plain.two?.workers, 1, "without cross-origin isolation fitAsync trains in the page's thread");
+  sameBits(plain.two, node, "page without isolation vs Node");
+  assert.is(plain.liveAfter, 0);
+});
+
+test.run();
