@@ -84,10 +84,10 @@ export interface FitOptions {
   /** Where to draw a progress bar (e.g. process.stdout); none when absent. */
   progress?: ProgressWriter;
   /**
-   * Threads computing gradients: this one plus workers (Node worker_threads), each with its own Wasm
-   * instance. "auto" (default): one per hardware thread, at most one per shard. The weights never depend
-   * on it. Runs in this thread alone where workers cannot be used (browsers for now, no SharedArrayBuffer,
-   * a model workers cannot rebuild); see docs/parallel.md.
+   * Threads computing gradients: this one plus workers (Node worker_threads; Web Workers with fitAsync),
+   * each with its own Wasm instance. "auto" (default): one per hardware thread, at most one per shard. The
+   * weights never depend on it. Runs in this thread alone where workers cannot be used (fit in browsers,
+   * no SharedArrayBuffer or cross-origin isolation, a model workers cannot rebuild); see docs/parallel.md.
    */
   workers?: number | "auto";
   /**
@@ -150,6 +150,7 @@ export interface FitPlan {
   lossName: LossName | null;
 }
 
+/** Checks the options and settles the plan (the same for fit and fitAsync, so both train the same bits). */
 export function planFit(model: Module, data: Dataset, opts: FitOptions): FitPlan {
   checkSizes(data, opts.batchSize, "fit");
   if (!Number.isInteger(opts.epochs) || opts.epochs < 0) throw new MpoLstmError("value", `fit: epochs must be a non-negative integer, got ${opts.epochs}`);
@@ -166,6 +167,7 @@ export function startPool(model: Module, opts: FitOptions, plan: FitPlan, mode: 
   return WorkerPool.start(plan.threads - 1, Math.ceil(plan.shards / plan.threads), model.namedParameters(), plan.replica, plan.lossName, opts.checkFinite ?? true, mode);
 }
 
+/** The step both drivers run: this thread's shards, the pool's, and the fold. */
 export function shardedStep(model: Module, data: Dataset, opts: FitOptions, shards: number, pool: WorkerPool | null): ShardedStep {
   return new ShardedStep(model, data, opts.forward ?? defaultForward, lossFor(opts.loss), opts.checkFinite ?? true, shards, pool);
 }

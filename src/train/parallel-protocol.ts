@@ -1,7 +1,7 @@
 /**
  * What the fit thread and its workers exchange. Messages go to a worker (structured clone); everything a
  * worker answers goes into SharedArrayBuffers, because the fit thread waits on them with `Atomics.wait`
- * and would never see a message while it blocks.
+ * and would never see a message while it blocks (fitAsync awaits the same cells with Atomics.waitAsync).
  *
  * Per worker, one results buffer laid out as
  *     [ slots x 3 f64: loss, correct, labelled ][ slots x params i32: has-gradient flags ]

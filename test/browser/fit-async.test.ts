@@ -4,14 +4,15 @@
  * Cross-Origin-Embedder-Policy: require-corp the page is cross-origin isolated, so fitAsync starts Web
  * Workers: 2 workers must give the weights 1 worker gives, bit for bit, and the ones Node's fit gives,
  * with the page's timers running meanwhile and no worker left after it resolves or an onStep error
- * rejects it. Served without those headers (no SharedArrayBuffer) the page trains in one thread, to the
- * same bits, and says so (result.workers 1).
+ * rejects it. Served without those headers (no SharedArrayBuffer), or without the worker script, the
+ * page trains in one thread, to the same bits, and says so (result.workers 1).
  */
 import { existsSync, readFileSync } from "node:fs";
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { extname, resolve, sep } from "node:path";
 import { fileURLToPath } from "node:url";
+import type { Browser } from "playwright-core";
 import { test } from "uvu";
 import * as assert from "uvu/assert";
 import { Embedding } from "../../src/nn/embedding.js";
@@ -44,8 +45,11 @@ function makeInputs() {
 }
 const inputs = makeInputs();
 
-/** The page at /, the inputs, the replica module and dist/; with `isolated`, every answer carries COOP and COEP. */
-function serve(isolated: boolean): Promise<Server> {
+/**
+ * The page at /, the inputs, the replica module and dist/; with `isolated`, every answer carries COOP and
+ * COEP; with `noWorkerScript`, dist's worker script is missing (as in a bundle that left it out).
+ */
+function serve(isolated: boolean, noWorkerScript = false): Promise<Server> {
   const server = createServer((req, res) => {
     const path = decodeURIComponent(new URL(req.url ?? "/", "http://127.0.0.1").pathname);
     let body: string | Buffer | null = null;
@@ -53,7 +57,7 @@ function serve(isolated: boolean): Promise<Server> {
     if (path === "/") { body = readFileSync(PAGE); type = TYPES[".html"]!; }
     else if (path === "/inputs.json") { body = JSON.stringify(inputs); type = "application/json"; }
     else if (path === "/replica.js") { body = readFileSync(REPLICA); type = TYPES[".js"]!; }
-    else if (path.startsWith("/dist/")) {
+    else if (path.startsWith("/dist/") && !(noWorkerScript && path === "/dist/train/parallel-worker.js")) {
       const file = resolve(DIST, "." + path.slice("/dist".length));
       if (file.startsWith(DIST + sep) && existsSync(file)) { body = readFileSync(file); type = TYPES[extname(file)] ?? "application/octet-stream"; }
     }
@@ -93,28 +97,27 @@ function sameBits(a: Run | undefined, b: Run, what: string): void {
   assert.equal(a.losses, b.losses, `${what}: losses`);
 }
 
-async function runPage(isolated: boolean): Promise<PageResult> {
-  const server = await serve(isolated);
-  const browser = await launchChromium();
+async function runPage(browser: Browser, isolated: boolean, noWorkerScript = false): Promise<PageResult> {
+  const server = await serve(isolated, noWorkerScript);
+  const page = await browser.newPage();
   try {
-    const page = await browser.newPage();
     const logs: string[] = [];
     page.on("console", (msg) => logs.push(msg.text()));
     page.on("pageerror", (err) => logs.push(String(err)));
     const { port } = server.address() as AddressInfo;
-    await page.goto(`http://127.0.0.1:${port}/`);
+    await page.goto(`http://127.0.0.1:${port}/${noWorkerScript ? "?two" : ""}`);
     // A string expression, so the test's transpiler never rewrites code that runs in the page.
-    await page.waitForFunction("window.__result !== undefined", undefined, { timeout: 60_000 });
+    await page.waitForFunction("window.__result !== undefined", undefined, { timeout: 60_000 }).catch((e) => { throw new Error(`${e}\n${logs.join("\n")}`); });
     const result = (await page.evaluate("window.__result")) as PageResult;
     assert.is(result.error, undefined, `the page threw: ${result.error}\n${logs.join("\n")}`);
     return result;
   } finally {
-    await browser.close();
+    await page.close();
     await new Promise((ok) => server.close(ok));
   }
 }
 
-test("fitAsync in chromium: Web Workers on a cross-origin isolated page give Node's bits on 1 and 2 workers; one thread without isolation", async () => {
+test("fitAsync in chromium: Web Workers on a cross-origin isolated page give Node's bits on 1 and 2 workers; one thread without isolation or worker script", async () => {
   if (!existsSync(CHROMIUM)) {
     console.log("fitAsync browser test NOT RUN: install Debian's chromium (apt-get install chromium)");
     if (process.env.CI) assert.unreachable(`CI is set but ${CHROMIUM} is missing: .ci/run should have installed it`);
@@ -124,7 +127,16 @@ test("fitAsync in chromium: Web Workers on a cross-origin isolated page give Nod
   const node = trainInNode();
   assert.is(node.shards, 3);
 
-  const iso = await runPage(true);
+  const browser = await launchChromium();
+  try {
+    await checkPages(browser, node);
+  } finally {
+    await browser.close();
+  }
+});
+
+async function checkPages(browser: Browser, node: Run): Promise<void> {
+  const iso = await runPage(browser, true);
   assert.is(iso.isolated, true, "COOP + COEP make the page cross-origin isolated");
   assert.is(iso.one?.workers, 1);
   assert.is(iso.two?.workers, 2, "fitAsync used 2 threads on the isolated page");
@@ -136,11 +148,17 @@ test("fitAsync in chromium: Web Workers on a cross-origin isolated page give Nod
   assert.is(iso.onStepError, "stop here");
   assert.is(iso.liveAfterError, 0, "no worker left after fitAsync rejected");
 
-  const plain = await runPage(false);
+  const plain = await runPage(browser, false);
   assert.is(plain.isolated, false);
   assert.is(plain.two?.workers, 1, "without cross-origin isolation fitAsync trains in the page's thread");
   sameBits(plain.two, node, "page without isolation vs Node");
   assert.is(plain.liveAfter, 0);
-});
+
+  const missing = await runPage(browser, true, true);
+  assert.is(missing.isolated, true);
+  assert.is(missing.two?.workers, 1, "a worker script that does not load: fitAsync trains in the page's thread");
+  sameBits(missing.two, node, "page without the worker script vs Node");
+  assert.is(missing.liveAfter, 0);
+}
 
 test.run();
