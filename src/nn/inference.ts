@@ -222,12 +222,19 @@ export class CompiledMatrix {
     return prog;
   }
 
-  private appendPlan(prog: KernelProgram, p: ProductPlan, x: Region, y: Region): void {
+  private appendPlan(prog: KernelProgram, p: ProductPlan, x: Region, y: Region, backwards = false): void {
     const w = this.weights;
-    if (w.kind === "dense") {
-      prog.gemv(0, this.outFeatures, this.inFeatures, { block: w.weight.block }, this.inFeatures, x, 0, y);
-    } else if (p.kind === "dense") {
-      prog.gemv(0, this.outFeatures, this.inFeatures, { block: this.rows() }, this.inFeatures, x, 0, y);
+    if (w.kind === "dense" || p.kind === "dense") {
+      const a = w.kind === "dense" ? w.weight.block : this.rows();
+      const [m, n] = [this.outFeatures, this.inFeatures];
+      if (!backwards) {
+        prog.gemv(0, m, n, { block: a }, n, x, 0, y);
+        return;
+      }
+      // The same rows in blocks, last block first: each row's dot product runs exactly as in one call.
+      for (let start = Math.floor((m - 1) / GEMV_BLOCK_ROWS) * GEMV_BLOCK_ROWS; start >= 0; start -= GEMV_BLOCK_ROWS) {
+        prog.gemv(0, Math.min(GEMV_BLOCK_ROWS, m - start), n, { block: a, offset: start * n }, n, x, 0, { block: y.block, offset: (y.offset ?? 0) + start });
+      }
     } else {
       const key = `${p.groups.join(",")} ${p.order}`;
       let rp = this.rowPlans.get(key);
@@ -242,9 +249,12 @@ export class CompiledMatrix {
     }
   }
 
-  /** Appends y[1, out] = x[1, in] W^T (one row: a streamed step, or the hidden product of one step). */
-  appendRow(prog: KernelProgram, x: Region, y: Region): void {
-    this.appendPlan(prog, this.weights.kind === "dense" ? denseStub : this.choose(1), x, y);
+  /**
+   * Appends y[1, out] = x[1, in] W^T (one row: a streamed step, or the hidden product of one step).
+   * `backwards`: a dense matrix's rows are read last block first (the same bits; see buildStep).
+   */
+  appendRow(prog: KernelProgram, x: Region, y: Region, backwards = false): void {
+    this.appendPlan(prog, this.weights.kind === "dense" ? denseStub : this.choose(1), x, y, backwards);
   }
 
   /** out[rows, out] = x[rows, in] W^T now (the input product of a whole sequence). */
@@ -287,6 +297,9 @@ export class CompiledMatrix {
     this.wt = this.wRows = this.snapshot = null;
   }
 }
+
+/** Rows per GEMV when a stream reads a matrix backwards (a multiple of the kernel's 4-row step). */
+const GEMV_BLOCK_ROWS = 64;
 
 /** The dense matrix's only product (a placeholder plan; dense weights are read in place). */
 const denseStub: ProductPlan = { kind: "dense", name: "dense", macs: 0, cost: 0, params: 0 };
@@ -491,14 +504,26 @@ export class InferenceProgram {
     return s;
   }
 
-  /** @internal Builds a stream's step program over its own state buffers. */
-  buildStep(x: Block, st: StreamState[]): KernelProgram {
+  /**
+   * @internal Builds a stream's step program over its own state buffers. A streamed step reads every
+   * weight matrix once; when they outgrow the core's L2 cache (LSTM(256): 2 MiB of dense weights), reading
+   * them in the same order every step evicts each line before it is used again. Streams therefore run
+   * `backwards` on every other step: the two products of a layer in the other order and each dense
+   * matrix's rows last block first, so a step starts with the lines the previous one touched last. Each
+   * output is computed by the same arithmetic either way, so the step's result is the same bits.
+   */
+  buildStep(x: Block, st: StreamState[], backwards = false): KernelProgram {
     const prog = new KernelProgram();
     this.layers.forEach((layer, l) => {
       const s = st[l]!;
       const input: Region = l === 0 ? { block: x } : { block: st[l - 1]!.h };
-      layer.input.appendRow(prog, input, { block: s.zx });
-      layer.hidden.appendRow(prog, { block: s.h }, { block: s.proj });
+      if (backwards) {
+        layer.hidden.appendRow(prog, { block: s.h }, { block: s.proj }, true);
+        layer.input.appendRow(prog, input, { block: s.zx }, true);
+      } else {
+        layer.input.appendRow(prog, input, { block: s.zx });
+        layer.hidden.appendRow(prog, { block: s.h }, { block: s.proj });
+      }
       prog.cell(layer.hiddenSize, { block: s.zx }, { block: s.proj }, layer.biases.map((b) => ({ block: b.block })), { block: s.c }, { block: s.h }, null);
     });
     return prog;
@@ -541,7 +566,10 @@ function setLayerState(s: { h: Block; c: Block }, state: { h: Tensor; c: Tensor 
 export class InferenceStream {
   private readonly x: Block;
   private readonly st: StreamState[] = [];
-  private program: KernelProgram | null = null;
+  /** The step program forwards and backwards (buildStep), built on the first step after a compile. */
+  private programs: [KernelProgram, KernelProgram] | null = null;
+  /** Steps run since the stream opened: its parity picks the program. */
+  private steps = 0;
   private generation = -1;
   private closed = false;
   private readonly verifyEveryStep: boolean;
@@ -564,13 +592,14 @@ export class InferenceStream {
     if (x.length !== F) throw new MpoLstmError("shape", `InferenceStream.step: x holds ${x.length} values, expected inputSize ${F} (one time step)`);
     if (out !== undefined && out.length !== H) throw new MpoLstmError("shape", `InferenceStream.step: out holds ${out.length} values, expected hiddenSize ${H}`);
     if (this.verifyEveryStep) this.owner.refresh();
-    if (this.program === null || this.generation !== this.owner.generation) {
-      this.program?.dispose();
-      this.program = this.owner.buildStep(this.x, this.st);
+    if (this.programs === null || this.generation !== this.owner.generation) {
+      this.disposePrograms();
+      this.programs = [this.owner.buildStep(this.x, this.st), this.owner.buildStep(this.x, this.st, true)];
       this.generation = this.owner.generation;
     }
     this.x.f32().set(x);
-    this.program.run();
+    // Every other step reads the weights backwards (see InferenceProgram.buildStep): the same bits, fewer cache misses.
+    this.programs[this.steps++ & 1]!.run();
     const h = this.st[this.st.length - 1]!.h.f32();
     if (out) { out.set(h); return out; }
     return h.slice();
@@ -599,12 +628,16 @@ export class InferenceStream {
     return { h: Tensor.from(h, [L, 1, H]), c: Tensor.from(c, [L, 1, H]) };
   }
 
+  private disposePrograms(): void {
+    for (const p of this.programs ?? []) p.dispose();
+    this.programs = null;
+  }
+
   /** Frees the stream's buffers (idempotent). */
   dispose(): void {
     if (this.closed) return;
     this.closed = true;
-    this.program?.dispose();
-    this.program = null;
+    this.disposePrograms();
     const arena = getBackend().arena;
     for (const b of [this.x, ...this.st.flatMap((s) => [s.h, s.c, s.zx, s.proj])]) if (!b.freed) arena.release(b);
     this.owner.forget(this);

@@ -103,11 +103,13 @@ function prefixTree(cores: readonly Float32Array[], shapes: readonly CoreShape[]
   return { parent, digit, P, width };
 }
 
-/** The rows of `tokens` (all in the cache's last level), token after token, D values each. */
-function cachedRows(leaves: Map<number, Float64Array>, tokens: readonly number[], D: number): Float64Array {
-  const rows = new Float64Array(tokens.length * D);
-  tokens.forEach((t, i) => rows.set(leaves.get(t)!, i * D));
-  return rows;
+/** [...shape, D] from the cache's finished rows, or null (nothing allocated) when a token is not cached yet. */
+function cachedLookup(leaves: Map<number, Float64Array>, ids: ArrayLike<number>, shape: readonly number[], D: number): Tensor | null {
+  for (let i = 0; i < ids.length; i++) if (!leaves.has(ids[i]!)) return null;
+  const out = empty([...shape, D]);
+  const ov = out.data();
+  for (let i = 0; i < ids.length; i++) ov.set(leaves.get(ids[i]!)!, i * D);
+  return out;
 }
 
 /**
@@ -178,6 +180,14 @@ export function mpoEmbedding(cores: readonly Tensor[], ids: ArrayLike<number> | 
     const id = index[i]!;
     if (id < 0 || id >= V) throw new MpoLstmError("value", `${op}: id ${id} at position ${i} is outside [0, ${V}) (the vocabulary factors [${inFactors}] multiply to ${V}); ids must be below the vocabulary size`);
   }
+  // A cache is only for inference: with gradients the tree's partials must be this call's own.
+  const grad = needsGrad(cores);
+  const known = grad ? undefined : cache?.[shapes.length];
+  // Every row already cached (the common case when predicting texts one by one): no copy of the cores, no tree.
+  if (known !== undefined) {
+    const hit = cachedLookup(known, index, shape, D);
+    if (hit !== null) return hit;
+  }
   // Distinct tokens, each contracted once.
   const slot = new Map<number, number>();
   const unique: number[] = [];
@@ -187,22 +197,17 @@ export function mpoEmbedding(cores: readonly Tensor[], ids: ArrayLike<number> | 
     if (u === undefined) { u = unique.length; slot.set(index[i]!, u); unique.push(index[i]!); }
     where[i] = u;
   }
-  // A cache is only for inference: with gradients the tree's partials must be this call's own.
-  const grad = needsGrad(cores);
-  const known = grad ? undefined : cache?.[shapes.length];
-  // Every row already cached (the common case when predicting texts one by one): no copy of the cores, no tree.
-  const allKnown = known !== undefined && unique.every((u) => known.has(u));
-  const coreValues = allKnown ? [] : cores.map((c) => c.toArray());
-  const tree = allKnown ? null : prefixTree(coreValues, shapes, unique, grad ? undefined : cache);
+  const coreValues = cores.map((c) => c.toArray());
+  const tree = prefixTree(coreValues, shapes, unique, grad ? undefined : cache);
   // Leaves come in the order of their first appearance at level n, which is `unique`'s order.
-  const rows = tree ? tree.P[shapes.length]! : cachedRows(known!, unique, D);
+  const rows = tree.P[shapes.length]!;
   const out = empty([...shape, D]);
   const ov = out.data();
   for (let i = 0; i < index.length; i++) {
     const from = where[i]! * D;
     for (let d = 0; d < D; d++) ov[i * D + d] = rows[from + d]!;
   }
-  if (tree !== null && grad) {
+  if (grad) {
     record(op, cores, [out], ([g]) => {
       const gv = g!.data();
       // Row gradients summed per distinct token.

@@ -202,6 +202,38 @@ function streamAll(s: ReturnType<LSTM["stream"]>, xs: Float32Array, T: number, F
   return out;
 }
 
+test("streams: every other step reads the weights backwards and gives the same bits as a forwards step", () => {
+  // A fresh stream's first step runs forwards; a long stream alternates. Each step of the long stream must
+  // equal, bit for bit, a fresh stream's first step from the same state (4H = 132 rows: blocks 64, 64, 4).
+  const models: [LSTM, number, number][] = [
+    [new LSTM({ inputSize: 9, hiddenSize: 33, numLayers: 2, rng: new Random(54) }), 9, 33],
+    [new MPOLSTM({ inputSize: 16, hiddenSize: 32, numLayers: 2, inputFactors: [4, 4], hiddenFactors: [8, 4], bondIh: 64, bondHh: 64, rng: new Random(55) }), 16, 32],
+  ];
+  for (const [model, F, H] of models) {
+    const T = 5;
+    const xs = uniform(T * F, 56);
+    const long = model.stream();
+    for (let t = 0; t < T; t++) {
+      const before = long.state();
+      const fresh = model.stream();
+      fresh.reset(before);
+      const x = xs.subarray(t * F, (t + 1) * F);
+      const expected = fresh.step(x);
+      assert.equal(Array.from(long.step(x)), Array.from(expected), `${model.constructor.name} step ${t} (${t % 2 === 1 ? "backwards" : "forwards"})`);
+      fresh.dispose();
+      before.h.dispose();
+      before.c.dispose();
+    }
+    if (model instanceof MPOLSTM) {
+      const layer = model.compileForInference();
+      noGrad(() => tidy(() => { layer.forward(Tensor.from(xs.subarray(0, F), [1, 1, F])); }));
+      assert.is(layer.compiledLayers[0]!.hidden.choices.get(1)?.chosen.kind, "dense", "the MPO case must run rebuilt rows (the blocked path)");
+      layer.dispose();
+    }
+    model.dispose();
+  }
+});
+
 test("streams: a streamed sequence equals the whole-sequence forward, across reset(), dense and MPO, 2 and 3 layers deep", () => {
   const models: [LSTM, number, number][] = [
     [new LSTM({ inputSize: 5, hiddenSize: 7, numLayers: 2, rng: new Random(51) }), 5, 7],
