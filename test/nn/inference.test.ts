@@ -209,7 +209,7 @@ test("streams: every other step reads the weights backwards and gives the same b
     [new LSTM({ inputSize: 9, hiddenSize: 33, numLayers: 2, rng: new Random(54) }), 9, 33],
     [new MPOLSTM({ inputSize: 16, hiddenSize: 32, numLayers: 2, inputFactors: [4, 4], hiddenFactors: [8, 4], bondIh: 64, bondHh: 64, rng: new Random(55) }), 16, 32],
   ];
-  for (const [model, F, H] of models) {
+  for (const [model, F] of models) {
     const T = 5;
     const xs = uniform(T * F, 56);
     const long = model.stream();
