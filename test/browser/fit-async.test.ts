@@ -4,8 +4,9 @@
  * Cross-Origin-Embedder-Policy: require-corp the page is cross-origin isolated, so fitAsync starts Web
  * Workers: 2 workers must give the weights 1 worker gives, bit for bit, and the ones Node's fit gives,
  * with the page's timers running meanwhile and no worker left after it resolves or an onStep error
- * rejects it. Served without those headers (no SharedArrayBuffer), or without the worker script, the
- * page trains in one thread, to the same bits, and says so (result.workers 1).
+ * rejects it; so must fitAsync inside a Web Worker, with 2 nested workers. Served without those headers
+ * (no SharedArrayBuffer), or without the worker script, the page trains in one thread, to the same bits,
+ * and says so (result.workers 1).
  */
 import { existsSync, readFileSync } from "node:fs";
 import { createServer, type Server } from "node:http";
@@ -29,6 +30,7 @@ const ROOT = fileURLToPath(new URL("../../", import.meta.url));
 const DIST = resolve(ROOT, "dist");
 const PAGE = fileURLToPath(new URL("./fit-async.html", import.meta.url));
 const REPLICA = fileURLToPath(new URL("./fit-async-replica.js", import.meta.url));
+const WORKER = fileURLToPath(new URL("./fit-async-worker.js", import.meta.url));
 const TYPES: Record<string, string> = { ".js": "text/javascript", ".wasm": "application/wasm", ".map": "application/json", ".html": "text/html" };
 
 /** 29 token sequences of uneven lengths (batches of 12: the last is short), 3 classes; 3 shards a batch. */
@@ -57,6 +59,7 @@ function serve(isolated: boolean, noWorkerScript = false): Promise<Server> {
     if (path === "/") { body = readFileSync(PAGE); type = TYPES[".html"]!; }
     else if (path === "/inputs.json") { body = JSON.stringify(inputs); type = "application/json"; }
     else if (path === "/replica.js") { body = readFileSync(REPLICA); type = TYPES[".js"]!; }
+    else if (path === "/worker.js") { body = readFileSync(WORKER); type = TYPES[".js"]!; }
     else if (path.startsWith("/dist/") && !(noWorkerScript && path === "/dist/train/parallel-worker.js")) {
       const file = resolve(DIST, "." + path.slice("/dist".length));
       if (file.startsWith(DIST + sep) && existsSync(file)) { body = readFileSync(file); type = TYPES[extname(file)] ?? "application/octet-stream"; }
@@ -70,7 +73,8 @@ function serve(isolated: boolean, noWorkerScript = false): Promise<Server> {
 }
 
 interface Run { workers: number; shards: number; losses: number[]; bits: Record<string, number[]>; ticks: number }
-interface PageResult { isolated?: boolean; one?: Run; two?: Run; auto?: number; hardwareConcurrency?: number; liveAfter?: number; onStepError?: string; liveAfterError?: number; error?: string }
+interface InWorker { run?: Run; isolated?: boolean; liveAfter?: number; error?: string }
+interface PageResult { isolated?: boolean; one?: Run; two?: Run; auto?: number; hardwareConcurrency?: number; liveAfter?: number; onStepError?: string; liveAfterError?: number; inWorker?: InWorker; error?: string }
 
 /** The page's training in Node with fit (1 thread): the reference bits. */
 function trainInNode(): Run {
@@ -147,6 +151,12 @@ async function checkPages(browser: Browser, node: Run): Promise<void> {
   assert.is(iso.liveAfter, 0, "no worker left after fitAsync resolved");
   assert.is(iso.onStepError, "stop here");
   assert.is(iso.liveAfterError, 0, "no worker left after fitAsync rejected");
+  const inWorker = iso.inWorker;
+  assert.is(inWorker?.error, undefined, `in a Web Worker: ${inWorker?.error}`);
+  assert.is(inWorker?.isolated, true);
+  assert.is(inWorker?.run?.workers, 2, "fitAsync inside a Web Worker used 2 threads (nested workers)");
+  sameBits(inWorker?.run, node, "in a Web Worker, 2 nested workers vs Node");
+  assert.is(inWorker?.liveAfter, 0);
 
   const plain = await runPage(browser, false);
   assert.is(plain.isolated, false);
