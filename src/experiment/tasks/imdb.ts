@@ -47,7 +47,7 @@ export const imdbTask: Task<ImdbConfig> = {
     // Not reproduced: the hard-sigmoid recurrent activation (our LSTM kernels use the logistic sigmoid),
     // testing at the last epoch (we test at the best validation epoch), and batch 300: 300 (and 100) reviews
     // x 800 steps of saved activations need more than WebAssembly's 4 GB of memory, so batch 64 (same
-    // epochs, more steps). Pruning is ours (their code has none). Projected here: about 800 hours (2026-12-01).
+    // epochs, more steps). Pruning is ours (their code has none). Projected here: about 185 hours (2026-12-01).
     authors: { ...common, optimizer: "rmsprop", lr: 1e-3, clipNorm: 0, epochs: 200, batchSize: 64, ratios: [], bonds: [2], vocabSize: 10000, maxLength: 800, trainLimit: 0, testLimit: 0, embedding: 128, hidden: 256, inputFactors: [2, 4, 4, 4], hiddenFactors: [2, 4, 8, 4], coreInit: "theirs", biasInit: "keras" },
     // The largest protocol that fits about two hours on 2 cores, sized from measured step times
     // (2026-12-01, one worker): hidden 64 at 200 tokens, batch 32, about 50 ms per step, 704 steps per epoch,
