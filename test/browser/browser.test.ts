@@ -5,20 +5,20 @@
  * Without /usr/bin/chromium the test says so plainly and passes only outside CI (.ci/run installs it).
  */
 import { existsSync, readFileSync } from "node:fs";
-import { createServer, type Server } from "node:http";
+import type { Server } from "node:http";
 import type { AddressInfo } from "node:net";
-import { extname, resolve, sep } from "node:path";
+import { resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { test } from "uvu";
 import * as assert from "uvu/assert";
 import { uniform } from "../util/random.js";
 import { gemm64, lstmCell64 } from "../util/reference.js";
 import { CHROMIUM, launchChromium } from "../util/chromium.js";
+import { serveTestFiles } from "../util/test-server.js";
 
 const ROOT = fileURLToPath(new URL("../../", import.meta.url));
 const DIST = resolve(ROOT, "dist");
 const PAGE = fileURLToPath(new URL("./page.html", import.meta.url));
-const TYPES: Record<string, string> = { ".js": "text/javascript", ".wasm": "application/wasm", ".map": "application/json", ".html": "text/html" };
 
 const inputs = {
   gemm: { m: 13, n: 17, k: 33, a: Array.from(uniform(13 * 33, 1)), b: Array.from(uniform(33 * 17, 2)) },
@@ -27,20 +27,7 @@ const inputs = {
 
 /** Serves the test page at /, the inputs at /inputs.json and dist/ under /dist/; nothing else. */
 function serve(): Promise<Server> {
-  const server = createServer((req, res) => {
-    const path = decodeURIComponent(new URL(req.url ?? "/", "http://127.0.0.1").pathname);
-    let body: string | Buffer | null = null;
-    let type = "text/plain";
-    if (path === "/") { body = readFileSync(PAGE); type = TYPES[".html"]!; }
-    else if (path === "/inputs.json") { body = JSON.stringify(inputs); type = "application/json"; }
-    else if (path.startsWith("/dist/")) {
-      const file = resolve(DIST, "." + path.slice("/dist".length));
-      if (file.startsWith(DIST + sep) && existsSync(file)) { body = readFileSync(file); type = TYPES[extname(file)] ?? "application/octet-stream"; }
-    }
-    if (body === null) { res.writeHead(404).end("not found"); return; }
-    res.writeHead(200, { "content-type": type, "cache-control": "no-store" }).end(body);
-  });
-  return new Promise((ok) => server.listen(0, "127.0.0.1", () => ok(server)));
+  return serveTestFiles({ dist: DIST, routes: { "/": () => readFileSync(PAGE), "/inputs.json": () => JSON.stringify(inputs) } });
 }
 
 interface PageResult { sync?: string; gemm?: number[]; c?: number[]; h?: number[]; bytesInUseAfter?: number; error?: string }

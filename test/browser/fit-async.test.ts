@@ -9,9 +9,9 @@
  * and says so (result.workers 1).
  */
 import { existsSync, readFileSync } from "node:fs";
-import { createServer, type Server } from "node:http";
+import type { Server } from "node:http";
 import type { AddressInfo } from "node:net";
-import { extname, resolve, sep } from "node:path";
+import { resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import type { Browser } from "playwright-core";
 import { test } from "uvu";
@@ -25,13 +25,13 @@ import { Random } from "../../src/random.js";
 import { arrayDataset } from "../../src/train/data.js";
 import { fit } from "../../src/train/fit.js";
 import { CHROMIUM, launchChromium } from "../util/chromium.js";
+import { serveTestFiles } from "../util/test-server.js";
 
 const ROOT = fileURLToPath(new URL("../../", import.meta.url));
 const DIST = resolve(ROOT, "dist");
 const PAGE = fileURLToPath(new URL("./fit-async.html", import.meta.url));
 const REPLICA = fileURLToPath(new URL("./fit-async-replica.js", import.meta.url));
 const WORKER = fileURLToPath(new URL("./fit-async-worker.js", import.meta.url));
-const TYPES: Record<string, string> = { ".js": "text/javascript", ".wasm": "application/wasm", ".map": "application/json", ".html": "text/html" };
 
 /** 29 token sequences of uneven lengths (batches of 12: the last is short), 3 classes; 3 shards a batch. */
 function makeInputs() {
@@ -52,24 +52,12 @@ const inputs = makeInputs();
  * COEP; with `noWorkerScript`, dist's worker script is missing (as in a bundle that left it out).
  */
 function serve(isolated: boolean, noWorkerScript = false): Promise<Server> {
-  const server = createServer((req, res) => {
-    const path = decodeURIComponent(new URL(req.url ?? "/", "http://127.0.0.1").pathname);
-    let body: string | Buffer | null = null;
-    let type = "text/plain";
-    if (path === "/") { body = readFileSync(PAGE); type = TYPES[".html"]!; }
-    else if (path === "/inputs.json") { body = JSON.stringify(inputs); type = "application/json"; }
-    else if (path === "/replica.js") { body = readFileSync(REPLICA); type = TYPES[".js"]!; }
-    else if (path === "/worker.js") { body = readFileSync(WORKER); type = TYPES[".js"]!; }
-    else if (path.startsWith("/dist/") && !(noWorkerScript && path === "/dist/train/parallel-worker.js")) {
-      const file = resolve(DIST, "." + path.slice("/dist".length));
-      if (file.startsWith(DIST + sep) && existsSync(file)) { body = readFileSync(file); type = TYPES[extname(file)] ?? "application/octet-stream"; }
-    }
-    if (body === null) { res.writeHead(404).end("not found"); return; }
-    const headers: Record<string, string> = { "content-type": type, "cache-control": "no-store" };
-    if (isolated) Object.assign(headers, { "cross-origin-opener-policy": "same-origin", "cross-origin-embedder-policy": "require-corp" });
-    res.writeHead(200, headers).end(body);
+  return serveTestFiles({
+    dist: DIST,
+    routes: { "/": () => readFileSync(PAGE), "/inputs.json": () => JSON.stringify(inputs), "/replica.js": () => readFileSync(REPLICA), "/worker.js": () => readFileSync(WORKER) },
+    ...(isolated ? { headers: { "cross-origin-opener-policy": "same-origin", "cross-origin-embedder-policy": "require-corp" } } : {}),
+    hide: (path) => noWorkerScript && path === "/dist/train/parallel-worker.js",
   });
-  return new Promise((ok) => server.listen(0, "127.0.0.1", () => ok(server)));
 }
 
 interface Run { workers: number; shards: number; losses: number[]; bits: Record<string, number[]>; ticks: number }

@@ -11,23 +11,15 @@ import { MpoLstmError } from "../../src/errors.js";
 import { Linear } from "../../src/nn/linear.js";
 import { Adam } from "../../src/optim/adam.js";
 import { Random } from "../../src/random.js";
-import { arrayDataset, type Dataset } from "../../src/train/data.js";
+import { arrayDataset } from "../../src/train/data.js";
 import { fitAsync } from "../../src/train/fit-async.js";
 import { fit, type FitOptions, type FitResult } from "../../src/train/fit.js";
-import { Classifier } from "../util/parity-task.js";
+import { Classifier, unevenSequences } from "../util/parity-task.js";
 import type { ClassifierArgs } from "./parallel-replica.js";
 
 const REPLICA = new URL("./parallel-replica.ts", import.meta.url).href;
 const ARGS: ClassifierArgs = { seed: 1, inputSize: 3, hidden: 9, classes: 3 };
 
-/** 37 sequences (the last batch of 12 is short) of uneven lengths, 3 classes. */
-function sequences(): Dataset {
-  const T = 6, N = 37, r = new Random(4);
-  return arrayDataset({
-    x: r.fillUniform(new Float32Array(N * T * 3), -1, 1), sampleShape: [T, 3],
-    labels: Int32Array.from({ length: N }, () => r.int(3)), lengths: Int32Array.from({ length: N }, () => 1 + r.int(T)),
-  });
-}
 
 interface Trained { bits: Record<string, Uint32Array>; losses: number[]; workers: number; ticks: number }
 
@@ -40,7 +32,7 @@ async function train(how: "fit" | "fitAsync", extra: Partial<FitOptions>): Promi
   const ticker = setInterval(() => ticks++, 0);
   let res: FitResult;
   try {
-    res = how === "fit" ? fit(model, sequences(), opts) : await fitAsync(model, sequences(), opts);
+    res = how === "fit" ? fit(model, unevenSequences(), opts) : await fitAsync(model, unevenSequences(), opts);
   } finally {
     clearInterval(ticker);
     opt.dispose();

@@ -7,29 +7,21 @@ import { Linear } from "../../src/nn/linear.js";
 import { Sequential } from "../../src/nn/sequential.js";
 import { Adam } from "../../src/optim/adam.js";
 import { Random } from "../../src/random.js";
-import { arrayDataset, type Dataset } from "../../src/train/data.js";
+import { arrayDataset } from "../../src/train/data.js";
 import { fit, type FitOptions } from "../../src/train/fit.js";
 import { defaultShards, foldShard, splitRanges } from "../../src/train/shards.js";
-import { Classifier } from "../util/parity-task.js";
+import { Classifier, unevenSequences } from "../util/parity-task.js";
 import type { ClassifierArgs } from "./parallel-replica.js";
 
 const REPLICA = new URL("./parallel-replica.ts", import.meta.url).href;
 const ARGS: ClassifierArgs = { seed: 1, inputSize: 3, hidden: 9, classes: 3 };
 
-/** 37 sequences (an odd count: the last batch is short) of uneven lengths, 3 classes. */
-function sequences(): Dataset {
-  const T = 6, N = 37, r = new Random(4);
-  return arrayDataset({
-    x: r.fillUniform(new Float32Array(N * T * 3), -1, 1), sampleShape: [T, 3],
-    labels: Int32Array.from({ length: N }, () => r.int(3)), lengths: Int32Array.from({ length: N }, () => 1 + r.int(T)),
-  });
-}
 
 /** Trains a fresh classifier for two epochs; returns its weights and losses. */
 function train(extra: Partial<FitOptions>): { state: Record<string, Float32Array>; losses: number[]; workers: number } {
   const model = new Classifier(new Random(ARGS.seed), ARGS.inputSize, ARGS.hidden, ARGS.classes);
   const opt = new Adam(model.parameters(), { lr: 0.01 });
-  const res = fit(model, sequences(), { epochs: 2, batchSize: 12, optimizer: opt, loss: "crossEntropy", seed: 3, replica: { module: REPLICA, args: ARGS }, ...extra });
+  const res = fit(model, unevenSequences(), { epochs: 2, batchSize: 12, optimizer: opt, loss: "crossEntropy", seed: 3, replica: { module: REPLICA, args: ARGS }, ...extra });
   const out = { state: model.stateDict(), losses: res.history.map((h) => h.loss), workers: res.workers };
   model.dispose();
   opt.dispose();

@@ -47,3 +47,15 @@ export function paritySplit(): { train: Dataset; val: Dataset } {
   const perm = new Random(9).permutation(N);
   return { train: parityData(perm.slice(0, 192), T, lengths), val: parityData(perm.slice(192), T, lengths) };
 }
+
+/**
+ * 37 random sequences (an odd count, so a batch of 12 leaves a short last batch) of lengths 1..6 over 3
+ * features, 3 classes: the data-parallel suites train on it with 1 and 2 workers and compare bits.
+ */
+export function unevenSequences(): Dataset {
+  const T = 6, N = 37, r = new Random(4);
+  return arrayDataset({
+    x: r.fillUniform(new Float32Array(N * T * 3), -1, 1), sampleShape: [T, 3],
+    labels: Int32Array.from({ length: N }, () => r.int(3)), lengths: Int32Array.from({ length: N }, () => 1 + r.int(T)),
+  });
+}
