@@ -27,7 +27,7 @@ const inputs = {
 
 /** Serves the test page at /, the inputs at /inputs.json and dist/ under /dist/; nothing else. */
 function serve(): Promise<Server> {
-  return serveTestFiles({ dist: DIST, routes: { "/": () => readFileSync(PAGE), "/inputs.json": () => JSON.stringify(inputs) } });
+  return serveTestFiles({ folder: { dir: DIST, prefix: "/dist/" }, routes: { "/": () => readFileSync(PAGE), "/inputs.json": () => JSON.stringify(inputs) } });
 }
 
 interface PageResult { sync?: string; gemm?: number[]; c?: number[]; h?: number[]; bytesInUseAfter?: number; error?: string }

@@ -53,7 +53,7 @@ const inputs = makeInputs();
  */
 function serve(isolated: boolean, noWorkerScript = false): Promise<Server> {
   return serveTestFiles({
-    dist: DIST,
+    folder: { dir: DIST, prefix: "/dist/" },
     routes: { "/": () => readFileSync(PAGE), "/inputs.json": () => JSON.stringify(inputs), "/replica.js": () => readFileSync(REPLICA), "/worker.js": () => readFileSync(WORKER) },
     ...(isolated ? { headers: { "cross-origin-opener-policy": "same-origin", "cross-origin-embedder-policy": "require-corp" } } : {}),
     hide: (path) => noWorkerScript && path === "/dist/train/parallel-worker.js",

@@ -3,23 +3,17 @@
  * the default entry unbundled and the esbuild bundle of the slim entry; a module Web Worker runs it with
  * the slim entry and init(URL of kernels.wasm). Files are served from the app directory on 127.0.0.1.
  */
-import { existsSync, readFileSync } from "node:fs";
-import { createServer, type Server } from "node:http";
+import { existsSync } from "node:fs";
+import type { Server } from "node:http";
 import type { AddressInfo } from "node:net";
-import { extname, resolve, sep } from "node:path";
+import { resolve } from "node:path";
 import { CannotRun } from "./outcome.js";
 import { CHROMIUM, launchChromium } from "../util/chromium.js";
+import { serveTestFiles } from "../util/test-server.js";
 
-const TYPES: Record<string, string> = { ".js": "text/javascript", ".mjs": "text/javascript", ".wasm": "application/wasm", ".html": "text/html" };
-
+/** The app folder at /, its page.html as /. */
 function serve(root: string): Promise<Server> {
-  const server = createServer((req, res) => {
-    const path = decodeURIComponent(new URL(req.url ?? "/", "http://127.0.0.1").pathname);
-    const file = resolve(root, "." + (path === "/" ? "/page.html" : path));
-    if (!file.startsWith(root + sep) || !existsSync(file)) { res.writeHead(404).end("not found"); return; }
-    res.writeHead(200, { "content-type": TYPES[extname(file)] ?? "application/octet-stream", "cache-control": "no-store" }).end(readFileSync(file));
-  });
-  return new Promise((ok) => server.listen(0, "127.0.0.1", () => ok(server)));
+  return serveTestFiles({ folder: { dir: root, prefix: "/", index: "page.html" } });
 }
 
 export async function chromium(dir: string): Promise<Record<string, unknown>> {

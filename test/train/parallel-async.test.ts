@@ -8,13 +8,11 @@ import { test } from "uvu";
 import * as assert from "uvu/assert";
 import { liveWorkers } from "../../src/backend/workers.js";
 import { MpoLstmError } from "../../src/errors.js";
-import { Linear } from "../../src/nn/linear.js";
 import { Adam } from "../../src/optim/adam.js";
 import { Random } from "../../src/random.js";
-import { arrayDataset } from "../../src/train/data.js";
 import { fitAsync } from "../../src/train/fit-async.js";
 import { fit, type FitOptions, type FitResult } from "../../src/train/fit.js";
-import { Classifier, unevenSequences } from "../util/parity-task.js";
+import { Classifier, nanInWorkerShard, unevenSequences } from "../util/parity-task.js";
 import type { ClassifierArgs } from "./parallel-replica.js";
 
 const REPLICA = new URL("./parallel-replica.ts", import.meta.url).href;
@@ -89,13 +87,9 @@ test("fitAsync: an error in onStep, a NaN in a worker's shard, a failing replica
   }
   await allWorkersEnded();
 
-  const N = 16, x = new Float32Array(N * 2).fill(0.5);
-  x[2 * 13] = NaN; // sample 13 lies in the second shard of the first batch: the worker computes it
-  const data = arrayDataset({ x, sampleShape: [2], labels: new Int32Array(N) });
-  const model = new Linear(2, 3, { rng: new Random(1) });
-  const opt = new Adam(model.parameters(), { lr: 0.1 });
+  const { data, model, opt, opts } = nanInWorkerShard();
   try {
-    await fitAsync(model, data, { epochs: 1, batchSize: 16, optimizer: opt, loss: "crossEntropy", shuffle: false, shards: 2, workers: 2 });
+    await fitAsync(model, data, { ...opts, optimizer: opt });
     assert.unreachable("fitAsync resolved on a NaN loss");
   } catch (e) {
     assert.ok(e instanceof MpoLstmError && e.code === "nonfinite" && /epoch 0, step 0.*loss is NaN.*in fit worker 1/.test(e.message), String(e));

@@ -10,7 +10,7 @@ import { Random } from "../../src/random.js";
 import { arrayDataset } from "../../src/train/data.js";
 import { fit, type FitOptions } from "../../src/train/fit.js";
 import { defaultShards, foldShard, splitRanges } from "../../src/train/shards.js";
-import { Classifier, unevenSequences } from "../util/parity-task.js";
+import { Classifier, nanInWorkerShard, unevenSequences } from "../util/parity-task.js";
 import type { ClassifierArgs } from "./parallel-replica.js";
 
 const REPLICA = new URL("./parallel-replica.ts", import.meta.url).href;
@@ -93,12 +93,8 @@ test("fit: a model rebuilt from its config needs no replica spec (Linear, mse, 3
 test("fit: errors in a worker (its factory, a NaN in its shard) reach the caller and end every worker", async () => {
   assert.throws(() => train({ shards: 2, workers: 2, replica: { module: REPLICA, export: "broken" } }), (e: unknown) => e instanceof MpoLstmError && /always fails \(in fit worker 1\)/.test(e.message));
   await allWorkersEnded();
-  const N = 16, x = new Float32Array(N * 2).fill(0.5);
-  x[2 * 13] = NaN; // sample 13 lies in the second shard of the first batch: a worker computes it
-  const data = arrayDataset({ x, sampleShape: [2], labels: new Int32Array(N) });
-  const model = new Linear(2, 3, { rng: new Random(1) });
-  const opt = new Adam(model.parameters(), { lr: 0.1 });
-  assert.throws(() => fit(model, data, { epochs: 1, batchSize: 16, optimizer: opt, loss: "crossEntropy", shuffle: false, shards: 2, workers: 2 }), (e: unknown) => e instanceof MpoLstmError && e.code === "nonfinite" && /epoch 0, step 0.*loss is NaN.*in fit worker 1/.test(e.message));
+  const { data, model, opt, opts } = nanInWorkerShard();
+  assert.throws(() => fit(model, data, { ...opts, optimizer: opt }), (e: unknown) => e instanceof MpoLstmError && e.code === "nonfinite" && /epoch 0, step 0.*loss is NaN.*in fit worker 1/.test(e.message));
   model.dispose();
   opt.dispose();
   await allWorkersEnded();

@@ -6,6 +6,7 @@ import { LSTM } from "../../src/nn/lstm.js";
 import { Linear } from "../../src/nn/linear.js";
 import { Module } from "../../src/nn/module.js";
 import { select } from "../../src/ops/shape.js";
+import { Adam } from "../../src/optim/adam.js";
 import { Random } from "../../src/random.js";
 import { arrayDataset, type Dataset } from "../../src/train/data.js";
 import { Tensor } from "../../src/tensor.js";
@@ -58,4 +59,18 @@ export function unevenSequences(): Dataset {
     x: r.fillUniform(new Float32Array(N * T * 3), -1, 1), sampleShape: [T, 3],
     labels: Int32Array.from({ length: N }, () => r.int(3)), lengths: Int32Array.from({ length: N }, () => 1 + r.int(T)),
   });
+}
+
+/**
+ * A NaN that only a worker sees: 16 samples of 2 features, one batch of 16 in 2 shards, sample 13 (in the
+ * second shard, which worker 1 computes) NaN; with a Linear(2, 3) and its Adam. The caller disposes both.
+ */
+export function nanInWorkerShard(): { data: Dataset; model: Linear; opt: Adam; opts: { epochs: number; batchSize: number; loss: "crossEntropy"; shuffle: boolean; shards: number; workers: number } } {
+  const N = 16, x = new Float32Array(N * 2).fill(0.5);
+  x[2 * 13] = NaN;
+  const model = new Linear(2, 3, { rng: new Random(1) });
+  return {
+    data: arrayDataset({ x, sampleShape: [2], labels: new Int32Array(N) }), model, opt: new Adam(model.parameters(), { lr: 0.1 }),
+    opts: { epochs: 1, batchSize: 16, loss: "crossEntropy", shuffle: false, shards: 2, workers: 2 },
+  };
 }
