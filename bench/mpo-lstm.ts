@@ -198,7 +198,7 @@ for (const r of rows) {
   if (withW1) {
     const p = w1Pair(denseW1 ??= w1Step(dense, 16, 50), w1Step(model, 16, 50));
     const pw = mpoTrainingPath(shapes, 16 * 50, 1), pu = mpoTrainingPath(shapes, 16 * 50, 50);
-    const macs = (c: typeof pw): string => `rebuild ${(c.macs.dense / 1e6).toFixed(0)}M vs cores ${(c.macs.coresWeighted / 1e6).toFixed(0)}M`;
+    const macs = (c: typeof pw): string => `rebuild ${(c.macs.dense / 1e6).toFixed(0)}M, cores ${(c.macs.coresWeighted / 1e6).toFixed(0)}M, factors ${c.macs.factoredWeighted === null ? "-" : `${(c.macs.factoredWeighted / 1e6).toFixed(0)}M`}`;
     w1Rows.push(`${`${r.label} ${r.ratio}x`.padEnd(36)} dense ${p.dense.toFixed(1).padStart(6)} ms  MPO ${p.mpo.toFixed(1).padStart(6)} ms  MPO/dense ${p.ratio.toFixed(2)}x  (W: ${pw.path}, U: ${pu.path}; counted MACs W ${macs(pw)}, U ${macs(pu)})`);
   }
   model.dispose();
@@ -206,5 +206,5 @@ for (const r of rows) {
 if (withW1) {
   console.log("\nW1 (batch 16 x 50 steps, forward + BPTT + Adam), ms of process CPU time per step: medians of interleaved rounds (dense, MPO), ratio = median of per-round ratios");
   for (const l of w1Rows) console.log(l);
-  console.log("(MPO training: per step W and U rebuilt from the cores by mpoDense and run through the dense fused kernels, or the cores contracted at every use, by counted multiply-adds: src/ops/mpo-dense.ts)");
+  console.log("(MPO training: per step W and U rebuilt from the cores by mpoDense and run through the dense fused kernels, or for input-first layouts W^T = A B from mpoFactors run through the rank-r middle in the same fused kernels, or the cores contracted at every use, by counted (weighted) multiply-adds: src/ops/mpo-dense.ts)");
 }

@@ -128,7 +128,7 @@ function mpo(kind: "paper" | "input-first", ratio: number): Method {
         model,
         weightBytes: 4 * 2 * paramCountOf(shapes),
         // What the training rule counts for W and U (each applied to all rows), plus the cell's products' share: none.
-        trainFlops: (rows) => [1, rows / BATCH].reduce((sum, uses) => { const c = mpoTrainingPath(shapes, rows, uses); return sum + 2 * c.macs[c.path]; }, 0),
+        trainFlops: (rows) => [1, rows / BATCH].reduce((sum, uses) => { const c = mpoTrainingPath(shapes, rows, uses); return sum + 2 * (c.path === "factored" ? c.macs.factored! : c.macs[c.path]); }, 0),
         // The products the compiled inference chose (src/nn/inference.ts): the hidden one per step, the input one over the sequence.
         inferFlops: (x) => {
           const program = model.compileForInference();

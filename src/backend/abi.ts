@@ -105,8 +105,8 @@ export interface InferExports {
 // Fused LSTM training kernels (assembly/lstm-seq.ts)
 export interface LstmSeqExports {
   lstm_seq_min_packed_rows(): number;
-  lstm_seq_forward_f32(T: number, batch: number, hidden: number, w: Ptr, wPack: Ptr, z: Ptr, hs: Ptr, cs: Ptr, mask: Ptr): void;
-  lstm_seq_backward_f32(T: number, batch: number, hidden: number, w: Ptr, wPack: Ptr, act: Ptr, cs: Ptr, mask: Ptr, dOut: Ptr, dh: Ptr, dc: Ptr, dz: Ptr, scratch: Ptr): void;
+  lstm_seq_forward_f32(T: number, batch: number, hidden: number, rank: number, w: Ptr, wPack: Ptr, b: Ptr, bPack: Ptr, mid: Ptr, z: Ptr, hs: Ptr, cs: Ptr, mask: Ptr): void;
+  lstm_seq_backward_f32(T: number, batch: number, hidden: number, rank: number, w: Ptr, wPack: Ptr, b: Ptr, bPack: Ptr, mid: Ptr, act: Ptr, cs: Ptr, mask: Ptr, dOut: Ptr, dh: Ptr, dc: Ptr, dz: Ptr, scratch: Ptr): void;
 }
 
 /** Every family above: the whole module as the host sees it. */

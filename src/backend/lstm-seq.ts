@@ -51,31 +51,42 @@ export function gemmPackedB(args: { m: number; n: number; k: number; alpha?: num
 }
 
 /**
- * W_hh [4H, H] packed for the fused kernels, or null where the batch is too small for packing to pay
- * (the kernels then use W_hh directly): forward packs op(B) = W_hh^T, backward op(B) = W_hh.
+ * The hidden weight of a fused sequence: W_hh [4H, H] (PyTorch layout), or its two factors with
+ * W_hh^T = A B, A [H, r], B [r, 4H] (an MPO whose input legs come first, src/ops/mpo-factors.ts).
  */
-export function packRecurrentWeight(w: Block, hidden: number, batch: number, direction: "forward" | "backward"): Block | null {
-  if (batch < getBackend().exports.lstm_seq_min_packed_rows()) return null;
-  const H = hidden;
-  return direction === "forward" ? packB({ transB: true, n: 4 * H, k: H, b: w }) : packB({ n: H, k: 4 * H, b: w });
+export type RecurrentWeight = { kind: "dense"; w: Block } | { kind: "lowRank"; a: Block; b: Block; rank: number };
+
+/** Kernel arguments (rank, w, wPack, b, bPack, mid) of a hidden weight, packed for one direction in the current scope. */
+function weightArgs(kernel: string, weight: RecurrentWeight, hidden: number, batch: number, direction: "forward" | "backward"): [number, number, number, number, number, number] {
+  const H = hidden, G = 4 * H;
+  const pack = batch >= getBackend().exports.lstm_seq_min_packed_rows();
+  const fwd = direction === "forward";
+  if (weight.kind === "dense") {
+    const w = need(kernel, "w", weight.w, G * H);
+    // Forward op(B) = W_hh^T [H, 4H]; backward op(B) = W_hh [4H, H].
+    const wPack = pack ? (fwd ? packB({ transB: true, n: G, k: H, b: weight.w }) : packB({ n: H, k: G, b: weight.w })).ptr : 0;
+    return [0, w, wPack, 0, 0, 0];
+  }
+  const r = weight.rank;
+  dims(kernel, { rank: r });
+  if (r < 1) throw new MpoLstmError("shape", `${kernel}: the rank of a low-rank hidden weight must be at least 1, got ${r}`);
+  const a = need(kernel, "a", weight.a, H * r), b = need(kernel, "b", weight.b, r * G);
+  // Forward: op(B) = A [H, r], then B [r, 4H]; backward: op(B) = B^T [4H, r], then A^T [r, H].
+  const aPack = pack ? (fwd ? packB({ n: r, k: H, b: weight.a }) : packB({ transB: true, n: H, k: r, b: weight.a })).ptr : 0;
+  const bPack = pack ? (fwd ? packB({ n: G, k: r, b: weight.b }) : packB({ transB: true, n: r, k: G, b: weight.b })).ptr : 0;
+  const mid = getBackend().arena.alloc(batch * r * 4).ptr;
+  return [r, a, aPack, b, bPack, mid];
 }
 
 function optional(kernel: string, arg: string, block: Block | null | undefined, elements: number): number {
   return block ? need(kernel, arg, block, elements) : 0;
 }
 
-function checkPack(kernel: string, wPack: Block | null | undefined, k: number, n: number): number {
-  return wPack ? need(kernel, "wPack", wPack, packedBFloats(k, n)) : 0;
-}
-
 export interface LstmSeqForwardArgs {
   steps: number;
   batch: number;
   hidden: number;
-  /** W_hh [4H, H]. */
-  w: Block;
-  /** packRecurrentWeight(w, H, B, "forward"), or null. */
-  wPack?: Block | null;
+  weight: RecurrentWeight;
   /** [T*B, 4H]: input pre-activations in, activated gates out. */
   z: Block;
   /** [(T+1)*B, H]: slot 0 the initial state, slots 1..T written. */
@@ -85,22 +96,24 @@ export interface LstmSeqForwardArgs {
   mask?: Block | null;
 }
 
-/** The forward recurrence of one layer over all steps (assembly/lstm-seq.ts), one call. */
+/**
+ * The forward recurrence of one layer over all steps (assembly/lstm-seq.ts), one call. The weight is
+ * packed (and scratch allocated) in the current arena scope: call it inside one.
+ */
 export function lstmSeqForward(a: LstmSeqForwardArgs): void {
   const k = "lstm_seq_forward";
   const { steps: T, batch: B, hidden: H } = a;
   dims(k, { steps: T, batch: B, hidden: H });
   const G = 4 * H;
-  getBackend().exports.lstm_seq_forward_f32(T, B, H, need(k, "w", a.w, G * H), checkPack(k, a.wPack, H, G), need(k, "z", a.z, T * B * G), need(k, "hs", a.hs, (T + 1) * B * H), need(k, "cs", a.cs, (T + 1) * B * H), optional(k, "mask", a.mask, T * B));
+  const wArgs = weightArgs(k, a.weight, H, B, "forward");
+  getBackend().exports.lstm_seq_forward_f32(T, B, H, ...wArgs, need(k, "z", a.z, T * B * G), need(k, "hs", a.hs, (T + 1) * B * H), need(k, "cs", a.cs, (T + 1) * B * H), optional(k, "mask", a.mask, T * B));
 }
 
 export interface LstmSeqBackwardArgs {
   steps: number;
   batch: number;
   hidden: number;
-  w: Block;
-  /** packRecurrentWeight(w, H, B, "backward"), or null. */
-  wPack?: Block | null;
+  weight: RecurrentWeight;
   /** Activated gates [T*B, 4H] as lstmSeqForward left them. */
   act: Block;
   cs: Block;
@@ -116,11 +129,12 @@ export interface LstmSeqBackwardArgs {
   scratch: Block;
 }
 
-/** BPTT of one layer over all steps (assembly/lstm-seq.ts), one call. */
+/** BPTT of one layer over all steps (assembly/lstm-seq.ts), one call; packs in the current scope like lstmSeqForward. */
 export function lstmSeqBackward(a: LstmSeqBackwardArgs): void {
   const k = "lstm_seq_backward";
   const { steps: T, batch: B, hidden: H } = a;
   dims(k, { steps: T, batch: B, hidden: H });
   const G = 4 * H, BH = B * H;
-  getBackend().exports.lstm_seq_backward_f32(T, B, H, need(k, "w", a.w, G * H), checkPack(k, a.wPack, G, H), need(k, "act", a.act, T * B * G), need(k, "cs", a.cs, (T + 1) * BH), optional(k, "mask", a.mask, T * B), optional(k, "dOut", a.dOut, T * BH), need(k, "dh", a.dh, BH), need(k, "dc", a.dc, BH), need(k, "dz", a.dz, T * B * G), need(k, "scratch", a.scratch, BH));
+  const wArgs = weightArgs(k, a.weight, H, B, "backward");
+  getBackend().exports.lstm_seq_backward_f32(T, B, H, ...wArgs, need(k, "act", a.act, T * B * G), need(k, "cs", a.cs, (T + 1) * BH), optional(k, "mask", a.mask, T * B), optional(k, "dOut", a.dOut, T * BH), need(k, "dh", a.dh, BH), need(k, "dc", a.dc, BH), need(k, "dz", a.dz, T * B * G), need(k, "scratch", a.scratch, BH));
 }

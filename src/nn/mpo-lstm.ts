@@ -15,7 +15,9 @@ import { freeOnThrow } from "./construct.js";
 import { product } from "../product.js";
 import { MPO, toCoreShape, type CoreShape } from "../mpo/mpo.js";
 import { DenseProjection, type LstmProjection, type LstmSequenceResult } from "../ops/lstm.js";
+import { LowRankProjection } from "../ops/low-rank-projection.js";
 import { mpoDense, mpoTrainingPath } from "../ops/mpo-dense.js";
+import { mpoFactors } from "../ops/mpo-factors.js";
 import { isNoGrad } from "../tape.js";
 import type { Random } from "../random.js";
 import type { Tensor } from "../tensor.js";
@@ -51,6 +53,9 @@ export function chainShapes(inFactors: readonly number[], outFactors: readonly n
   return inFactors.map((i, k) => ({ left: d[k]!, out: outFactors[k]!, in: i, right: d[k + 1]! }));
 }
 
+/** A forced product path of an MPOLSTM layer (MPOLSTMLayer.path). */
+export type MpoLayerPath = "cores" | "dense" | "factored";
+
 export class MPOLSTMLayer extends LSTMLayerBase implements Squeezable {
   readonly inputSize: number;
   readonly hiddenSize: number;
@@ -58,8 +63,12 @@ export class MPOLSTMLayer extends LSTMLayerBase implements Squeezable {
   coresHh: Parameter[];
   biasIh: Parameter | null;
   biasHh: Parameter | null;
-  /** Forces the training product's path (tests, benchmarks); default: the path rule (src/mpo/path.ts). */
-  path: "cores" | "dense" | undefined = undefined;
+  /**
+   * Forces the product's path (tests, benchmarks): "cores" / "dense" contract the cores or rebuild W inside
+   * an MPOProjection; "factored" trains through mpoFactors (input-first layouts only). Default: the path
+   * rules (mpoTrainingPath in training, src/mpo/path.ts otherwise).
+   */
+  path: MpoLayerPath | undefined = undefined;
   /** Rows (batch x steps) of the sequence being run: what the training path choice counts. */
   private rows = 1;
 
@@ -81,23 +90,34 @@ export class MPOLSTMLayer extends LSTMLayerBase implements Squeezable {
   }
 
   inputProjection(): LstmProjection {
-    return this.trainingDense(this.coresIh, 1) ?? new MPOProjection(this.coresIh, this.path ? { path: this.path } : {});
+    return this.trainingProjection(this.coresIh, 1) ?? new MPOProjection(this.coresIh, this.forced() ?? {});
   }
 
   hiddenProjection(steps = 1): LstmProjection {
-    return this.trainingDense(this.coresHh, steps) ?? new MPOProjection(this.coresHh, this.path ? { path: this.path } : { applications: steps });
+    return this.trainingProjection(this.coresHh, steps) ?? new MPOProjection(this.coresHh, this.forced() ?? { applications: steps });
+  }
+
+  private forced(): { path: "cores" | "dense" } | null {
+    return this.path === "cores" || this.path === "dense" ? { path: this.path } : null;
   }
 
   /**
-   * Training (gradients recorded, no forced path): W rebuilt from the cores once for this sequence by
-   * the differentiable mpoDense op, so the dense fused kernels run the products and the backward projects
-   * dW onto the cores; null where contracting the cores is cheaper by counted multiply-adds
-   * (mpoTrainingPath, machine-independent).
+   * Training (gradients recorded, no forced path): by counted multiply-adds (mpoTrainingPath,
+   * machine-independent), either W rebuilt from the cores once for this sequence by the differentiable
+   * mpoDense op, so the dense fused kernels run the products and the backward projects dW onto the cores,
+   * or, for a layout whose input legs all come first, W^T = A B from mpoFactors run through the rank-r
+   * middle (LowRankProjection); null where contracting the cores at every use is cheaper.
    */
-  private trainingDense(cores: readonly Parameter[], applications: number): LstmProjection | null {
+  private trainingProjection(cores: readonly Parameter[], applications: number): LstmProjection | null {
+    if (this.path === "factored") {
+      return new LowRankProjection(...mpoFactors(cores));
+    }
     if (this.path || isNoGrad() || !cores.some((c) => c.requiresGrad)) return null;
     const shapes = cores.map((c) => toCoreShape(c.shape as readonly [number, number, number, number]));
-    return mpoTrainingPath(shapes, this.rows, applications).path === "dense" ? new DenseProjection(mpoDense(cores)) : null;
+    const path = mpoTrainingPath(shapes, this.rows, applications).path;
+    if (path === "dense") return new DenseProjection(mpoDense(cores));
+    if (path === "factored") return new LowRankProjection(...mpoFactors(cores));
+    return null;
   }
 
   override inferenceWeights(): LstmLayerWeights {
@@ -200,7 +220,7 @@ export class MPOLSTM extends LSTM {
   }
 
   /** Forces the training product's path of every layer (undefined: the path rule). */
-  setPath(path: "cores" | "dense" | undefined): this {
+  setPath(path: MpoLayerPath | undefined): this {
     for (const l of this.mpoLayers) l.path = path;
     return this;
   }

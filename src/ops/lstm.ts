@@ -10,10 +10,11 @@
  * parameters), so a dense matrix and an MPO (MPOLSTM) share the recurrence below. Per sequence:
  *   1. Z = X W_ih^T + biases for all T steps at once: one product over T*B rows (time-major).
  *   2. The recurrence. With a dense W_hh (DenseProjection; an MPO in training rebuilds its dense W_hh per
- *      step with mpoDense) it is ONE Wasm call for all T steps (assembly/lstm-seq.ts): per step
- *      Z_t += h_{t-1} W_hh^T with W_hh packed once, then the cell, which overwrites Z_t with the activated
- *      gates (what the backward needs) and writes c_t, h_t. Any other projection runs step by step from
- *      here with the same cell kernel.
+ *      step with mpoDense) or a low-rank one (LowRankProjection: W_hh^T = A B, an input-first MPO in
+ *      training) it is ONE Wasm call for all T steps (assembly/lstm-seq.ts): per step
+ *      Z_t += h_{t-1} W_hh^T with the weight packed once, then the cell, which overwrites Z_t with the
+ *      activated gates (what the backward needs) and writes c_t, h_t. Any other projection runs step by
+ *      step from here with the same cell kernel.
  * Backward (BPTT, t = T-1..0, again one call for a dense W_hh): the cell backward gives dZ_t and
  * dc_{t-1}; dh_{t-1} = dZ_t W_hh. Then the parameter gradients come from three products over all steps:
  *   dW_hh = dZ^T H_prev, dW_ih = dZ^T X, dX = dZ W_ih, db = column sums of dZ.
@@ -26,7 +27,7 @@ import type { Block } from "../backend/arena.js";
 import { view } from "../backend/view.js";
 import { axpy, gemm, gemv, lstmCellBackward, lstmCellForward, rowBroadcast, sumRows } from "../backend/kernels.js";
 import { getBackend } from "../backend/module.js";
-import { lstmSeqBackward, lstmSeqForward, packRecurrentWeight } from "../backend/lstm-seq.js";
+import { lstmSeqBackward, lstmSeqForward, type RecurrentWeight } from "../backend/lstm-seq.js";
 import { MpoLstmError } from "../errors.js";
 import { record, needsGrad } from "../tape.js";
 import { Tensor, sameShape } from "../tensor.js";
@@ -48,6 +49,11 @@ export interface LstmProjection {
   backwardInput(dOut: Block, rows: number, dx: Block, accumulate: boolean): void;
   /** Gradients of `params` (null for those that need none) from x [rows, in] and dOut [rows, out]. */
   backwardParams(x: Block, dOut: Block, rows: number): (Tensor | null)[];
+  /**
+   * The weight in a form the fused sequence kernels run (dense, or two low-rank factors); absent: the
+   * recurrence calls forward / backwardInput step by step.
+   */
+  recurrentWeight?(): RecurrentWeight;
 }
 
 /** The dense projection: W [outFeatures, inFeatures] (PyTorch layout). */
@@ -74,6 +80,10 @@ export class DenseProjection implements LstmProjection {
     const [n, k] = [this.outFeatures, this.inFeatures];
     if (rows === 1) gemv({ transA: true, m: k, n, a: this.weight.block, x: dOut, y: dx, beta: accumulate ? 1 : 0 });
     else gemm({ m: rows, n: k, k: n, a: dOut, b: this.weight.block, c: dx, beta: accumulate ? 1 : 0 });
+  }
+
+  recurrentWeight(): RecurrentWeight {
+    return { kind: "dense", w: this.weight.block };
   }
 
   backwardParams(x: Block, dOut: Block, rows: number): (Tensor | null)[] {
@@ -182,13 +192,13 @@ export function lstmSequence(args: LstmSequenceArgs): LstmSequenceResult {
       if (t >= lengths[b]!) stepMasked[t] = 1;
     }
   }
-  // A dense W_hh runs the fused kernel (one call for all steps); any other projection (MPO cores
-  // contracted per step) runs step by step here, with the same cell kernel.
-  const wHh = hidden instanceof DenseProjection ? hidden.weight.block : null;
+  // A dense or low-rank W_hh runs the fused kernel (one call for all steps); any other projection (MPO
+  // cores contracted per step) runs step by step here, with the same cell kernel.
+  const wHh = hidden.recurrentWeight?.() ?? null;
   const maskAt = (t: number): Block | null => (masks && stepMasked[t] ? view(masks, t * B, B) : null);
   if (wHh) {
     getBackend().arena.scope(() => {
-      lstmSeqForward({ steps: T, batch: B, hidden: H, w: wHh, wPack: packRecurrentWeight(wHh, H, B, "forward"), z: Z.block, hs: Hs.block, cs: Cs.block, mask: masks });
+      lstmSeqForward({ steps: T, batch: B, hidden: H, weight: wHh, z: Z.block, hs: Hs.block, cs: Cs.block, mask: masks });
     });
   } else {
     for (let t = 0; t < T; t++) {
@@ -231,7 +241,7 @@ export function lstmSequence(args: LstmSequenceArgs): LstmSequenceResult {
       const dZ = empty([rows, G]);
       if (wHh) {
         getBackend().arena.scope(() => {
-          lstmSeqBackward({ steps: T, batch: B, hidden: H, w: wHh, wPack: packRecurrentWeight(wHh, H, B, "backward"), act: Z.block, cs: Cs.block, mask: masks, dOut: gOut ? dOut.block : null, dh: dh.block, dc: dc.block, dz: dZ.block, scratch: dhPrev.block });
+          lstmSeqBackward({ steps: T, batch: B, hidden: H, weight: wHh, act: Z.block, cs: Cs.block, mask: masks, dOut: gOut ? dOut.block : null, dh: dh.block, dc: dc.block, dz: dZ.block, scratch: dhPrev.block });
         });
       } else {
         for (let t = T - 1; t >= 0; t--) {

@@ -23,39 +23,12 @@
 import { gemm } from "../backend/kernels.js";
 import { mpoPermute } from "../backend/mpo.js";
 import { coresMacs } from "../mpo/contract.js";
-import { checkChain, type CoreShape } from "../mpo/mpo.js";
+import type { CoreShape } from "../mpo/mpo.js";
 import { needsGrad, record } from "../tape.js";
 import { Tensor } from "../tensor.js";
-import { checkLive, checkShape, empty, shapeStr } from "./util.js";
-
-function coreShapes(cores: readonly Tensor[], op: string): CoreShape[] {
-  cores.forEach((c, k) => {
-    checkLive(c, op, `cores[${k}]`);
-    checkShape(c.rank === 4, op, () => `cores[${k}] must be 4-D [dLeft, out, in, dRight], got ${shapeStr(c.shape)}`);
-  });
-  const shapes = cores.map((c) => ({ left: c.shape[0]!, out: c.shape[1]!, in: c.shape[2]!, right: c.shape[3]! }));
-  checkChain(op, shapes);
-  return shapes;
-}
-
-/** Row counts P_k (k = 0..n) of the left merges A_k, and column counts Q_k of the right merges B_k. */
-function mergedSizes(shapes: readonly CoreShape[]): { P: number[]; Q: number[] } {
-  const n = shapes.length;
-  const P = [1];
-  shapes.forEach((s, k) => P.push(P[k]! * s.out * s.in));
-  const Q = new Array<number>(n + 1).fill(1);
-  for (let k = n - 1; k >= 0; k--) Q[k] = Q[k + 1]! * shapes[k]!.out * shapes[k]!.in;
-  return { P, Q };
-}
-
-/** Multiply-adds of the merges for split s: cores 0..s-1 left to right, s..n-1 right to left, then A_s B_s. */
-function splitMacs(shapes: readonly CoreShape[], s: number): { left: number[]; right: number[]; middle: number } {
-  const { P, Q } = mergedSizes(shapes);
-  const left: number[] = [], right: number[] = [];
-  for (let k = 1; k < s; k++) { const c = shapes[k]!; left.push(P[k]! * c.left * c.out * c.in * c.right); }
-  for (let k = s; k < shapes.length - 1; k++) { const c = shapes[k]!; right.push(c.left * c.out * c.in * c.right * Q[k + 1]!); }
-  return { left, right, middle: s > 0 && s < shapes.length ? P[s]! * shapes[s]!.left * Q[s]! : 0 };
-}
+import { coreShapes, leftChainBackward, mergeChains, mergedSizes, rightChainBackward, splitMacs } from "./mpo-chains.js";
+import { factorMacs, factorSplit } from "./mpo-factors.js";
+import { empty } from "./util.js";
 
 /** The split with the fewest forward multiply-adds (the first on ties); 0 for a single core. */
 function bestSplit(shapes: readonly CoreShape[]): number {
@@ -79,9 +52,12 @@ export function mpoDenseMacs(shapes: readonly CoreShape[]): { rebuild: number; p
 }
 
 export interface MpoTrainingCost {
-  path: "dense" | "cores";
-  /** Multiply-adds of one training step's products with this matrix, each way; the contraction's also as weighed. */
-  macs: { dense: number; cores: number; coresWeighted: number };
+  path: "dense" | "cores" | "factored";
+  /**
+   * Multiply-adds of one training step's products with this matrix, each way; the contraction's and the
+   * factors' also as weighed (null for the factors where the layout has no input-first split).
+   */
+  macs: { dense: number; cores: number; coresWeighted: number; factored: number | null; factoredWeighted: number | null };
 }
 
 /**
@@ -105,15 +81,29 @@ export const CORES_MAC_WEIGHT = 3;
 export const CORES_CALL_MACS = 100_000;
 
 /**
+ * Weight of one multiply-add of the two-factor products (LowRankProjection) against one of the dense
+ * products. They run in the same fused kernels and GEMMs, and one dimension of each is the rank, which
+ * costs less than the counts suggest only at small ranks: in bench W1 (LSTM(256, 256), batch 16 x 50,
+ * in (16,16,1,1) -> out (1,1,32,32)) the factors and the rebuild break even at rank 160-200 and the
+ * factors and a dense LSTM at about 150, where 1 puts them (rank 178 and 153). A constant of the code,
+ * so every machine makes the same choice.
+ */
+export const FACTORED_MAC_WEIGHT = 1;
+
+/**
  * The training path of an MPO matrix applied to `rows` rows in all per training step (e.g. T x B for an
  * LSTM's W and U) in `applications` uses (T for U, applied once per time step; 1 for W), by multiply-adds,
  * counting what each path runs:
  *   dense: rebuild + project (mpoDenseMacs) + 3 rows N_x N_y (forward, gradient of the input, dW);
+ *   factored (layouts whose input legs all come first, src/ops/mpo-factors.ts): the two factors merged
+ *          and projected back (3 factorMacs) + 4 rows r (N_x + N_y) (forward, input gradient, and the
+ *          two factor gradients, each through the rank-r middle), weighted by FACTORED_MAC_WEIGHT;
  *   cores: the forward contraction and the transposed one for the input gradient (cheaper order of
  *          each), and for the core gradients a forward again plus the backward chain (two forwards'
  *          worth): 4 F + F^T, with F, F^T the contraction counts over all rows, weighted by
  *          CORES_MAC_WEIGHT; plus CORES_CALL_MACS per core for each use forward and backward.
- * Ties go to cores (fewer weights read). Depends on shapes, rows and applications only.
+ * The fewest weighted multiply-adds wins; ties go to factored, then cores (fewer weights read). Depends
+ * on shapes, rows and applications only.
  */
 export function mpoTrainingPath(shapes: readonly CoreShape[], rows: number, applications = 1): MpoTrainingCost {
   const nx = shapes.reduce((p, s) => p * s.in, 1);
@@ -123,8 +113,13 @@ export function mpoTrainingPath(shapes: readonly CoreShape[], rows: number, appl
   const f = Math.min(coresMacs(shapes, rows, "ltr"), coresMacs(shapes, rows, "rtl"));
   const ft = Math.min(coresMacs(shapes, rows, "ltr", true), coresMacs(shapes, rows, "rtl", true));
   const cores = 4 * f + ft;
-  const weighted = CORES_MAC_WEIGHT * cores + CORES_CALL_MACS * 2 * applications * shapes.length;
-  return { path: weighted <= dense ? "cores" : "dense", macs: { dense, cores, coresWeighted: weighted } };
+  const coresWeighted = CORES_MAC_WEIGHT * cores + CORES_CALL_MACS * 2 * applications * shapes.length;
+  const split = factorSplit(shapes);
+  const factored = split < 0 ? null : 3 * factorMacs(shapes) + 4 * rows * shapes[split]!.left * (nx + ny);
+  const factoredWeighted = factored === null ? null : FACTORED_MAC_WEIGHT * factored;
+  const macs = { dense, cores, coresWeighted, factored, factoredWeighted };
+  if (factoredWeighted !== null && factoredWeighted <= coresWeighted && factoredWeighted <= dense) return { path: "factored", macs };
+  return { path: coresWeighted <= dense ? "cores" : "dense", macs };
 }
 
 /** Dims and source strides of the permutation that reads `target` legs out of row-major `source` legs; size-1 legs dropped. */
@@ -151,27 +146,12 @@ export function mpoDense(cores: readonly Tensor[]): Tensor {
   const interleaved = shapes.flatMap((s, k) => [[`j${k}`, s.out], [`i${k}`, s.in]] as [string, number][]);
   const wLegs = [...shapes.map((s, k) => [`j${k}`, s.out] as [string, number]), ...shapes.map((s, k) => [`i${k}`, s.in] as [string, number])];
   const split = bestSplit(shapes);
-  // left[k] = A_{k+1} (k < s), right[k] = B_k (k >= s); M = A_s B_s (or core 0 alone when n = 1).
-  const left: Tensor[] = [];
-  const right: Tensor[] = new Array<Tensor>(n);
+  // M = A_s B_s (or core 0 alone when n = 1).
+  const ch = n > 1 ? mergeChains(cores, shapes, split) : null;
   let M: Tensor = cores[0]!;
-  if (n > 1) {
-    left.push(cores[0]!);
-    for (let k = 1; k < split; k++) {
-      const c = shapes[k]!;
-      const next = empty([P[k + 1]! * c.right]);
-      gemm({ m: P[k]!, n: c.out * c.in * c.right, k: c.left, a: left[k - 1]!.block, b: cores[k]!.block, c: next.block });
-      left.push(next);
-    }
-    right[n - 1] = cores[n - 1]!;
-    for (let k = n - 2; k >= split; k--) {
-      const c = shapes[k]!;
-      const next = empty([c.left * Q[k]!]);
-      gemm({ m: c.left * c.out * c.in, n: Q[k + 1]!, k: c.right, a: cores[k]!.block, b: right[k + 1]!.block, c: next.block });
-      right[k] = next;
-    }
+  if (ch) {
     M = empty([P[split]! * Q[split]!]);
-    gemm({ m: P[split]!, n: Q[split]!, k: shapes[split]!.left, a: left[split - 1]!.block, b: right[split]!.block, c: M.block });
+    gemm({ m: P[split]!, n: Q[split]!, k: shapes[split]!.left, a: ch.left[split - 1]!.block, b: ch.right[split]!.block, c: M.block });
   }
   const w = empty([ny, nx]);
   const fwd = legMap(interleaved, wLegs);
@@ -179,55 +159,23 @@ export function mpoDense(cores: readonly Tensor[]): Tensor {
   if (needsGrad(cores)) {
     record(op, cores, [w], ([dw]) => {
       const dCores: (Tensor | null)[] = cores.map(() => null);
-      const wants = (k: number): boolean => cores[k]!.requiresGrad;
       const bwd = legMap(wLegs, interleaved);
       const dM = empty([nx * ny]);
       mpoPermute(bwd.dims, bwd.strides, { block: dw!.block }, { block: dM.block });
       if (n === 1) {
-        if (wants(0)) dCores[0] = Tensor.from(dM.data(), cores[0]!.shape);
+        if (cores[0]!.requiresGrad) dCores[0] = Tensor.from(dM.data(), cores[0]!.shape);
         return dCores;
       }
       const ds = shapes[split]!.left;
-      // Left chain, cores split-1 .. 0: dA holds dA_{k+1} as [P_k, q_k].
       if (cores.slice(0, split).some((c) => c.requiresGrad)) {
-        const firstL = cores.findIndex((c) => c.requiresGrad);
-        let dA = empty([P[split]! * ds]);
-        gemm({ transB: true, m: P[split]!, n: ds, k: Q[split]!, a: dM.block, b: right[split]!.block, c: dA.block });
-        for (let k = split - 1; k >= firstL; k--) {
-          const c = shapes[k]!;
-          const q = c.out * c.in * c.right;
-          if (wants(k)) {
-            const dT = k === 0 ? Tensor.from(dA.data(), cores[0]!.shape) : empty(cores[k]!.shape);
-            if (k > 0) gemm({ transA: true, m: c.left, n: q, k: P[k]!, a: left[k - 1]!.block, b: dA.block, c: dT.block });
-            dCores[k] = dT;
-          }
-          if (k > firstL) {
-            const prev = empty([P[k]! * c.left]);
-            gemm({ transB: true, m: P[k]!, n: c.left, k: q, a: dA.block, b: cores[k]!.block, c: prev.block });
-            dA = prev;
-          }
-        }
+        const dA = empty([P[split]! * ds]);
+        gemm({ transB: true, m: P[split]!, n: ds, k: Q[split]!, a: dM.block, b: ch!.right[split]!.block, c: dA.block });
+        leftChainBackward(cores, ch!, dA, dCores);
       }
-      // Right chain, cores split .. n-1: dB holds dB_k as [(d_k j_k i_k), Q_{k+1}].
-      let lastR = -1;
-      for (let k = n - 1; k >= split; k--) if (wants(k)) { lastR = k; break; }
-      if (lastR >= 0) {
-        let dB = empty([ds * Q[split]!]);
-        gemm({ transA: true, m: ds, n: Q[split]!, k: P[split]!, a: left[split - 1]!.block, b: dM.block, c: dB.block });
-        for (let k = split; k <= lastR; k++) {
-          const c = shapes[k]!;
-          const rows = c.left * c.out * c.in;
-          if (wants(k)) {
-            const dT = k === n - 1 ? Tensor.from(dB.data(), cores[k]!.shape) : empty(cores[k]!.shape);
-            if (k < n - 1) gemm({ transB: true, m: rows, n: c.right, k: Q[k + 1]!, a: dB.block, b: right[k + 1]!.block, c: dT.block });
-            dCores[k] = dT;
-          }
-          if (k < lastR) {
-            const next = empty([c.right * Q[k + 1]!]);
-            gemm({ transA: true, m: c.right, n: Q[k + 1]!, k: rows, a: cores[k]!.block, b: dB.block, c: next.block });
-            dB = next;
-          }
-        }
+      if (cores.slice(split).some((c) => c.requiresGrad)) {
+        const dB = empty([ds * Q[split]!]);
+        gemm({ transA: true, m: ds, n: Q[split]!, k: P[split]!, a: ch!.left[split - 1]!.block, b: dM.block, c: dB.block });
+        rightChainBackward(cores, ch!, dB, dCores);
       }
       return dCores;
     });

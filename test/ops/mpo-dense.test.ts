@@ -1,13 +1,14 @@
 /**
  * mpoDense (the MPO's dense matrix as a differentiable op): forward against the brute-force float64
  * matrix for chains of 1 to 4 cores (size-1 legs, unequal bonds), the projection of dW onto every core
- * against central differences (also with frozen cores), the multiply-add counts on a hand-counted chain,
- * and an MPOLSTM training step through it against the step-by-step core contraction.
+ * against central differences (also with frozen cores), the multiply-add counts on hand-counted chains
+ * and the training path they choose, and an MPOLSTM training step through it against the step-by-step
+ * core contraction.
  */
 import { test } from "uvu";
 import * as assert from "uvu/assert";
 import { MPOLSTM } from "../../src/nn/mpo-lstm.js";
-import { CORES_CALL_MACS, CORES_MAC_WEIGHT, mpoDense, mpoDenseMacs, mpoTrainingPath } from "../../src/ops/mpo-dense.js";
+import { CORES_CALL_MACS, CORES_MAC_WEIGHT, FACTORED_MAC_WEIGHT, mpoDense, mpoDenseMacs, mpoTrainingPath } from "../../src/ops/mpo-dense.js";
 import { mean } from "../../src/ops/index.js";
 import { Random } from "../../src/random.js";
 import { backward, tidy } from "../../src/tape.js";
@@ -53,13 +54,19 @@ test("mpoDenseMacs and mpoTrainingPath: counts of a hand-counted chain, and the 
   assert.is(r.macs.dense, 144 + 288 + 3 * 10 * 6 * 8);
   assert.is(r.macs.coresWeighted, CORES_MAC_WEIGHT * r.macs.cores + CORES_CALL_MACS * 2 * 5 * 2);
   assert.is(r.path, r.macs.coresWeighted <= r.macs.dense ? "cores" : "dense");
-  // The paper's layout of 256 -> 1024 at bond 41 (about 10x): rebuilding is far cheaper; an input-first layout contracts.
+  assert.is(r.macs.factored, null); // no input-first split
+  // in (3, 1) out (1, 5), bond 2: A = core 0 [3, 2], B = core 1 [2, 5], nothing to merge; 4 rows r (N_x + N_y).
+  const f = mpoTrainingPath(shapesOf([3, 1], [1, 5], [2]), 10, 5);
+  assert.is(f.macs.factored, 4 * 10 * 2 * (3 + 5));
+  assert.is(f.macs.factoredWeighted, FACTORED_MAC_WEIGHT * f.macs.factored!);
+  assert.is(f.path, "dense"); // 640 against 540: at rank 2 of at most 3 the two factors cost more than W
+  // The paper's layout of 256 -> 1024 at bond 41 (about 10x): rebuilding is far cheaper than contracting.
   const paper = shapesOf([8, 2, 2, 8], [32, 2, 2, 8], [41, 41, 41]);
   assert.is(mpoTrainingPath(paper, 800, 50).path, "dense");
-  const inputFirst = shapesOf([16, 16, 1, 1], [1, 1, 32, 32], [8, 8, 8]);
-  assert.is(mpoTrainingPath(inputFirst, 800, 50).path, "cores");
-  // The same layout at bond 23 (10x) saves only 2.9x of the multiply-adds: below the weight, it rebuilds.
-  assert.is(mpoTrainingPath(shapesOf([16, 16, 1, 1], [1, 1, 32, 32], [23, 23, 23]), 800, 50).path, "dense");
+  // Input-first at bond 23 (10x): rank 23, 8.9x fewer multiply-adds through the factors.
+  assert.is(mpoTrainingPath(shapesOf([16, 16, 1, 1], [1, 1, 32, 32], [16, 23, 23]), 800, 50).path, "factored");
+  // Near full rank the factors cost more than the rebuild: rank 200 of 256.
+  assert.is(mpoTrainingPath(shapesOf([16, 16, 1, 1], [1, 1, 32, 32], [16, 200, 32]), 800, 50).path, "dense");
 });
 
 test("MPOLSTM training step through mpoDense: loss and core gradients match the step-by-step contraction", () => {
