@@ -45,7 +45,9 @@ function cpuMs(): number {
   return (u.user + u.system) / 1000;
 }
 
+/** Median of `runs` timed calls after two untimed ones (a fresh model's first steps allocate its optimizer state and grow the arena). */
 function medianMs(fn: () => void, runs: number): number {
+  fn();
   fn();
   const t: number[] = [];
   for (let i = 0; i < runs; i++) { const t0 = cpuMs(); fn(); t.push(cpuMs() - t0); }
@@ -209,6 +211,26 @@ function table(rows: readonly Row[], key: "H" | "T"): string {
   return [head, sep, ...lines].join("\n");
 }
 
+/**
+ * Per size, the fastest format at each compression (10x, 50x) in training and in inference, with its
+ * speed against dense: what the tables say about where each method wins.
+ */
+function winners(rows: readonly Row[], key: "H" | "T", ratios: readonly string[]): string {
+  const keys = [...new Set(rows.map((r) => r[key]))];
+  const cols = ratios.flatMap((q) => [`${q}: fastest training`, `${q}: fastest inference`]);
+  const head = `| ${key === "H" ? "hidden H" : "steps T"} | ${cols.join(" | ")} |`;
+  const lines = keys.map((k) => {
+    const at = rows.filter((r) => r[key] === k);
+    const d = at.find((r) => r.method === "dense")!;
+    const best = (ratio: string, field: "trainMs" | "inferUs"): string => {
+      const w = at.filter((r) => r.method.endsWith(` ${ratio}`)).reduce((a, b) => (b[field] < a[field] ? b : a));
+      return `${w.method.slice(0, -ratio.length - 1)} (${(d[field] / w[field]).toFixed(2)}x dense)`;
+    };
+    return `| ${k} | ${ratios.flatMap((q) => [best(q, "trainMs"), best(q, "inferUs")]).join(" | ")} |`;
+  });
+  return [head, `|---:|${cols.map(() => "---|").join("")}`, ...lines].join("\n");
+}
+
 const started = performance.now();
 const machine = `${cpus()[0]?.model ?? "unknown CPU"} x ${cpus().length}, Node ${process.version}, load average ${loadavg()[0]!.toFixed(1)} at start`;
 console.log(`scaling bench: ${machine}${quick ? ", --quick" : ""}`);
@@ -218,7 +240,8 @@ for (const m of METHODS) measure(m, 64, TRAIN_T, 2);
 const byH: Row[] = [];
 for (const H of HIDDEN) {
   for (const m of METHODS) {
-    const r = measure(m, H, TRAIN_T, H >= 1024 ? 1 : 3);
+    // Small steps take a few ms, where one disturbed run moves a median of 3: more runs there.
+    const r = measure(m, H, TRAIN_T, H <= 128 ? 15 : H >= 1024 ? 1 : H >= 512 ? 3 : 5);
     byH.push(r);
     console.log(`  H ${H} ${m.name}: train ${r.trainMs.toFixed(1)} ms, infer ${r.inferUs.toFixed(1)} us/step`);
   }
@@ -246,10 +269,18 @@ Times are process CPU time (medians), which on a shared machine leaves out other
   compiled one-call-per-sequence path; CSR: the sparse layers).
 - **GFLOP/s**: counted flops of what ran (2 per multiply-add) per second. Dense: the products of the LSTM.
   MPO training: what the training rule counts for W and U (src/ops/mpo-dense.ts: rebuild + dense products +
-  projection, or the core contractions). MPO inference: the products the compiled inference chose. CSR inference:
+  projection, the two factors' products, or the core contractions). MPO inference: the products the compiled inference chose. CSR inference:
   2 per kept weight.
 - **W, U bytes**: the weights of both matrices in that format (f32; CSR with its column indices and row pointers).
 - **vs dense**: dense time / this time (above 1: faster than dense).
+
+## Where each wins
+
+The fastest format among those with 1/10 (1/50) of the weights in W and U, and its speed against dense.
+
+${winners(byH, "H", ["10x", "50x"])}
+
+${winners(byT, "T", ["10x"])}
 
 ## By hidden size (batch ${BATCH} x ${TRAIN_T} steps)
 

@@ -16,6 +16,7 @@ export { Module } from "./nn/module.js";
 export * as nn from "./nn/index.js";
 export { LSTM, Linear, Embedding, Dropout, Sequential, LSTMLayer, LSTMLayerBase, moduleFromConfig, registerModule, manualSeed } from "./nn/index.js";
 export { InferenceProgram, InferenceStream, type CompileOptions } from "./nn/index.js";
+export { LowRankProjection } from "./ops/low-rank-projection.js";
 export { DenseProjection, lstmSequence, type LstmProjection, type LstmSequenceArgs, type LstmSequenceResult } from "./ops/lstm.js";
 export { Random } from "./random.js";
 export * as optim from "./optim/index.js";

@@ -5,8 +5,10 @@
  * floor(r / H), unit r mod H — PyTorch's [i, f, g, o] layout, so a dense LSTM's weightIh / weightHh
  * decompose directly (compress()). Biases stay dense. The recurrence is the dense LSTM's
  * (LSTMLayerBase). Training goes through `inputProjection()` / `hiddenProjection()`: W and U rebuilt once
- * per training step by the differentiable mpoDense op and run by the dense fused kernels, or contracted
- * at every use (MPOProjection), whichever mpoTrainingPath counts cheaper (src/ops/mpo-dense.ts); batch-1
+ * per training step by the differentiable mpoDense op and run by the dense fused kernels, or (layouts
+ * whose input legs come first) merged into two factors W^T = A B by mpoFactors and run through the
+ * rank-r middle by the same fused kernels, or contracted at every use (MPOProjection), whichever
+ * mpoTrainingPath counts cheaper (src/ops/mpo-dense.ts); batch-1
  * inference is compiled from `inferenceWeights()` (src/nn/inference.ts), choosing MPO products by the
  * path rule of src/mpo/path.ts.
  */
@@ -90,11 +92,11 @@ export class MPOLSTMLayer extends LSTMLayerBase implements Squeezable {
   }
 
   inputProjection(): LstmProjection {
-    return this.trainingProjection(this.coresIh, 1) ?? new MPOProjection(this.coresIh, this.forced() ?? {});
+    return this.sequenceProjection(this.coresIh, 1) ?? new MPOProjection(this.coresIh, this.forced() ?? {});
   }
 
   hiddenProjection(steps = 1): LstmProjection {
-    return this.trainingProjection(this.coresHh, steps) ?? new MPOProjection(this.coresHh, this.forced() ?? { applications: steps });
+    return this.sequenceProjection(this.coresHh, steps) ?? new MPOProjection(this.coresHh, this.forced() ?? { applications: steps });
   }
 
   private forced(): { path: "cores" | "dense" } | null {
@@ -102,22 +104,21 @@ export class MPOLSTMLayer extends LSTMLayerBase implements Squeezable {
   }
 
   /**
-   * Training (gradients recorded, no forced path): by counted multiply-adds (mpoTrainingPath,
-   * machine-independent), either W rebuilt from the cores once for this sequence by the differentiable
-   * mpoDense op, so the dense fused kernels run the products and the backward projects dW onto the cores,
-   * or, for a layout whose input legs all come first, W^T = A B from mpoFactors run through the rank-r
-   * middle (LowRankProjection); null where contracting the cores at every use is cheaper.
+   * The projection for this sequence when it is not the per-use contraction (null): by counted
+   * multiply-adds (mpoTrainingPath, machine-independent), for a layout whose input legs all come first,
+   * W^T = A B from mpoFactors run through the rank-r middle (LowRankProjection; in training and, since it
+   * is then also the cheapest forward, in inference), or in training W rebuilt from the cores once for
+   * this sequence by the differentiable mpoDense op, so the dense fused kernels run the products and the
+   * backward projects dW onto the cores.
    */
-  private trainingProjection(cores: readonly Parameter[], applications: number): LstmProjection | null {
-    if (this.path === "factored") {
-      return new LowRankProjection(...mpoFactors(cores));
-    }
-    if (this.path || isNoGrad() || !cores.some((c) => c.requiresGrad)) return null;
+  private sequenceProjection(cores: readonly Parameter[], applications: number): LstmProjection | null {
+    if (this.path === "factored") return new LowRankProjection(...mpoFactors(cores));
+    if (this.path) return null;
     const shapes = cores.map((c) => toCoreShape(c.shape as readonly [number, number, number, number]));
     const path = mpoTrainingPath(shapes, this.rows, applications).path;
-    if (path === "dense") return new DenseProjection(mpoDense(cores));
     if (path === "factored") return new LowRankProjection(...mpoFactors(cores));
-    return null;
+    const training = !isNoGrad() && cores.some((c) => c.requiresGrad);
+    return training && path === "dense" ? new DenseProjection(mpoDense(cores)) : null;
   }
 
   override inferenceWeights(): LstmLayerWeights {

@@ -12,3 +12,5 @@ export * from "./lstm.js";
 export * from "./mpo.js";
 export * from "./mpo-embedding.js";
 export * from "./mpo-dense.js";
+export * from "./mpo-factors.js";
+export * from "./low-rank-projection.js";

@@ -3,22 +3,20 @@
  * the cores, one tape node. Training an MPO-LSTM rebuilds W and U once per step with it and then runs
  * the dense fused sequence kernels (src/ops/lstm.ts); the backward projects dW onto every core.
  *
- * Forward, with core k stored [d_k, j_k, i_k, d_{k+1}] = T_k: the cores left of a split s merge left to
- * right and the others right to left, then one GEMM joins the halves (cheaper than merging all the way
- * from one end: the big last merge then costs N_x N_y d_s once, not after a chain of growing merges):
- *   A_1 = T_0 [P_1, d_1],  A_{k+1} [P_{k+1}, d_{k+1}] = A_k [P_k, d_k] T_k [d_k, (j_k i_k d_{k+1})]   (k < s)
- *   B_{n-1} = T_{n-1} [d_{n-1}, Q_{n-1}],  B_k [d_k, Q_k] = T_k [(d_k j_k i_k), d_{k+1}] B_{k+1}   (k >= s)
+ * Forward: the two half-chains A_s [P_s, d_s] and B_s [d_s, Q_s] of src/ops/mpo-chains.ts at the split s
+ * with the fewest multiply-adds, then one GEMM joins them (cheaper than merging all the way from one end:
+ * the big last merge then costs N_x N_y d_s once, not after a chain of growing merges):
  *   M = A_s B_s [P_s, Q_s]       (P_k = prod_{m<k} j_m i_m, Q_k = prod_{m>=k} j_m i_m)
  * M holds W with its legs interleaved (j_0 i_0 j_1 i_1 ...); one permutation gives W (j_0 j_1 ..., i_0 i_1 ...).
- * s is the split with the fewest multiply-adds. Backward, from dM = the inverse permutation of dW:
- *   dA_s = dM B_s^T, dB_s = A_s^T dM, then along each chain, one GEMM per core for its gradient (the
- *   projection of dW onto the core) and one for the gradient passed on:
- *   dT_k = A_k^T dA_{k+1}, dA_k = dA_{k+1} T_k^T (left);  dT_k = dB_k B_{k+1}^T, dB_{k+1} = T_k^T dB_k (right).
+ * Backward, from dM = the inverse permutation of dW: dA_s = dM B_s^T, dB_s = A_s^T dM, then along each
+ * chain one GEMM per core for its gradient (the projection of dW onto the core) and one for the gradient
+ * passed on.
  * Multiply-adds: mpoDenseMacs (the backward about twice the forward).
  *
- * Which path trains cheaper, this one (rebuild, dense products, projection) or contracting the cores with
- * the activations at every use (src/nn/mpo-projection.ts), is decided by counted multiply-adds only
- * (mpoTrainingPath), so every machine makes the same choice and trains the same model to the same bits.
+ * Which path trains cheaper, this one (rebuild, dense products, projection), the two factors of an
+ * input-first layout (src/ops/mpo-factors.ts) or contracting the cores with the activations at every use
+ * (src/nn/mpo-projection.ts), is decided by counted multiply-adds only (mpoTrainingPath), so every
+ * machine makes the same choice and trains the same model to the same bits.
  */
 import { gemm } from "../backend/kernels.js";
 import { mpoPermute } from "../backend/mpo.js";
@@ -66,9 +64,9 @@ export interface MpoTrainingCost {
  * to 6 times slower per multiply-add than the dense sequence kernels in bench/mpo-lstm.ts W1. At 2 the
  * rule sent the (16,16,1,1) -> (1,1,32,32) layout at 10x (2.9x fewer multiply-adds) to the contraction,
  * which trained at 0.78-1.10x the dense time from run to run, and 0.7-0.9x the dense speed on sequences
- * of 200 steps and more; at 3 such layers rebuild, and layers that save more than about 3x still
- * contract ((256,1) -> (1,1024) at 10x: 0.72x the dense time; input-first layouts at H >= 512). A
- * constant of the code, not a measurement at run time, so the choice stays the same on every machine.
+ * of 200 steps and more; at 3 such layers rebuild. (Input-first layouts now train through their two
+ * factors, which beat both.) A constant of the code, not a measurement at run time, so the choice stays
+ * the same on every machine.
  */
 export const CORES_MAC_WEIGHT = 3;
 

@@ -3,18 +3,19 @@
  * layouts with and without one, A B against the brute-force float64 matrix, the projection of dA and dB
  * onto every core against central differences, the fused sequence kernels with the two factors against
  * the step-by-step recurrence (same bits) and against central differences (odd sizes, lengths, h0/c0,
- * packed and unpacked batches, rank 1), and an MPOLSTM training step through the factors against the
- * step-by-step core contraction.
+ * packed and unpacked batches, rank 1), and an MPOLSTM training step and batched inference through the
+ * factors against the step-by-step core contraction.
  */
 import { test } from "uvu";
 import * as assert from "uvu/assert";
-import { MPOLSTM } from "../../src/nn/mpo-lstm.js";
+import { MPOLSTM, MPOLSTMLayer } from "../../src/nn/mpo-lstm.js";
+import { MPOProjection } from "../../src/nn/mpo-projection.js";
 import { LowRankProjection } from "../../src/ops/low-rank-projection.js";
 import { DenseProjection, lstmSequence, type LstmProjection } from "../../src/ops/lstm.js";
 import { factorSplit, mpoFactors } from "../../src/ops/mpo-factors.js";
 import { matmul, mean, sum } from "../../src/ops/index.js";
 import { Random } from "../../src/random.js";
-import { backward, tidy } from "../../src/tape.js";
+import { backward, noGrad, tidy } from "../../src/tape.js";
 import { Tensor } from "../../src/tensor.js";
 import { denseRef, randomCores, shapesOf } from "../mpo/reference.js";
 import { checkGrad } from "../util/gradcheck.js";
@@ -129,6 +130,21 @@ test("MPOLSTM through the factors: loss and core gradients match the step-by-ste
   const viaFactors = grads("factored"), viaCores = grads("cores");
   assert.is(viaFactors.length, viaCores.length);
   viaFactors.forEach((g, i) => assert.ok(maxRelErr(g, viaCores[i]!) < 1e-4, `parameter ${i}: error ${maxRelErr(g, viaCores[i]!)}`));
+});
+
+test("MPOLSTM batched inference (noGrad) takes the factors by the rule and matches the core contraction", () => {
+  const [F, H, B, T] = [6, 4, 8, 5];
+  const x = uniform(B * T * F, 79);
+  const model = new MPOLSTM({ inputSize: F, hiddenSize: H, inputFactors: [6, 1], hiddenFactors: [4, 1], outFactors: [1, 16], bondIh: 2, rng: new Random(6) });
+  const run = (path: "cores" | undefined) => noGrad(() => tidy(() => { model.setPath(path); return model.forward(Tensor.from(x, [B, T, F])).output.toArray(); }));
+  const seen: string[] = [];
+  const layer = model.layers[0] as MPOLSTMLayer;
+  const spy = { hidden: layer.hiddenProjection.bind(layer) };
+  layer.hiddenProjection = (steps?: number) => { const p = spy.hidden(steps); seen.push(p instanceof LowRankProjection ? "factors" : p instanceof MPOProjection ? "contraction" : "other"); return p; };
+  const viaRule = run(undefined), viaCores = run("cores");
+  assert.equal(seen, ["factors", "contraction"]);
+  assert.ok(maxRelErr(viaRule, viaCores) < 1e-5, `error ${maxRelErr(viaRule, viaCores)}`);
+  model.dispose();
 });
 
 test.run();
