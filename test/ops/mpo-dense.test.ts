@@ -7,14 +7,13 @@
  */
 import { test } from "uvu";
 import * as assert from "uvu/assert";
-import { MPOLSTM } from "../../src/nn/mpo-lstm.js";
 import { CORES_CALL_MACS, CORES_MAC_WEIGHT, FACTORED_MAC_WEIGHT, mpoDense, mpoDenseMacs, mpoTrainingPath } from "../../src/ops/mpo-dense.js";
-import { mean } from "../../src/ops/index.js";
 import { Random } from "../../src/random.js";
-import { backward, tidy } from "../../src/tape.js";
+import { tidy } from "../../src/tape.js";
 import { Tensor } from "../../src/tensor.js";
 import { denseRef, randomCores, shapesOf } from "../mpo/reference.js";
 import { checkGrad } from "../util/gradcheck.js";
+import { assertSameGrads, mpoLstmGrads } from "../util/mpo-lstm-grads.js";
 import { maxRelErr, uniform } from "../util/random.js";
 
 const CHAINS: [number[], number[], number[]][] = [
@@ -72,19 +71,8 @@ test("mpoDenseMacs and mpoTrainingPath: counts of a hand-counted chain, and the 
 test("MPOLSTM training step through mpoDense: loss and core gradients match the step-by-step contraction", () => {
   const [F, H, B, T] = [6, 4, 3, 5];
   const x = uniform(B * T * F, 71);
-  const grads = (path: "cores" | undefined): Float32Array[] => {
-    const model = new MPOLSTM({ inputSize: F, hiddenSize: H, inputFactors: [2, 3], hiddenFactors: [2, 2], bondIh: 3, rng: new Random(4) });
-    model.setPath(path);
-    const out = tidy(() => {
-      backward(mean(model.forward(Tensor.from(x, [B, T, F])).output));
-      return model.parameters().map((p) => p.grad!.toArray());
-    });
-    model.dispose();
-    return out;
-  };
-  const viaDense = grads(undefined), viaCores = grads("cores");
-  assert.is(viaDense.length, viaCores.length);
-  viaDense.forEach((g, i) => assert.ok(maxRelErr(g, viaCores[i]!) < 1e-4, `parameter ${i}: error ${maxRelErr(g, viaCores[i]!)}`));
+  const opts = { inputSize: F, hiddenSize: H, inputFactors: [2, 3], hiddenFactors: [2, 2], bondIh: 3 };
+  assertSameGrads(mpoLstmGrads({ ...opts, rng: new Random(4) }, undefined, x, [B, T, F]), mpoLstmGrads({ ...opts, rng: new Random(4) }, "cores", x, [B, T, F]));
 });
 
 test.run();

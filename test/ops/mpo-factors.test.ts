@@ -13,12 +13,13 @@ import { MPOProjection } from "../../src/nn/mpo-projection.js";
 import { LowRankProjection } from "../../src/ops/low-rank-projection.js";
 import { DenseProjection, lstmSequence, type LstmProjection } from "../../src/ops/lstm.js";
 import { factorSplit, mpoFactors } from "../../src/ops/mpo-factors.js";
-import { matmul, mean, sum } from "../../src/ops/index.js";
+import { matmul, sum } from "../../src/ops/index.js";
 import { Random } from "../../src/random.js";
 import { backward, noGrad, tidy } from "../../src/tape.js";
 import { Tensor } from "../../src/tensor.js";
 import { denseRef, randomCores, shapesOf } from "../mpo/reference.js";
 import { checkGrad } from "../util/gradcheck.js";
+import { assertSameGrads, mpoLstmGrads } from "../util/mpo-lstm-grads.js";
 import { maxRelErr, uniform } from "../util/random.js";
 
 const arr = (shape: number[], seed: number, lo = -1, hi = 1) => ({ data: uniform(shape.reduce((p, d) => p * d, 1), seed, lo, hi), shape });
@@ -117,19 +118,8 @@ for (const [B, T, F, H, r, lengths] of SEQS) {
 test("MPOLSTM through the factors: loss and core gradients match the step-by-step core contraction", () => {
   const [F, H, B, T] = [6, 4, 8, 5];
   const x = uniform(B * T * F, 73);
-  const grads = (path: "cores" | "factored"): Float32Array[] => {
-    const model = new MPOLSTM({ inputSize: F, hiddenSize: H, inputFactors: [6, 1], hiddenFactors: [4, 1], outFactors: [1, 16], bondIh: 3, rng: new Random(5) });
-    model.setPath(path);
-    const out = tidy(() => {
-      backward(mean(model.forward(Tensor.from(x, [B, T, F])).output));
-      return model.parameters().map((p) => p.grad!.toArray());
-    });
-    model.dispose();
-    return out;
-  };
-  const viaFactors = grads("factored"), viaCores = grads("cores");
-  assert.is(viaFactors.length, viaCores.length);
-  viaFactors.forEach((g, i) => assert.ok(maxRelErr(g, viaCores[i]!) < 1e-4, `parameter ${i}: error ${maxRelErr(g, viaCores[i]!)}`));
+  const opts = { inputSize: F, hiddenSize: H, inputFactors: [6, 1], hiddenFactors: [4, 1], outFactors: [1, 16], bondIh: 3 };
+  assertSameGrads(mpoLstmGrads({ ...opts, rng: new Random(5) }, "factored", x, [B, T, F]), mpoLstmGrads({ ...opts, rng: new Random(5) }, "cores", x, [B, T, F]));
 });
 
 test("MPOLSTM batched inference (noGrad) takes the factors by the rule and matches the core contraction", () => {
