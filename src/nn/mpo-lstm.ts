@@ -67,8 +67,9 @@ export class MPOLSTMLayer extends LSTMLayerBase implements Squeezable {
   biasHh: Parameter | null;
   /**
    * Forces the product's path (tests, benchmarks): "cores" / "dense" contract the cores or rebuild W inside
-   * an MPOProjection; "factored" trains through mpoFactors (input-first layouts only). Default: the path
-   * rules (mpoTrainingPath in training, src/mpo/path.ts otherwise).
+   * an MPOProjection; "factored" runs through mpoFactors (input-first layouts only). Default: the path
+   * rules (mpoTrainingPath in training and for the factors in batched inference, src/mpo/path.ts
+   * otherwise).
    */
   path: MpoLayerPath | undefined = undefined;
   /** Rows (batch x steps) of the sequence being run: what the training path choice counts. */
@@ -106,8 +107,9 @@ export class MPOLSTMLayer extends LSTMLayerBase implements Squeezable {
   /**
    * The projection for this sequence when it is not the per-use contraction (null): by counted
    * multiply-adds (mpoTrainingPath, machine-independent), for a layout whose input legs all come first,
-   * W^T = A B from mpoFactors run through the rank-r middle (LowRankProjection; in training and, since it
-   * is then also the cheapest forward, in inference), or in training W rebuilt from the cores once for
+   * W^T = A B from mpoFactors run through the rank-r middle (LowRankProjection; in training and in
+   * batched inference: every contraction of such a chain passes the rank-r bond too, so no order of the
+   * cores does fewer multiply-adds), or in training W rebuilt from the cores once for
    * this sequence by the differentiable mpoDense op, so the dense fused kernels run the products and the
    * backward projects dW onto the cores.
    */
