@@ -1,6 +1,7 @@
 /**
  * Both kernel builds pass the kernel tests. This process runs them against the default build ("simd");
- * this file also runs every kernel suite again in a child Node with --experimental-wasm-relaxed-simd that
+ * this file also runs every kernel suite (and the fused sequence kernels' suites, dense and low-rank)
+ * again in a child Node with --experimental-wasm-relaxed-simd that
  * selects the "relaxed-simd" build before any test loads the kernels (test/util/prefer-relaxed.ts),
  * against the same float64 references at the same tolerances. In that child (MPO_LSTM_EXPECT_KERNELS
  * set) it checks that the relaxed build is the one loaded.
@@ -39,7 +40,7 @@ if (!EXPECT) {
     const uvu = new URL("../../node_modules/uvu/bin.js", import.meta.url).pathname;
     const root = new URL("../..", import.meta.url).pathname;
     const prefer = new URL("../util/prefer-relaxed.ts", import.meta.url).href;
-    const r = spawnSync(process.execPath, ["--experimental-wasm-relaxed-simd", "--import", "tsx", "--import", prefer, uvu, "test", "(assembly/.*|backend/mpo-kernels|prune/sparse)\\.test\\.ts$"], {
+    const r = spawnSync(process.execPath, ["--experimental-wasm-relaxed-simd", "--import", "tsx", "--import", prefer, uvu, "test", "(assembly/.*|backend/mpo-kernels|prune/sparse|ops/lstm-fused|ops/mpo-factors)\\.test\\.ts$"], {
       cwd: root, encoding: "utf8", env: { ...process.env, MPO_LSTM_EXPECT_KERNELS: "relaxed-simd", NO_COLOR: "1" }, timeout: 120_000,
     });
     const summary = /Total:\s+(\d+)\s+Passed:\s+(\d+)/.exec(r.stdout);
