@@ -1,8 +1,8 @@
 /**
  * Both kernel builds pass the kernel tests. This process runs them against the default build ("simd");
  * this file also runs every kernel suite (and the fused sequence kernels' suites, dense and low-rank)
- * again in a child Node with --experimental-wasm-relaxed-simd that
- * selects the "relaxed-simd" build before any test loads the kernels (test/util/prefer-relaxed.ts),
+ * again in a child Node with --experimental-wasm-relaxed-simd that selects the "relaxed-simd" build
+ * before any test loads the kernels (test/util/prefer-relaxed.ts),
  * against the same float64 references at the same tolerances. In that child (MPO_LSTM_EXPECT_KERNELS
  * set) it checks that the relaxed build is the one loaded.
  */
