@@ -8,9 +8,8 @@
  * per training step by the differentiable mpoDense op and run by the dense fused kernels, or (layouts
  * whose input legs come first) merged into two factors W^T = A B by mpoFactors and run through the
  * rank-r middle by the same fused kernels, or contracted at every use (MPOProjection), whichever
- * mpoTrainingPath counts cheaper (src/ops/mpo-dense.ts); batch-1
- * inference is compiled from `inferenceWeights()` (src/nn/inference.ts), choosing MPO products by the
- * path rule of src/mpo/path.ts.
+ * mpoTrainingPath counts cheaper (src/ops/mpo-dense.ts); batch-1 inference is compiled from
+ * `inferenceWeights()` (src/nn/inference.ts), choosing MPO products by the path rule of src/mpo/path.ts.
  */
 import { MpoLstmError } from "../errors.js";
 import { freeOnThrow } from "./construct.js";
@@ -108,10 +107,9 @@ export class MPOLSTMLayer extends LSTMLayerBase implements Squeezable {
    * The projection for this sequence when it is not the per-use contraction (null): by counted
    * multiply-adds (mpoTrainingPath, machine-independent), for a layout whose input legs all come first,
    * W^T = A B from mpoFactors run through the rank-r middle (LowRankProjection; in training, and in
-   * batched inference by the same counts: 2-5x faster there than the per-step contraction in
-   * bench runs), or in training W rebuilt from the cores once for
-   * this sequence by the differentiable mpoDense op, so the dense fused kernels run the products and the
-   * backward projects dW onto the cores.
+   * batched inference by the same counts, where it ran 2-5x faster than the per-step contraction), or
+   * in training W rebuilt from the cores once for this sequence by the differentiable mpoDense op, so
+   * the dense fused kernels run the products and the backward projects dW onto the cores.
    */
   private sequenceProjection(cores: readonly Parameter[], applications: number): LstmProjection | null {
     if (this.path === "factored") return new LowRankProjection(...mpoFactors(cores));
@@ -222,7 +220,7 @@ export class MPOLSTM extends LSTM {
     return this.layers as MPOLSTMLayer[];
   }
 
-  /** Forces the training product's path of every layer (undefined: the path rule). */
+  /** Forces the product path of every layer (MPOLSTMLayer.path; undefined: the path rules). */
   setPath(path: MpoLayerPath | undefined): this {
     for (const l of this.mpoLayers) l.path = path;
     return this;

@@ -11,11 +11,11 @@
  *   1. Z = X W_ih^T + biases for all T steps at once: one product over T*B rows (time-major).
  *   2. The recurrence. With a dense W_hh (DenseProjection; an MPO in training rebuilds its dense W_hh per
  *      step with mpoDense) or a low-rank one (LowRankProjection: W_hh^T = A B, an input-first MPO in
- *      training) it is ONE Wasm call for all T steps (assembly/lstm-seq.ts): per step
+ *      training and batched inference) it is ONE Wasm call for all T steps (assembly/lstm-seq.ts): per step
  *      Z_t += h_{t-1} W_hh^T with the weight packed once, then the cell, which overwrites Z_t with the
  *      activated gates (what the backward needs) and writes c_t, h_t. Any other projection runs step by
  *      step from here with the same cell kernel.
- * Backward (BPTT, t = T-1..0, again one call for a dense W_hh): the cell backward gives dZ_t and
+ * Backward (BPTT, t = T-1..0, again one call for a dense or low-rank W_hh): the cell backward gives dZ_t and
  * dc_{t-1}; dh_{t-1} = dZ_t W_hh. Then the parameter gradients come from three products over all steps:
  *   dW_hh = dZ^T H_prev, dW_ih = dZ^T X, dX = dZ W_ih, db = column sums of dZ.
  *

@@ -13,6 +13,7 @@ import { checkChain, type CoreShape } from "../mpo/mpo.js";
 import { Tensor } from "../tensor.js";
 import { checkLive, checkShape, empty, shapeStr } from "./util.js";
 
+/** The chain's core shapes, after checking every core is live, 4-D and joined to its neighbours by equal bonds. */
 export function coreShapes(cores: readonly Tensor[], op: string): CoreShape[] {
   cores.forEach((c, k) => {
     checkLive(c, op, `cores[${k}]`);
@@ -61,6 +62,7 @@ export interface Chains {
   right: Tensor[];
 }
 
+/** Merges the two half-chains of `cores` at `split` (one GEMM per merged core). */
 export function mergeChains(cores: readonly Tensor[], shapes: readonly CoreShape[], split: number): Chains {
   const n = shapes.length;
   const { P, Q } = mergedSizes(shapes);

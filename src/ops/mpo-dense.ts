@@ -24,7 +24,7 @@ import { coresMacs } from "../mpo/contract.js";
 import type { CoreShape } from "../mpo/mpo.js";
 import { needsGrad, record } from "../tape.js";
 import { Tensor } from "../tensor.js";
-import { coreShapes, leftChainBackward, mergeChains, mergedSizes, rightChainBackward, splitMacs } from "./mpo-chains.js";
+import { chainMacs, coreShapes, leftChainBackward, mergeChains, mergedSizes, rightChainBackward, splitMacs } from "./mpo-chains.js";
 import { factorMacs, factorSplit } from "./mpo-factors.js";
 import { empty } from "./util.js";
 
@@ -32,8 +32,7 @@ import { empty } from "./util.js";
 function bestSplit(shapes: readonly CoreShape[]): number {
   let best = 0, bestMacs = Infinity;
   for (let s = 1; s < shapes.length; s++) {
-    const m = splitMacs(shapes, s);
-    const total = m.left.reduce((a, b) => a + b, 0) + m.right.reduce((a, b) => a + b, 0) + m.middle;
+    const total = chainMacs(shapes, s) + splitMacs(shapes, s).middle;
     if (total < bestMacs) { best = s; bestMacs = total; }
   }
   return best;
@@ -44,9 +43,9 @@ function bestSplit(shapes: readonly CoreShape[]): number {
  * (the middle product twice, every merge twice: a core gradient and the gradient passed along).
  */
 export function mpoDenseMacs(shapes: readonly CoreShape[]): { rebuild: number; project: number } {
-  const m = splitMacs(shapes, bestSplit(shapes));
-  const chains = m.left.reduce((a, b) => a + b, 0) + m.right.reduce((a, b) => a + b, 0);
-  return { rebuild: chains + m.middle, project: 2 * (chains + m.middle) };
+  const s = bestSplit(shapes);
+  const rebuild = chainMacs(shapes, s) + splitMacs(shapes, s).middle;
+  return { rebuild, project: 2 * rebuild };
 }
 
 export interface MpoTrainingCost {

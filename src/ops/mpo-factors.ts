@@ -30,11 +30,16 @@ export function factorSplit(shapes: readonly CoreShape[]): number {
   return best;
 }
 
+/** factorSplit, or an error naming the layout where there is none. */
+function requireFactorSplit(shapes: readonly CoreShape[], op: string): number {
+  const s = factorSplit(shapes);
+  if (s < 0) throw new MpoLstmError("shape", `${op}: the layout has no split with all input legs first (in [${shapes.map((c) => c.in)}], out [${shapes.map((c) => c.out)}]); mpoDense rebuilds W for any layout`);
+  return s;
+}
+
 /** Multiply-adds of merging the two factors from the cores (the backward about twice that). */
 export function factorMacs(shapes: readonly CoreShape[]): number {
-  const s = factorSplit(shapes);
-  if (s < 0) throw new MpoLstmError("shape", `mpoFactors: the layout has no split with all input legs first (in [${shapes.map((c) => c.in)}], out [${shapes.map((c) => c.out)}])`);
-  return chainMacs(shapes, s);
+  return chainMacs(shapes, requireFactorSplit(shapes, "factorMacs"));
 }
 
 /** A chain end as a 2-D output: a copy where it is a core itself (an op's output must be a new tensor). */
@@ -49,8 +54,7 @@ function fresh(t: Tensor, cores: readonly Tensor[], shape: number[]): Tensor {
 export function mpoFactors(cores: readonly Tensor[]): [Tensor, Tensor] {
   const op = "mpoFactors";
   const shapes = coreShapes(cores, op);
-  const s = factorSplit(shapes);
-  if (s < 0) throw new MpoLstmError("shape", `${op}: the layout has no split with all input legs first (in [${shapes.map((c) => c.in)}], out [${shapes.map((c) => c.out)}]); use mpoDense`);
+  const s = requireFactorSplit(shapes, op);
   const ch = mergeChains(cores, shapes, s);
   const r = shapes[s]!.left;
   const a = fresh(ch.left[s - 1]!, cores, [ch.P[s]!, r]);
