@@ -25,7 +25,7 @@ export function checkSizes(kernel: string, values: Record<string, number>): void
 }
 
 /** Extent in elements of a row-major matrix view with `rows` rows of `cols` used columns and stride `ld`. */
-function extent(rows: number, cols: number, ld: number): number {
+export function extent(rows: number, cols: number, ld: number): number {
   return rows === 0 || cols === 0 ? 0 : (rows - 1) * ld + cols;
 }
 
@@ -174,7 +174,7 @@ export function mseBackward(pred: Block, target: Block, n: number, scaleBy: numb
 }
 
 /** Pointer of an optional block (0 = absent), checked like the others. */
-function optional(kernel: string, arg: string, block: Block | null | undefined, elements: number): number {
+export function optional(kernel: string, arg: string, block: Block | null | undefined, elements: number): number {
   return block ? need(kernel, arg, block, elements) : 0;
 }
 

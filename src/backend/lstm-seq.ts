@@ -5,18 +5,12 @@
  */
 import { MpoLstmError } from "../errors.js";
 import type { Block } from "./arena.js";
-import { need } from "./kernels.js";
+import { checkSizes, extent, need, optional } from "./kernels.js";
 import { getBackend } from "./module.js";
-
-function dims(kernel: string, values: Record<string, number>): void {
-  for (const [name, v] of Object.entries(values)) {
-    if (!Number.isInteger(v) || v < 0 || v > 0x7fffffff) throw new MpoLstmError("shape", `${kernel}: ${name} must be a non-negative integer, got ${v}`);
-  }
-}
 
 /** Floats that op(B) [k, n] takes once packed. */
 export function packedBFloats(k: number, n: number): number {
-  dims("gemm_pack_b", { k, n });
+  checkSizes("gemm_pack_b", { k, n });
   return getBackend().exports.gemm_packed_b_floats(k, n);
 }
 
@@ -28,7 +22,7 @@ export function packB(args: { transB?: boolean; n: number; k: number; b: Block; 
   const { n, k } = args;
   const tB = args.transB ?? false;
   const ldb = args.ldb ?? (tB ? k : n);
-  dims("gemm_pack_b", { n, k, ldb });
+  checkSizes("gemm_pack_b", { n, k, ldb });
   if (ldb < (tB ? k : n)) throw new MpoLstmError("shape", `gemm_pack_b: ldb ${ldb} is smaller than a stored row of B (${tB ? k : n}) for n ${n}, k ${k}, transB ${tB}`);
   const rows = tB ? n : k, cols = tB ? k : n;
   const pb = need("gemm_pack_b", "b", args.b, rows === 0 || cols === 0 ? 0 : (rows - 1) * ldb + cols);
@@ -41,12 +35,11 @@ export function packB(args: { transB?: boolean; n: number; k: number; b: Block; 
 export function gemmPackedB(args: { m: number; n: number; k: number; alpha?: number; a: Block; lda?: number; pb: Block; beta?: number; c: Block; ldc?: number }): void {
   const { m, n, k } = args;
   const lda = args.lda ?? k, ldc = args.ldc ?? n;
-  dims("gemm_packed_b", { m, n, k, lda, ldc });
+  checkSizes("gemm_packed_b", { m, n, k, lda, ldc });
   if (lda < k || ldc < n) throw new MpoLstmError("shape", `gemm_packed_b: leading dimensions too small (lda ${lda}, ldc ${ldc}) for m ${m}, n ${n}, k ${k}`);
-  const ext = (r: number, c: number, ld: number): number => (r === 0 || c === 0 ? 0 : (r - 1) * ld + c);
-  const pa = need("gemm_packed_b", "a", args.a, ext(m, k, lda));
+  const pa = need("gemm_packed_b", "a", args.a, extent(m, k, lda));
   const pp = need("gemm_packed_b", "pb", args.pb, packedBFloats(k, n));
-  const pc = need("gemm_packed_b", "c", args.c, ext(m, n, ldc));
+  const pc = need("gemm_packed_b", "c", args.c, extent(m, n, ldc));
   getBackend().exports.gemm_packed_b_f32(m, n, k, args.alpha ?? 1, pa, lda, pp, args.beta ?? 0, pc, ldc);
 }
 
@@ -68,7 +61,7 @@ function weightArgs(kernel: string, weight: RecurrentWeight, hidden: number, bat
     return [0, w, wPack, 0, 0, 0];
   }
   const r = weight.rank;
-  dims(kernel, { rank: r });
+  checkSizes(kernel, { rank: r });
   if (r < 1) throw new MpoLstmError("shape", `${kernel}: the rank of a low-rank hidden weight must be at least 1, got ${r}`);
   const a = need(kernel, "a", weight.a, H * r), b = need(kernel, "b", weight.b, r * G);
   // Forward: op(B) = A [H, r], then B [r, 4H]; backward: op(B) = B^T [4H, r], then A^T [r, H].
@@ -76,10 +69,6 @@ function weightArgs(kernel: string, weight: RecurrentWeight, hidden: number, bat
   const bPack = pack ? (fwd ? packB({ n: G, k: r, b: weight.b }) : packB({ transB: true, n: r, k: G, b: weight.b })).ptr : 0;
   const mid = getBackend().arena.alloc(batch * r * 4).ptr;
   return [r, a, aPack, b, bPack, mid];
-}
-
-function optional(kernel: string, arg: string, block: Block | null | undefined, elements: number): number {
-  return block ? need(kernel, arg, block, elements) : 0;
 }
 
 export interface LstmSeqForwardArgs {
@@ -103,7 +92,7 @@ export interface LstmSeqForwardArgs {
 export function lstmSeqForward(a: LstmSeqForwardArgs): void {
   const k = "lstm_seq_forward";
   const { steps: T, batch: B, hidden: H } = a;
-  dims(k, { steps: T, batch: B, hidden: H });
+  checkSizes(k, { steps: T, batch: B, hidden: H });
   const G = 4 * H;
   const wArgs = weightArgs(k, a.weight, H, B, "forward");
   getBackend().exports.lstm_seq_forward_f32(T, B, H, ...wArgs, need(k, "z", a.z, T * B * G), need(k, "hs", a.hs, (T + 1) * B * H), need(k, "cs", a.cs, (T + 1) * B * H), optional(k, "mask", a.mask, T * B));
@@ -133,7 +122,7 @@ export interface LstmSeqBackwardArgs {
 export function lstmSeqBackward(a: LstmSeqBackwardArgs): void {
   const k = "lstm_seq_backward";
   const { steps: T, batch: B, hidden: H } = a;
-  dims(k, { steps: T, batch: B, hidden: H });
+  checkSizes(k, { steps: T, batch: B, hidden: H });
   const G = 4 * H, BH = B * H;
   const wArgs = weightArgs(k, a.weight, H, B, "backward");
   getBackend().exports.lstm_seq_backward_f32(T, B, H, ...wArgs, need(k, "act", a.act, T * B * G), need(k, "cs", a.cs, (T + 1) * BH), optional(k, "mask", a.mask, T * B), optional(k, "dOut", a.dOut, T * BH), need(k, "dh", a.dh, BH), need(k, "dc", a.dc, BH), need(k, "dz", a.dz, T * B * G), need(k, "scratch", a.scratch, BH));
