@@ -13,7 +13,7 @@ import { test } from "uvu";
 import * as assert from "uvu/assert";
 import { uniform } from "../util/random.js";
 import { gemm64, lstmCell64 } from "../util/reference.js";
-import { CHROMIUM, launchChromium } from "../util/chromium.js";
+import { CHROMIUM, launchChromium, loggedPage } from "../util/chromium.js";
 import { serveTestFiles } from "../util/test-server.js";
 
 const ROOT = fileURLToPath(new URL("../../", import.meta.url));
@@ -48,10 +48,7 @@ test("the built package runs a GEMM and an LSTM cell step in headless chromium",
   const server = await serve();
   const browser = await launchChromium();
   try {
-    const page = await browser.newPage();
-    const logs: string[] = [];
-    page.on("console", (msg) => logs.push(msg.text()));
-    page.on("pageerror", (err) => logs.push(String(err)));
+    const { page, logs } = await loggedPage(browser);
     const { port } = server.address() as AddressInfo;
     await page.goto(`http://127.0.0.1:${port}/`);
     // A string expression, so the test's transpiler never rewrites code that runs in the page.

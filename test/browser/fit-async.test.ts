@@ -24,7 +24,7 @@ import { Adam } from "../../src/optim/adam.js";
 import { Random } from "../../src/random.js";
 import { arrayDataset } from "../../src/train/data.js";
 import { fit } from "../../src/train/fit.js";
-import { CHROMIUM, launchChromium } from "../util/chromium.js";
+import { CHROMIUM, launchChromium, loggedPage } from "../util/chromium.js";
 import { serveTestFiles } from "../util/test-server.js";
 
 const ROOT = fileURLToPath(new URL("../../", import.meta.url));
@@ -91,11 +91,8 @@ function sameBits(a: Run | undefined, b: Run, what: string): void {
 
 async function runPage(browser: Browser, isolated: boolean, noWorkerScript = false): Promise<PageResult> {
   const server = await serve(isolated, noWorkerScript);
-  const page = await browser.newPage();
+  const { page, logs } = await loggedPage(browser);
   try {
-    const logs: string[] = [];
-    page.on("console", (msg) => logs.push(msg.text()));
-    page.on("pageerror", (err) => logs.push(String(err)));
     const { port } = server.address() as AddressInfo;
     await page.goto(`http://127.0.0.1:${port}/${noWorkerScript ? "?two" : ""}`);
     // A string expression, so the test's transpiler never rewrites code that runs in the page.

@@ -8,7 +8,7 @@ import type { Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { resolve } from "node:path";
 import { CannotRun } from "./outcome.js";
-import { CHROMIUM, launchChromium } from "../util/chromium.js";
+import { CHROMIUM, launchChromium, loggedPage } from "../util/chromium.js";
 import { serveTestFiles } from "../util/test-server.js";
 
 /** The app folder at /, its page.html as /. */
@@ -21,10 +21,7 @@ export async function chromium(dir: string): Promise<Record<string, unknown>> {
   const server = await serve(resolve(dir));
   const browser = await launchChromium();
   try {
-    const page = await browser.newPage();
-    const logs: string[] = [];
-    page.on("console", (msg) => logs.push(msg.text()));
-    page.on("pageerror", (err) => logs.push(String(err)));
+    const { page, logs } = await loggedPage(browser);
     await page.goto(`http://127.0.0.1:${(server.address() as AddressInfo).port}/`);
     // A string expression, so the test's transpiler never rewrites code that runs in the page.
     await page.waitForFunction("window.__result !== undefined", undefined, { timeout: 30_000 });
